@@ -1,0 +1,64 @@
+"""The one NinjaAPI at /api/v1: a router per app; every error is {"detail": ...}."""
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from classvault.audit.api import router as audit_router
+from classvault.core.auth import BearerToken
+from classvault.core.exceptions import DomainError
+from classvault.people.api import auth_router, me_router, org_router
+
+api = NinjaAPI(
+    title="ClassVault API",
+    version="1",
+    description="The public contract of ClassVault (v1). Every endpoint but health, "
+    "the token endpoint and these documents needs `Authorization: Bearer <token>`.",
+    auth=BearerToken(),
+    urls_namespace="api",
+)
+
+
+class Health(Schema):
+    status: str
+
+
+@api.get("/health", auth=None, response=Health, tags=["health"])
+def health(request: HttpRequest):
+    return {"status": "ok"}
+
+
+@api.exception_handler(DomainError)
+def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return api.create_response(request, {"detail": exc.detail, **exc.extra}, status=exc.status)
+
+
+@api.exception_handler(NinjaValidationError)
+def validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    parts = []
+    for err in exc.errors:
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "payload"))
+        parts.append(f"{loc}: {err.get('msg')}" if loc else str(err.get("msg")))
+    return api.create_response(
+        request, {"detail": "; ".join(parts) or "Invalid input.", "errors": exc.errors},
+        status=422,
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = api.create_response(request, {"detail": "Not authenticated."}, status=401)
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+
+api.add_router("/auth", auth_router)
+api.add_router("/", org_router)
+api.add_router("/me", me_router)
+api.add_router("/audit", audit_router)

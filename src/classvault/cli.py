@@ -1,0 +1,173 @@
+"""The ``classvault`` console script: each subcommand parses its arguments and calls a service."""
+
+import argparse
+import os
+import sys
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "classvault.settings")
+    import django
+
+    django.setup()
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"classvault: {message}", file=sys.stderr)
+    return code
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from classvault import settings as raw_settings
+    from classvault.core.home import home_prepare
+
+    created = home_prepare(
+        home=raw_settings.CLASSVAULT_HOME,
+        secret_key_file=raw_settings.CLASSVAULT_SECRET_KEY_FILE,
+        master_key_file=raw_settings.CLASSVAULT_MASTER_KEY_FILE,
+        create_secret_key=not os.environ.get("CLASSVAULT_SECRET_KEY"),
+    )
+    if created:
+        # Settings were read before the key file existed: read them again.
+        import importlib
+
+        importlib.reload(raw_settings)
+    _setup_django()
+    from django.core.management import call_command
+
+    from classvault.core import clock
+    from classvault.people import services
+
+    call_command("migrate", interactive=False, verbosity=0)
+    services.institute_ensure(name=raw_settings.CLASSVAULT_INSTITUTE_NAME)
+    services.guidelines_ensure_default(now=clock.now())
+    for item in created:
+        print(f"created {item}")
+    print(f"ClassVault data home ready: {raw_settings.CLASSVAULT_HOME}")
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    _setup_django()
+    from classvault.core import clock
+    from classvault.core.exceptions import DomainError
+    from classvault.people.services import user_create
+
+    try:
+        user = user_create(actor=None, username=args.username, password=args.password,
+                           role=args.role, full_name=args.full_name or "",
+                           email=args.email or "", school_code=args.school, now=clock.now())
+    except DomainError as exc:
+        return _fail(exc.detail, 1)
+    print(f"created user {user.username} ({user.role})")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.conf import settings
+    from django.core.checks import ERROR, run_checks
+
+    from classvault.core.server import serve
+
+    errors = [m for m in run_checks(include_deployment_checks=True, tags=["classvault"])
+              if m.level >= ERROR]
+    errors += [m for m in run_checks() if m.level >= ERROR]
+    if errors:
+        return _fail("refusing to serve:\n" + "\n".join(str(e) for e in errors), 1)
+    with_worker = settings.CLASSVAULT_EMBEDDED and not args.no_worker
+    return serve(host=args.host, port=args.port, workers=args.workers, with_worker=with_worker)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.core.management import call_command
+
+    options = {"queue_name": "*", "interval": args.interval, "reload": False}
+    if args.batch:
+        options.update(batch=True, startup_delay=False)
+    call_command("db_worker", **options)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _setup_django()
+    from classvault.core import clock
+    from classvault.demo import demo_load
+
+    logins = demo_load(now=clock.now())
+    print("ClassVault demo data is loaded. Log in at http://127.0.0.1:8000 with:")
+    for username, role, password in logins:
+        print(f"  {username:<14} {role:<18} password: {password}")
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    _setup_django()
+    from classvault.audit.selectors import audit_verify
+
+    checked, broken = audit_verify()
+    if broken is not None:
+        print(f"audit log BROKEN at {broken} ({checked} entries before it are intact)")
+        return 1
+    print(f"audit log intact: {checked} entries")
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["classvault manage", *args.rest])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="classvault", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("init", help="create or migrate the data home").set_defaults(func=cmd_init)
+
+    user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_cmd",
+                                                                       required=True)
+    add = user.add_parser("add", help="create a user")
+    add.add_argument("username")
+    add.add_argument("--role", required=True)
+    add.add_argument("--password", required=True)
+    add.add_argument("--full-name")
+    add.add_argument("--email")
+    add.add_argument("--school")
+    add.set_defaults(func=cmd_user_add)
+
+    serve = sub.add_parser("serve", help="run the web app and API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int,
+                       default=int(os.environ.get("CLASSVAULT_WEB_WORKERS", "2")))
+    serve.add_argument("--no-worker", action="store_true", help="do not run background jobs")
+    serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run background jobs")
+    worker.add_argument("--batch", action="store_true", help="drain the queue, then exit")
+    worker.add_argument("--interval", type=float, default=1.0)
+    worker.set_defaults(func=cmd_worker)
+
+    sub.add_parser("demo", help="load demo data and print the logins").set_defaults(func=cmd_demo)
+
+    audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_cmd",
+                                                                          required=True)
+    audit.add_parser("verify", help="check the hash chain").set_defaults(func=cmd_audit_verify)
+
+    manage = sub.add_parser("manage", help="run a Django management command")
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""System checks that refuse or warn about dangerous configuration."""
+
+import stat
+from pathlib import Path
+
+from django.conf import settings
+from django.core.checks import Error, Warning, register
+
+
+def _mode_too_open(path: Path) -> bool:
+    return bool(path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO))
+
+
+@register("classvault", deploy=True)
+def check_ready_to_serve(app_configs=None, **kwargs):
+    """Run by ``classvault serve`` (and ``check --deploy``): management commands such as
+    ``migrate`` must still work before ``classvault init`` wrote the key."""
+    if settings.CLASSVAULT_SECRET_KEY_MISSING:
+        return [
+            Error(
+                "No secret key is configured.",
+                hint="Run `classvault init`, or set CLASSVAULT_SECRET_KEY(_FILE).",
+                id="classvault.E001",
+            )
+        ]
+    return []
+
+
+@register("classvault")
+def check_configuration(app_configs=None, **kwargs):
+    problems = []
+    if not settings.CLASSVAULT_SECRET_KEY_MISSING and len(settings.SECRET_KEY) < 40:
+        problems.append(
+            Error("The secret key is shorter than 40 characters.", id="classvault.E002")
+        )
+    for name in ("CLASSVAULT_SECRET_KEY_FILE", "CLASSVAULT_MASTER_KEY_FILE"):
+        path = Path(getattr(settings, name))
+        if path.exists() and _mode_too_open(path):
+            problems.append(
+                Error(
+                    f"{path} is readable by others than its owner.",
+                    hint=f"chmod 600 {path}",
+                    id="classvault.E003",
+                )
+            )
+    if settings.DEBUG:
+        problems.append(
+            Warning(
+                "CLASSVAULT_DEBUG is on: error pages show internals.",
+                hint="Never run with debug on where real recordings are kept.",
+                id="classvault.W001",
+            )
+        )
+    if not settings.CLASSVAULT_HTTPS and any(
+        h not in {"127.0.0.1", "localhost", "::1", "testserver"} for h in settings.ALLOWED_HOSTS
+    ):
+        problems.append(
+            Warning(
+                "The site answers on a non-loopback host without HTTPS: cookies are not Secure.",
+                hint="Serve behind TLS and set CLASSVAULT_HTTPS=true.",
+                id="classvault.W002",
+            )
+        )
+    return problems

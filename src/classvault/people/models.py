@@ -1,0 +1,122 @@
+"""Institute, schools, users with one role each, enrolments, guidelines and API tokens."""
+
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    INSTITUTE_ADMIN = "institute_admin", _("institute administrator")
+    SCHOOL_ADMIN = "school_admin", _("school administrator")
+    STUDENT_TEACHER = "student_teacher", _("student teacher")
+    TRAINER = "trainer", _("trainer")
+    SCHOOL_SUPERVISOR = "school_supervisor", _("school supervisor")
+    PRIVACY_OFFICER = "privacy_officer", _("privacy officer")
+
+
+ROLES_WITH_SCHOOL = {Role.SCHOOL_ADMIN, Role.SCHOOL_SUPERVISOR}
+
+
+class Institute(models.Model):
+    """The teacher-education institute running this installation (one row)."""
+
+    name = models.CharField(max_length=200)
+    privacy_officer_email = models.EmailField(blank=True)
+    dpo_email = models.EmailField(blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class School(models.Model):
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class User(AbstractUser):
+    role = models.CharField(max_length=32, choices=Role.choices)
+    full_name = models.CharField(max_length=200, blank=True)
+    school = models.ForeignKey(
+        School, null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=[r.value for r in Role]), name="user_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.username
+
+
+class Enrolment(models.Model):
+    """A student teacher placed at a school until ``study_end``, with their trainers."""
+
+    student_teacher = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="enrolment"
+    )
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="enrolments")
+    study_end = models.DateField()
+    trainers = models.ManyToManyField(User, related_name="trainees", blank=True)
+    supervisors = models.ManyToManyField(User, related_name="supervisees", blank=True)
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.student_teacher} @ {self.school.code}"
+
+
+class GuidelinesVersion(models.Model):
+    """A published version of the recording guidelines and step plan (R1, R11)."""
+
+    version = models.CharField(max_length=32, unique=True)
+    text = models.TextField()
+    published_at = models.DateTimeField()
+    published_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.version
+
+
+class GuidelinesAcknowledgement(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="acknowledgements")
+    version = models.ForeignKey(GuidelinesVersion, on_delete=models.PROTECT)
+    acknowledged_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "version"], name="ack_once_per_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} accepted {self.version}"
+
+
+class ApiToken(models.Model):
+    """A bearer token; only its SHA-256 is stored, so a database copy cannot log anyone in."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        # Never the hash: even that should not end up in logs.
+        return f"API token #{self.pk} of {self.user}"
+
+    def is_active(self, now: datetime) -> bool:
+        return self.revoked_at is None and now < self.expires_at

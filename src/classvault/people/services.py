@@ -1,0 +1,257 @@
+"""Writes about people: schools, users, enrolments, guidelines and API tokens."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+
+from classvault.audit.services import audit_record
+from classvault.core.exceptions import Conflict, Forbidden, Invalid, NotVisible
+
+from .models import (
+    ROLES_WITH_SCHOOL,
+    ApiToken,
+    Enrolment,
+    GuidelinesAcknowledgement,
+    GuidelinesVersion,
+    Institute,
+    Role,
+    School,
+    User,
+)
+
+
+def require_role(actor: User, *roles: Role) -> None:
+    """Raise Forbidden unless the actor has one of the roles."""
+    if actor.role not in roles:
+        raise Forbidden("Your role may not do this.")
+
+
+def institute_ensure(*, name: str) -> Institute:
+    institute = Institute.objects.first()
+    if institute is None:
+        institute = Institute.objects.create(name=name)
+    return institute
+
+
+@transaction.atomic
+def school_create(*, actor: User | None, code: str, name: str, now: datetime) -> School:
+    if actor is not None:
+        require_role(actor, Role.INSTITUTE_ADMIN)
+    code, name = code.strip(), name.strip()
+    if not code or not name:
+        raise Invalid("A school needs a code and a name.")
+    if School.objects.filter(code=code).exists():
+        raise Conflict(f"A school with code {code} already exists.")
+    school = School.objects.create(code=code, name=name)
+    audit_record(actor=actor, action="school.create", obj=school, now=now,
+                 data={"code": code, "name": name})
+    return school
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: User | None,
+    username: str,
+    password: str,
+    role: str,
+    now: datetime,
+    full_name: str = "",
+    email: str = "",
+    school_code: str | None = None,
+) -> User:
+    """Create a user with one role; ``actor`` None means the command line."""
+    if actor is not None:
+        require_role(actor, Role.INSTITUTE_ADMIN)
+    username = username.strip()
+    if not username:
+        raise Invalid("A username is required.")
+    if role not in Role.values:
+        raise Invalid(f"Unknown role {role!r}; choose one of {', '.join(Role.values)}.")
+    school = None
+    if school_code:
+        school = School.objects.filter(code=school_code).first()
+        if school is None:
+            raise Invalid(f"Unknown school {school_code!r}.")
+    elif role in ROLES_WITH_SCHOOL:
+        raise Invalid(f"A {role} needs a school.")
+    if email.strip():
+        try:
+            validate_email(email.strip())
+        except ValidationError as exc:
+            raise Invalid(f"{email!r} is not an e-mail address.") from exc
+    user = User(username=username, role=role, full_name=full_name.strip(),
+                email=email.strip(), school=school)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise Invalid(" ".join(exc.messages)) from exc
+    user.set_password(password)
+    if User.objects.filter(username=username).exists():
+        raise Conflict(f"The username {username} is taken.")
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        raise Conflict(f"The username {username} is taken.") from exc
+    audit_record(actor=actor, action="user.create", obj=user, object_id=username, now=now,
+                 data={"role": role, "school": school_code or ""})
+    return user
+
+
+def _users_with_role(usernames: list[str], role: Role) -> list[User]:
+    users = list(User.objects.filter(username__in=usernames, is_active=True))
+    found = {u.username: u for u in users}
+    missing = [n for n in usernames if n not in found]
+    if missing:
+        raise Invalid(f"Unknown users: {', '.join(missing)}.", users=missing)
+    wrong = [u.username for u in users if u.role != role]
+    if wrong:
+        raise Invalid(f"These users are not a {role.value}: {', '.join(wrong)}.", users=wrong)
+    return users
+
+
+@transaction.atomic
+def enrolment_set(
+    *,
+    actor: User,
+    username: str,
+    school_code: str,
+    study_end: date,
+    trainers: list[str],
+    supervisors: list[str],
+    now: datetime,
+) -> Enrolment:
+    """Place a student teacher at a school with their trainers and supervisors."""
+    require_role(actor, Role.INSTITUTE_ADMIN)
+    student = User.objects.filter(username=username).first()
+    if student is None:
+        raise NotVisible("No such student teacher.")
+    if student.role != Role.STUDENT_TEACHER:
+        raise Invalid(f"{username} is not a student_teacher.")
+    school = School.objects.filter(code=school_code).first()
+    if school is None:
+        raise Invalid(f"Unknown school {school_code!r}.")
+    trainer_users = _users_with_role(trainers, Role.TRAINER)
+    supervisor_users = _users_with_role(supervisors, Role.SCHOOL_SUPERVISOR)
+    elsewhere = [u.username for u in supervisor_users if u.school_id != school.pk]
+    if elsewhere:
+        raise Invalid(f"These supervisors work at another school: {', '.join(elsewhere)}.",
+                      users=elsewhere)
+    enrolment, _created = Enrolment.objects.update_or_create(
+        student_teacher=student,
+        defaults={"school": school, "study_end": study_end, "updated_at": now},
+    )
+    enrolment.trainers.set(trainer_users)
+    enrolment.supervisors.set(supervisor_users)
+    audit_record(actor=actor, action="enrolment.set", obj=student, object_type="user",
+                 object_id=username, now=now,
+                 data={"school": school.code, "study_end": study_end.isoformat(),
+                       "trainers": sorted(trainers), "supervisors": sorted(supervisors)})
+    return enrolment
+
+
+@transaction.atomic
+def guidelines_publish(*, actor: User | None, version: str, text: str,
+                       now: datetime) -> GuidelinesVersion:
+    """Publish a new version; every student teacher must accept it before recording again."""
+    if actor is not None:
+        require_role(actor, Role.INSTITUTE_ADMIN)
+    version, text = version.strip(), text.strip()
+    if not version or not text:
+        raise Invalid("Guidelines need a version and a text.")
+    if GuidelinesVersion.objects.filter(version=version).exists():
+        raise Conflict(f"Version {version} already exists.")
+    guidelines = GuidelinesVersion.objects.create(
+        version=version, text=text, published_at=now, published_by=actor
+    )
+    audit_record(actor=actor, action="guidelines.publish", obj=guidelines, now=now,
+                 data={"version": version})
+    return guidelines
+
+
+@transaction.atomic
+def guidelines_acknowledge(*, actor: User, now: datetime) -> GuidelinesAcknowledgement:
+    """The student teacher accepts the current guidelines; idempotent per version."""
+    require_role(actor, Role.STUDENT_TEACHER)
+    current = GuidelinesVersion.objects.first()
+    if current is None:
+        raise Conflict("No recording guidelines have been published yet.")
+    ack, created = GuidelinesAcknowledgement.objects.get_or_create(
+        user=actor, version=current, defaults={"acknowledged_at": now}
+    )
+    if created:
+        audit_record(actor=actor, action="guidelines.acknowledge", obj=current, now=now,
+                     data={"version": current.version})
+    return ack
+
+
+def _token_hash(raw: str) -> str:
+    # Tokens carry 256 random bits, so a plain SHA-256 is enough: no dictionary to attack.
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    raw: str
+    token: ApiToken
+
+
+@transaction.atomic
+def token_issue(*, user: User, now: datetime) -> IssuedToken:
+    raw = secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        key_hash=_token_hash(raw),
+        created_at=now,
+        expires_at=now + timedelta(hours=settings.CLASSVAULT_TOKEN_HOURS),
+    )
+    audit_record(actor=user, action="auth.token_issue", object_type="token",
+                 object_id=str(token.pk), now=now)
+    return IssuedToken(raw=raw, token=token)
+
+
+def token_authenticate(*, raw: str, now: datetime) -> ApiToken | None:
+    token = (
+        ApiToken.objects.select_related("user", "user__school")
+        .filter(key_hash=_token_hash(raw))
+        .first()
+    )
+    if token is None or not token.is_active(now) or not token.user.is_active:
+        return None
+    return token
+
+
+@transaction.atomic
+def token_revoke(*, token: ApiToken, now: datetime) -> None:
+    if token.revoked_at is None:
+        ApiToken.objects.filter(pk=token.pk).update(revoked_at=now)
+        audit_record(actor=token.user, action="auth.token_revoke", object_type="token",
+                     object_id=str(token.pk), now=now)
+
+
+@transaction.atomic
+def login_record(*, user: User | None, username: str, success: bool, channel: str,
+                 now: datetime) -> None:
+    """Audit a sign-in attempt (failed attempts name the username that was tried)."""
+    audit_record(actor=user or username[:150] or "anonymous",
+                 action="auth.login" if success else "auth.login_failed",
+                 object_type="user", object_id=username[:64], now=now,
+                 data={"channel": channel})
+
+
+def guidelines_ensure_default(*, now: datetime) -> GuidelinesVersion:
+    """Publish the shipped guidelines when none exist yet (first ``classvault init``)."""
+    current = GuidelinesVersion.objects.first()
+    if current is not None:
+        return current
+    text = (Path(__file__).parent / "content" / "guidelines_nl.md").read_text(encoding="utf-8")
+    return guidelines_publish(actor=None, version="2026-1", text=text, now=now)

@@ -1,0 +1,44 @@
+"""What each role's landing page shows."""
+
+from typing import Any
+
+from classvault.audit.models import AuditEvent
+from classvault.people import selectors as people_selectors
+from classvault.people.models import Enrolment, Role, School, User
+
+
+def landing_for(*, user: User) -> dict[str, Any]:
+    context: dict[str, Any] = {}
+    if user.role == Role.STUDENT_TEACHER:
+        context["enrolment"] = (
+            Enrolment.objects.select_related("school")
+            .prefetch_related("trainers", "supervisors")
+            .filter(student_teacher=user)
+            .first()
+        )
+        context["guidelines_accepted"] = people_selectors.guidelines_accepted(user=user)
+    elif user.role == Role.TRAINER:
+        context["trainees"] = (
+            Enrolment.objects.select_related("student_teacher", "school")
+            .filter(trainers=user).order_by("study_end")
+        )
+    elif user.role == Role.SCHOOL_SUPERVISOR:
+        context["trainees"] = (
+            Enrolment.objects.select_related("student_teacher", "school")
+            .filter(supervisors=user).order_by("study_end")
+        )
+    elif user.role == Role.SCHOOL_ADMIN:
+        context["school"] = user.school
+        context["enrolments"] = (
+            Enrolment.objects.select_related("student_teacher")
+            .filter(school=user.school).order_by("study_end")
+        )
+    elif user.role == Role.INSTITUTE_ADMIN:
+        context["schools"] = School.objects.order_by("name")
+        context["enrolments"] = (
+            Enrolment.objects.select_related("student_teacher", "school").order_by("study_end")
+        )
+        context["user_count"] = User.objects.count()
+    elif user.role == Role.PRIVACY_OFFICER:
+        context["recent_events"] = AuditEvent.objects.order_by("-seq")[:20]
+    return context
