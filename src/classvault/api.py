@@ -6,6 +6,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from classvault.audit.api import router as audit_router
+from classvault.consent.api import router as consent_router
 from classvault.core.auth import BearerToken
 from classvault.core.exceptions import DomainError
 from classvault.people.api import auth_router, me_router, org_router
@@ -62,3 +63,4 @@ api.add_router("/auth", auth_router)
 api.add_router("/", org_router)
 api.add_router("/me", me_router)
 api.add_router("/audit", audit_router)
+api.add_router("/", consent_router)

@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "classvault.core",
     "classvault.people",
     "classvault.audit",
+    "classvault.consent",
+    "classvault.vault",
     "classvault.web",
 ]
 

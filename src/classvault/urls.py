@@ -5,5 +5,6 @@ from .api import api
 urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("classvault.consent.urls")),
     path("", include("classvault.web.urls")),
 ]
