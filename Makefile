@@ -32,7 +32,7 @@ run: install
 test: install browser
 	$(BIN)/ruff check src tests
 	$(BIN)/pytest -q
-	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -m "not browser"
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -m "not browser and not cli"
 
 lint: install
 	$(BIN)/ruff check src tests

@@ -1,0 +1,125 @@
+"""The web shell in a real Chromium against a real `classvault serve` (embedded default)."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+DEMO_PASSWORD = "demo-wachtwoord-2026"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    home = tmp_path_factory.mktemp("browser") / "data"
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("CLASSVAULT_", "DATABASE_URL", "DJANGO_"))}
+    env["CLASSVAULT_HOME"] = str(home)
+    cli = [sys.executable, "-m", "classvault.cli"]
+    for step in (["init"], ["demo"]):
+        subprocess.run(cli + step, env=env, check=True, capture_output=True, timeout=120)
+    port = _free_port()
+    proc = subprocess.Popen(cli + ["serve", "--port", str(port), "--no-worker", "--workers", "1"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/api/v1/health", timeout=1)
+            break
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("classvault serve did not start") from None
+            time.sleep(0.2)
+    yield base
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: `make browser` installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def test_login_page_is_dutch_and_usable_by_keyboard(server, page, tmp_path):
+    page.goto(server + "/")
+    assert page.url.startswith(server + "/login/")
+    assert page.get_attribute("html", "lang") == "nl"
+    assert page.get_by_role("heading", name="Inloggen").is_visible()
+    # The username field has focus, and the skip link is the first stop in tab order.
+    assert page.evaluate("document.activeElement.id") == "id_username"
+    first = page.evaluate("document.querySelector('a[href], button, input:not([type=hidden]),"
+                          " select').className")
+    assert first == "skip-link"
+    page.get_by_label("Gebruikersnaam").fill("sanne")
+    page.get_by_label("Wachtwoord").fill(DEMO_PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(server + "/")
+    assert page.get_by_role("heading", name="Welkom, Sanne de Student").is_visible()
+    page.screenshot(path=str(tmp_path / "landing.png"))
+
+
+def test_wrong_password_is_announced(server, page):
+    page.goto(server + "/login/")
+    page.get_by_label("Gebruikersnaam").fill("sanne")
+    page.get_by_label("Wachtwoord").fill("verkeerd-wachtwoord")
+    page.get_by_role("button", name="Inloggen").click()
+    assert "Onjuiste gebruikersnaam" in page.get_by_role("alert").inner_text()
+
+
+def test_switch_to_english_and_log_out(server, page):
+    page.goto(server + "/login/")
+    page.get_by_label("Gebruikersnaam").fill("olga")
+    page.get_by_label("Wachtwoord").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    page.wait_for_url(server + "/")
+    page.get_by_label("Taal").select_option("en")
+    page.get_by_role("button", name="Wissel").click()
+    assert page.get_by_role("heading", name="Welcome, Olga Opleider").is_visible()
+    assert page.get_attribute("html", "lang") == "en"
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(server + "/login/")
+    assert page.get_by_role("heading", name="Log in").is_visible()
+
+
+def test_student_teacher_accepts_the_guidelines(server, page):
+    page.goto(server + "/login/")
+    page.get_by_label("Gebruikersnaam").fill("tim")
+    page.get_by_label("Wachtwoord").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    page.get_by_role("link", name="Lees de richtlijnen").click()
+    page.get_by_role("button", name="Ik heb deze richtlijnen gelezen en houd me eraan").click()
+    page.wait_for_url(server + "/")
+    assert "geaccepteerd" in page.get_by_role("status").inner_text()

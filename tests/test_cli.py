@@ -1,0 +1,126 @@
+"""The `classvault` console script, run as a real process against its own data home."""
+
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.cli
+
+
+def run(home: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items()
+                   if not k.startswith(("CLASSVAULT_", "DATABASE_URL", "DJANGO_"))}
+    environment["CLASSVAULT_HOME"] = str(home)
+    environment.update(env or {})
+    return subprocess.run([sys.executable, "-m", "classvault.cli", *args], env=environment,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory) -> Path:
+    home = tmp_path_factory.mktemp("cli") / "data"
+    result = run(home, "init")
+    assert result.returncode == 0, result.stderr
+    return home
+
+
+def test_init_creates_home_and_private_keys(home):
+    assert (home / "classvault.sqlite3").exists()
+    for name in ("master.key", "secret.key"):
+        mode = stat.S_IMODE((home / name).stat().st_mode)
+        assert mode == 0o600, f"{name} has mode {oct(mode)}"
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+
+
+def test_init_is_idempotent_and_keeps_keys(home):
+    before = (home / "master.key").read_bytes(), (home / "secret.key").read_bytes()
+    result = run(home, "init")
+    assert result.returncode == 0, result.stderr
+    assert "created" not in result.stdout
+    assert ((home / "master.key").read_bytes(), (home / "secret.key").read_bytes()) == before
+
+
+def test_user_add_creates_a_user_who_can_log_in(home):
+    result = run(home, "user", "add", "bootstrap", "--role", "institute_admin",
+                 "--password", "a-long-bootstrap-pw", "--full-name", "Boot Strap",
+                 "--email", "boot@example.org")
+    assert result.returncode == 0, result.stderr
+    db = sqlite3.connect(home / "classvault.sqlite3")
+    role, password = db.execute(
+        "select role, password from people_user where username='bootstrap'").fetchone()
+    assert role == "institute_admin"
+    assert password.startswith("argon2$") and "a-long-bootstrap-pw" not in password
+
+
+@pytest.mark.parametrize("args,message", [
+    (["dup", "--role", "trainer"], "taken"),
+    (["x1", "--role", "wizard"], "Unknown role"),
+    (["x2", "--role", "school_admin"], "needs a school"),
+    (["x3", "--role", "trainer", "--school", "NOPE"], "Unknown school"),
+])
+def test_user_add_refuses_bad_input_with_a_clear_error(home, args, message):
+    run(home, "user", "add", "dup", "--role", "trainer", "--password", "a-long-password-1")
+    result = run(home, "user", "add", *args, "--password", "a-long-password-2")
+    assert result.returncode == 1
+    assert message in result.stderr
+
+
+def test_demo_prints_logins_and_can_run_twice(home):
+    first = run(home, "demo")
+    assert first.returncode == 0, first.stderr
+    assert "sanne" in first.stdout and "student_teacher" in first.stdout
+    second = run(home, "demo")
+    assert second.returncode == 0, second.stderr
+
+
+def test_audit_verify_passes_on_an_intact_log(home):
+    result = run(home, "audit", "verify")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "intact" in result.stdout
+
+
+def test_worker_batch_drains_and_exits(home):
+    result = run(home, "worker", "--batch")
+    assert result.returncode == 0, result.stderr
+
+
+def test_serve_refuses_without_a_secret_key(tmp_path):
+    result = run(tmp_path / "nohome", "serve", "--port", "8999",
+                 env={"CLASSVAULT_SECRET_KEY_FILE": str(tmp_path / "missing.key")})
+    assert result.returncode == 1
+    assert "classvault.E001" in result.stderr
+
+
+def _tamper(home: Path, sql: str) -> None:
+    db = sqlite3.connect(home / "classvault.sqlite3")
+    db.execute("DROP TRIGGER IF EXISTS audit_event_no_update")
+    db.execute("DROP TRIGGER IF EXISTS audit_event_no_delete")
+    db.executescript(sql)
+    db.commit()
+    db.close()
+
+
+@pytest.fixture
+def fresh_home(tmp_path) -> Path:
+    home = tmp_path / "data"
+    assert run(home, "init").returncode == 0
+    assert run(home, "demo").returncode == 0
+    return home
+
+
+@pytest.mark.parametrize("sql,entry", [
+    ("update audit_auditevent set actor='mallory' where seq=4", "entry 4"),
+    ("delete from audit_auditevent where seq=3", "entry 3"),
+    ("update audit_auditevent set seq=-1 where seq=2; update audit_auditevent set seq=2 "
+     "where seq=5; update audit_auditevent set seq=5 where seq=-1;", "entry 2"),
+])
+def test_audit_verify_names_the_first_broken_entry(fresh_home, sql, entry):
+    _tamper(fresh_home, sql)
+    result = run(fresh_home, "audit", "verify")
+    assert result.returncode == 1
+    assert entry in result.stdout
