@@ -8,3 +8,6 @@ urlpatterns = [
     path("", include("classvault.consent.urls")),
     path("", include("classvault.web.urls")),
 ]
+
+handler404 = "classvault.core.views.not_found"
+handler500 = "classvault.core.views.error"

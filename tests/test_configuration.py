@@ -1,0 +1,60 @@
+"""System checks for dangerous configuration, and the API's JSON errors."""
+
+import os
+from io import StringIO
+
+from django.core.checks import run_checks
+from django.core.management import call_command
+
+from conftest import Api
+
+
+def _ids(**kwargs):
+    return {m.id for m in run_checks(**kwargs)}
+
+
+def test_missing_secret_key_blocks_serving(settings):
+    settings.CLASSVAULT_SECRET_KEY_MISSING = True
+    assert "classvault.E001" in _ids(include_deployment_checks=True, tags=["classvault"])
+    # ... but not migrate and the other management commands.
+    assert "classvault.E001" not in _ids()
+
+
+def test_short_secret_key_is_an_error(settings):
+    settings.CLASSVAULT_SECRET_KEY_MISSING = False
+    settings.SECRET_KEY = "short"
+    assert "classvault.E002" in _ids()
+
+
+def test_key_file_readable_by_others_is_an_error(settings, tmp_path):
+    key = tmp_path / "master.key"
+    key.write_text("00" * 32)
+    os.chmod(key, 0o644)
+    settings.CLASSVAULT_MASTER_KEY_FILE = key
+    assert "classvault.E003" in _ids()
+    os.chmod(key, 0o600)
+    assert "classvault.E003" not in _ids()
+
+
+def test_debug_is_a_warning(settings):
+    settings.DEBUG = True
+    assert "classvault.W001" in _ids()
+
+
+def test_public_host_without_https_is_a_warning(settings):
+    settings.ALLOWED_HOSTS = ["classvault.example.org"]
+    settings.CLASSVAULT_HTTPS = False
+    assert "classvault.W002" in _ids()
+    settings.CLASSVAULT_HTTPS = True
+    assert "classvault.W002" not in _ids()
+
+
+def test_models_and_migrations_agree(db):
+    out = StringIO()
+    call_command("makemigrations", "--check", "--dry-run", stdout=out)
+
+
+def test_unknown_api_path_is_json_404(db):
+    response = Api().get("/no-such-thing")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
