@@ -30,6 +30,7 @@ def _isolated_home(settings, tmp_path: Path):
     settings.CLASSVAULT_HOME = tmp_path / "home"
     settings.CLASSVAULT_MASTER_KEY_FILE = tmp_path / "home" / "master.key"
     settings.CLASSVAULT_SECRET_KEY_FILE = tmp_path / "home" / "secret.key"
+    settings.CLASSVAULT_STORAGE_URL = f"file://{tmp_path / 'home' / 'blobs'}"
 
 
 class Api:

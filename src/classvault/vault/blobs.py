@@ -1,0 +1,320 @@
+"""Blob stores: where the encrypted objects live. Only ciphertext ever reaches them.
+
+:class:`BlobStore` is the interface (an S3 store comes later behind it);
+:class:`FileBlobStore` keeps blobs as files under a root folder. Writes are atomic: a blob
+is written under a hidden temporary name in its final folder, fsynced and renamed, so a
+name either holds a complete blob or nothing.
+"""
+
+import os
+import re
+import secrets
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Self
+from urllib.parse import unquote, urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from .exceptions import BlobNotFound
+
+# Every part of a name starts with a letter, digit, "_" or "-": no "..", no absolute
+# paths, no hidden files (the temporary files are hidden, so they can never collide).
+_PART_RE = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}")
+MAX_NAME_LENGTH = 1024
+
+
+def validate_blob_name(name: str) -> list[str]:
+    """Split a blob name into its parts, refusing anything that could leave the store."""
+    if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME_LENGTH:
+        raise ValueError("A blob name is a non-empty string of at most 1024 characters.")
+    parts = name.split("/")
+    if not all(_PART_RE.fullmatch(part) for part in parts):
+        raise ValueError(f"Unsafe blob name {name!r}: use letters, digits, '.', '_', '-', '/'.")
+    return parts
+
+
+class BlobRange:
+    """An open blob read by byte range (a :class:`RangeSource` for ``SegmentReader``)."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            self._fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise BlobNotFound(f"No blob at {path.name}.") from None
+        # The size is fixed at open: blobs are replaced by rename, never rewritten in place.
+        self._size = os.fstat(self._fd).st_size
+
+    def __repr__(self) -> str:
+        return f"<BlobRange fd={self._fd} size={self._size}>"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def read(self, offset: int, length: int) -> bytes:
+        """Read ``length`` bytes at ``offset`` without moving a file position (thread-safe)."""
+        data = os.pread(self._fd, length, offset)
+        if len(data) == length or not data:
+            return data
+        parts = [data]
+        got = len(data)
+        while got < length:
+            more = os.pread(self._fd, length - got, offset + got)
+            if not more:
+                break
+            parts.append(more)
+            got += len(more)
+        return b"".join(parts)
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+class BlobWriter(ABC):
+    """A blob being written; it appears under its name only when committed."""
+
+    size: int = 0
+
+    @abstractmethod
+    def write(self, data: bytes) -> int:
+        """Append ``data``; return its length."""
+
+    @abstractmethod
+    def commit(self) -> None:
+        """Make the blob durable and visible under its name, all at once."""
+
+    @abstractmethod
+    def abort(self) -> None:
+        """Throw away what was written; nothing remains."""
+
+
+class BlobStore(ABC):
+    """Named, immutable blobs of ciphertext."""
+
+    @abstractmethod
+    def start_write(self, name: str) -> BlobWriter:
+        """Begin writing a blob; prefer :meth:`open_write`, which commits or aborts."""
+
+    @contextmanager
+    def open_write(self, name: str) -> Iterator[BlobWriter]:
+        """Write a blob in a ``with`` block: committed on success, gone after an exception."""
+        writer = self.start_write(name)
+        try:
+            yield writer
+            writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+
+    def put_stream(self, name: str, chunks: Iterable[bytes]) -> int:
+        """Store ``chunks`` under ``name`` atomically; return the number of bytes written.
+
+        If ``chunks`` raises, nothing is stored and no temporary remains.
+        """
+        with self.open_write(name) as writer:
+            for chunk in chunks:
+                writer.write(chunk)
+        return writer.size
+
+    @abstractmethod
+    def open_range(self, name: str) -> BlobRange:
+        """Open a blob for reading by byte range; close it (or use ``with``) when done."""
+
+    @abstractmethod
+    def size(self, name: str) -> int:
+        """The size of a blob in bytes; :class:`BlobNotFound` if there is none."""
+
+    @abstractmethod
+    def delete(self, name: str) -> bool:
+        """Remove a blob; True if it existed. Deleting a missing blob is not an error."""
+
+    @abstractmethod
+    def exists(self, name: str) -> bool:
+        """Whether a complete blob is stored under ``name``."""
+
+    @abstractmethod
+    def names(self, prefix: str = "") -> Iterator[str]:
+        """The names of the stored blobs that start with ``prefix``, sorted."""
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class FileBlobWriter(BlobWriter):
+    """Writes to a hidden temporary file in the blob's folder; commit renames it."""
+
+    def __init__(self, fd: int, temp: Path, path: Path) -> None:
+        self._file = os.fdopen(fd, "wb")
+        self._temp = temp
+        self._path = path
+        self.size = 0
+
+    def __repr__(self) -> str:
+        return f"<FileBlobWriter {self._path.name} size={self.size}>"
+
+    def write(self, data: bytes) -> int:
+        self._file.write(data)
+        written = memoryview(data).nbytes
+        self.size += written
+        return written
+
+    def commit(self) -> None:
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        os.replace(self._temp, self._path)
+        _fsync_dir(self._path.parent)
+
+    def abort(self) -> None:
+        self._file.close()
+        with suppress(FileNotFoundError):
+            os.unlink(self._temp)
+
+
+class FileBlobStore(BlobStore):
+    """Blobs as files under ``root``: folders mode 0700, files mode 0600."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root).resolve()
+
+    def __repr__(self) -> str:
+        return f"<FileBlobStore {self.root}>"
+
+    def _path(self, name: str) -> Path:
+        path = self.root.joinpath(*validate_blob_name(name))
+        # Belt and braces: a symlinked folder inside the root must not lead outside it.
+        if not path.resolve().is_relative_to(self.root):
+            raise ValueError(f"Unsafe blob name {name!r}: it leaves the store.")
+        return path
+
+    def _make_dirs(self, folder: Path) -> None:
+        """Create missing folders, fsyncing each parent so the new entry survives a crash."""
+        missing = []
+        while folder != self.root and not folder.is_dir():
+            missing.append(folder)
+            folder = folder.parent
+        if not self.root.is_dir():
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for path in reversed(missing):
+            with suppress(FileExistsError):
+                path.mkdir(mode=0o700)
+            _fsync_dir(path.parent)
+
+    def _open_temp(self, path: Path) -> tuple[int, Path]:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        for attempt in range(2):
+            self._make_dirs(path.parent)
+            temp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+            try:
+                return os.open(temp, flags, 0o600), temp
+            except FileNotFoundError:
+                # A concurrent delete pruned the (then empty) folder: make it again once.
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def start_write(self, name: str) -> "FileBlobWriter":
+        path = self._path(name)
+        fd, temp = self._open_temp(path)
+        return FileBlobWriter(fd, temp, path)
+
+    def open_range(self, name: str) -> BlobRange:
+        return BlobRange(self._path(name))
+
+    def size(self, name: str) -> int:
+        try:
+            return self._path(name).stat().st_size
+        except FileNotFoundError:
+            raise BlobNotFound(f"No blob named {name!r}.") from None
+
+    def exists(self, name: str) -> bool:
+        return self._path(name).is_file()
+
+    def delete(self, name: str) -> bool:
+        path = self._path(name)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        _fsync_dir(path.parent)
+        # Prune folders left empty, so a shredded object leaves no trace of its id.
+        folder = path.parent
+        while folder != self.root:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+            folder = folder.parent
+        return True
+
+    def names(self, prefix: str = "") -> Iterator[str]:
+        base = prefix.rpartition("/")[0]
+        start = self._path(base) if base else self.root
+        found = []
+        for dirpath, dirnames, filenames in os.walk(start):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            rel = Path(dirpath).relative_to(self.root).parts
+            for filename in filenames:
+                if filename.startswith("."):
+                    continue
+                name = "/".join((*rel, filename))
+                if name.startswith(prefix):
+                    found.append(name)
+        return iter(sorted(found))
+
+
+def _file_url_root(url: str) -> Path:
+    parts = urlsplit(url)
+    path = unquote(parts.path)
+    if parts.netloc not in ("", "localhost") or parts.query or parts.fragment:
+        raise ImproperlyConfigured(
+            f"CLASSVAULT_STORAGE_URL {url!r} is not a local file URL: use file:///absolute/path."
+        )
+    if not path.startswith("/"):
+        raise ImproperlyConfigured(
+            f"CLASSVAULT_STORAGE_URL {url!r} needs an absolute path: file:///absolute/path."
+        )
+    return Path(path)
+
+
+def _default_storage_url() -> str:
+    """The URL settings compute when CLASSVAULT_STORAGE_URL is not set in the environment."""
+    from classvault import settings as defaults
+
+    return f"file://{defaults.CLASSVAULT_HOME / 'blobs'}"
+
+
+def blob_store() -> BlobStore:
+    """The store named by ``settings.CLASSVAULT_STORAGE_URL``.
+
+    Settings compute the default URL from ``CLASSVAULT_HOME`` once, at import. When the URL
+    is still that default, the blobs follow the live ``settings.CLASSVAULT_HOME`` instead, so
+    a test (or anything else) that moves the home moves the blobs with it.
+    """
+    url = settings.CLASSVAULT_STORAGE_URL
+    if url == _default_storage_url():
+        return FileBlobStore(Path(settings.CLASSVAULT_HOME) / "blobs")
+    scheme = urlsplit(url).scheme
+    if scheme == "file":
+        return FileBlobStore(_file_url_root(url))
+    raise ImproperlyConfigured(
+        f"CLASSVAULT_STORAGE_URL scheme {scheme!r} is not supported yet: only file:// "
+        "works in this version (S3 is planned). Unset it to use CLASSVAULT_HOME/blobs."
+    )

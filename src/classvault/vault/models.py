@@ -1,0 +1,72 @@
+"""Data keys: one per stored object, kept only wrapped by a master key."""
+
+import re
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# Object ids end up in blob names, wrap contexts and associated data: a plain alphabet
+# keeps all three unambiguous and path-safe (a recording's UUID or number fits).
+OBJECT_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+class Purpose(models.TextChoices):
+    ORIGINAL = "original", _("original upload")
+    RENDITION = "rendition", _("playable rendition")
+    POSTER = "poster", _("poster image")
+
+
+class DataKey(models.Model):
+    """The data key of one stored object, wrapped by a master key (KEK).
+
+    Destroying it (crypto-shredding) empties ``wrapped`` and sets ``destroyed_at``; the row
+    stays as evidence of when, and the blob it protected can never be decrypted again.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Indexed as the first column of the index in Meta, which also serves vault_open.
+    object_id = models.CharField(max_length=64)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    wrapped = models.BinaryField(null=True, editable=False)
+    kek_id = models.CharField(max_length=16)
+    created_at = models.DateTimeField()
+    destroyed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["object_id", "purpose", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(destroyed_at__isnull=True, wrapped__isnull=False)
+                    | models.Q(destroyed_at__isnull=False, wrapped__isnull=True)
+                ),
+                name="datakey_wrapped_only_while_live",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(purpose__in=[p.value for p in Purpose]),
+                name="datakey_purpose_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"data key {self.pk} for {self.object_id}/{self.purpose}"
+
+    @property
+    def is_destroyed(self) -> bool:
+        return self.destroyed_at is not None
+
+    @property
+    def wrap_context(self) -> bytes:
+        """What the wrapped key is bound to: moved to another row, it will not unwrap."""
+        return f"classvault.datakey.v1|{self.pk}|{self.object_id}|{self.purpose}".encode()
+
+    @property
+    def segment_object_id(self) -> str:
+        """The object id bound into every segment of the blob (its associated data)."""
+        return f"{self.object_id}/{self.purpose}"
+
+    @property
+    def blob_name(self) -> str:
+        """Where the encrypted object lives in the blob store: one folder per object id."""
+        return f"{self.object_id}/{self.purpose}.{self.pk.hex}.cv"

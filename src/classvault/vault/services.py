@@ -1,0 +1,311 @@
+"""Writes of the vault: data keys (create, unwrap, destroy, rotate) and stored objects.
+
+``object_id`` names the thing protected (a recording's id); ``purpose`` says which of its
+objects (original, rendition, poster). Every object gets its own data key; the key row is
+the only way back to the plaintext, so destroying it is deleting the object.
+"""
+
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.db import connection, transaction
+
+from classvault.audit.services import audit_record
+
+from .blobs import blob_store
+from .exceptions import KeyDestroyed
+from .keys import key_provider
+from .models import OBJECT_ID_RE, DataKey, Purpose
+from .segments import DEFAULT_SEGMENT_SIZE, SegmentWriter
+
+
+def _check_object_id(object_id: str) -> None:
+    if not OBJECT_ID_RE.fullmatch(object_id):
+        raise ValueError(f"Invalid vault object id {object_id!r}: use 1-64 of A-Z a-z 0-9 _ -.")
+
+
+def _check_object(object_id: str, purpose: str) -> None:
+    _check_object_id(object_id)
+    if purpose not in Purpose.values:
+        raise ValueError(f"Unknown purpose {purpose!r}; choose one of {', '.join(Purpose)}.")
+
+
+@transaction.atomic
+def data_key_create(
+    *,
+    object_id: str,
+    purpose: str,
+    now: datetime,
+    raw_key: bytes | None = None,
+    key_id: uuid.UUID | None = None,
+) -> tuple[DataKey, bytes]:
+    """Make a fresh data key, store it wrapped under the current KEK, return it raw too.
+
+    ``raw_key`` and ``key_id`` exist for :func:`vault_store`, which encrypts with the key
+    before its row is written; anything else lets them default to fresh random values.
+    """
+    _check_object(object_id, purpose)
+    raw = AESGCM.generate_key(bit_length=256) if raw_key is None else raw_key
+    provider = key_provider()
+    data_key = DataKey(
+        id=key_id or uuid.uuid4(),
+        object_id=object_id,
+        purpose=purpose,
+        kek_id=provider.current_kek_id,
+        created_at=now,
+    )
+    data_key.wrapped = provider.wrap(raw, data_key.wrap_context)
+    data_key.save(force_insert=True)
+    audit_record(
+        actor=None,
+        action="vault.key_create",
+        object_type="vault_object",
+        object_id=object_id,
+        now=now,
+        data={"data_key": str(data_key.pk), "purpose": purpose, "kek_id": data_key.kek_id},
+    )
+    return data_key, raw
+
+
+def data_key_unwrap(*, data_key: DataKey) -> bytes:
+    """The raw data key; :class:`KeyDestroyed` once it was shredded.
+
+    The wrapped bytes are read afresh from the database: an instance loaded before the key
+    was destroyed must not bring it back.
+    """
+    wrapped = (
+        DataKey.objects.filter(pk=data_key.pk, destroyed_at__isnull=True)
+        .values_list("wrapped", flat=True)
+        .first()
+    )
+    if wrapped is None:
+        raise KeyDestroyed(f"The data key {data_key.pk} was destroyed or never existed.")
+    return key_provider().unwrap(bytes(wrapped), data_key.wrap_context)
+
+
+def _forget_freed_pages() -> None:
+    # SQLite otherwise leaves the old wrapped bytes in the freed space of the page.
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA secure_delete = ON")
+
+
+def data_key_destroy(
+    *,
+    now: datetime,
+    data_key: DataKey | None = None,
+    object_id: str | None = None,
+    actor: Any = None,
+) -> int:
+    """Crypto-shred one data key, or every live key of an object; return how many.
+
+    DANGEROUS: what these keys protect becomes unreadable for good, in every copy of its
+    blobs, backups included. The wrapped key is set to NULL and ``destroyed_at`` to ``now``
+    in one transaction with one audit event per object; the rows stay as evidence. Destroying
+    what is already destroyed does nothing and logs nothing.
+    """
+    if (data_key is None) == (object_id is None):
+        raise ValueError("Pass either data_key or object_id.")
+    with transaction.atomic():
+        live = DataKey.objects.select_for_update().filter(destroyed_at__isnull=True)
+        if data_key is not None:
+            live = live.filter(pk=data_key.pk)
+            object_id = data_key.object_id
+        else:
+            live = live.filter(object_id=object_id)
+        doomed = list(live.order_by("created_at", "pk").values_list("pk", "purpose"))
+        if doomed:
+            _forget_freed_pages()
+            DataKey.objects.filter(pk__in=[pk for pk, _ in doomed]).update(
+                wrapped=None, destroyed_at=now
+            )
+            audit_record(
+                actor=actor,
+                action="vault.key_destroy",
+                object_type="vault_object",
+                object_id=object_id or "",
+                now=now,
+                data={"data_keys": [{"id": str(pk), "purpose": p} for pk, p in doomed]},
+            )
+    if data_key is not None and doomed:
+        data_key.wrapped, data_key.destroyed_at = None, now
+    return len(doomed)
+
+
+def key_rotate(*, now: datetime, batch_size: int = 200, actor: Any = None) -> int:
+    """Re-wrap every live data key that is not under the current KEK; return how many.
+
+    Works in batches, one transaction and one audit event each, so an interrupted run keeps
+    what it did and the next run continues; a run with nothing to do changes nothing. Stops
+    with :class:`VaultKeyError` when a key's KEK is missing (restore its retired file).
+    """
+    provider = key_provider()
+    current = provider.current_kek_id
+    total = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                DataKey.objects.select_for_update()
+                .filter(destroyed_at__isnull=True)
+                .exclude(kek_id=current)
+                .order_by("pk")[:batch_size]
+            )
+            if not batch:
+                return total
+            from_keks = sorted({key.kek_id for key in batch})
+            for key in batch:
+                raw = provider.unwrap(bytes(key.wrapped), key.wrap_context)
+                key.wrapped = provider.wrap(raw, key.wrap_context)
+                key.kek_id = current
+            DataKey.objects.bulk_update(batch, ["wrapped", "kek_id"])
+            audit_record(
+                actor=actor,
+                action="vault.key_rotate",
+                object_type="vault",
+                now=now,
+                data={"count": len(batch), "from_keks": from_keks, "to_kek": current},
+            )
+        total += len(batch)
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """What :func:`vault_store` or :func:`vault_writer` wrote."""
+
+    data_key_id: uuid.UUID
+    object_id: str
+    purpose: str
+    blob_name: str
+    plaintext_size: int
+    ciphertext_size: int
+
+
+class VaultWriter:
+    """The writable end of :func:`vault_writer`: plaintext in, ciphertext to the blob.
+
+    File-like enough for writers that want a non-seekable output (PyAV's fragmented MP4).
+    ``result`` is set once the ``with`` block of :func:`vault_writer` has ended well.
+    """
+
+    def __init__(self, segments: SegmentWriter) -> None:
+        self._segments = segments
+        self.result: StoredObject | None = None
+
+    def __repr__(self) -> str:
+        return f"<VaultWriter {self._segments.object_id!r}>"
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        self._segments.write(data)
+        return memoryview(data).nbytes
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def tell(self) -> int:
+        return self._segments.plaintext_size
+
+    def flush(self) -> None:
+        """Nothing to do: a segment is sealed as soon as it is known not to be the last."""
+
+
+@contextmanager
+def vault_writer(
+    *,
+    object_id: str,
+    purpose: str,
+    now: datetime,
+    segment_size: int = DEFAULT_SEGMENT_SIZE,
+) -> Iterator[VaultWriter]:
+    """Store a new object by writing its plaintext in a ``with`` block.
+
+    Plaintext stays in memory, one segment at a time. The blob is committed when the block
+    ends well, and its key row only after that: a crash in between leaves a blob whose key
+    was never stored (unreadable; :func:`vault_shred` removes it), never a live key without
+    its blob. An exception in the block leaves nothing at all. Use it outside a transaction:
+    encrypting a large upload must not hold the database's write lock. A newer object of
+    the same id and purpose supersedes older ones in ``vault_open``.
+    """
+    _check_object(object_id, purpose)
+    key_id = uuid.uuid4()
+    raw = AESGCM.generate_key(bit_length=256)
+    draft = DataKey(id=key_id, object_id=object_id, purpose=purpose)
+    store = blob_store()
+    with store.open_write(draft.blob_name) as blob:
+        segments = SegmentWriter(raw, draft.segment_object_id, blob, segment_size=segment_size)
+        writer = VaultWriter(segments)
+        yield writer
+        segments.close()
+    try:
+        data_key_create(object_id=object_id, purpose=purpose, now=now, raw_key=raw, key_id=key_id)
+    except BaseException:
+        store.delete(draft.blob_name)
+        raise
+    writer.result = StoredObject(
+        data_key_id=key_id,
+        object_id=object_id,
+        purpose=purpose,
+        blob_name=draft.blob_name,
+        plaintext_size=segments.plaintext_size,
+        ciphertext_size=segments.ciphertext_size,
+    )
+
+
+def vault_store(
+    *,
+    object_id: str,
+    purpose: str,
+    chunks: Iterable[bytes],
+    now: datetime,
+    segment_size: int = DEFAULT_SEGMENT_SIZE,
+) -> StoredObject:
+    """Encrypt ``chunks`` as they arrive into a new object; see :func:`vault_writer`."""
+    with vault_writer(
+        object_id=object_id, purpose=purpose, now=now, segment_size=segment_size
+    ) as writer:
+        for chunk in chunks:
+            writer.write(chunk)
+    assert writer.result is not None
+    return writer.result
+
+
+def vault_shred(*, object_id: str, now: datetime, actor: Any = None) -> int:
+    """Make every object stored under ``object_id`` unreadable, then delete its blobs.
+
+    DANGEROUS, and the order matters. First every data key of the object is destroyed and
+    that is committed with its audit event: from then on no copy of the ciphertext (backups,
+    replicas, a blob whose deletion fails) can ever be decrypted. Only after that commit are
+    the blobs deleted; that merely frees space. Deleting blobs first could leave live keys
+    behind after a crash, with old copies of the blobs still decryptable. Inside a caller's
+    transaction the blobs go when it commits, and stay if it rolls back (keys and all).
+    Safe to run again: it finishes an interrupted run, including orphan blobs of
+    :func:`vault_writer`. Returns the number of keys destroyed by this call.
+    """
+    # The id becomes a folder prefix below: never let a malformed one widen it.
+    _check_object_id(object_id)
+    destroyed = data_key_destroy(object_id=object_id, now=now, actor=actor)
+    store = blob_store()
+
+    def delete_blobs() -> None:
+        for name in store.names(prefix=f"{object_id}/"):
+            store.delete(name)
+
+    transaction.on_commit(delete_blobs)
+    return destroyed
+
+
+def vault_discard(*, data_key: DataKey, now: datetime, actor: Any = None) -> None:
+    """Shred one superseded object (e.g. a rendition replaced by a redacted one).
+
+    DANGEROUS, in the same order as :func:`vault_shred`: the key first, the blob after commit.
+    """
+    data_key_destroy(data_key=data_key, now=now, actor=actor)
+    store = blob_store()
+    transaction.on_commit(lambda: store.delete(data_key.blob_name))
