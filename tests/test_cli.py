@@ -124,3 +124,32 @@ def test_audit_verify_names_the_first_broken_entry(fresh_home, sql, entry):
     result = run(fresh_home, "audit", "verify")
     assert result.returncode == 1
     assert entry in result.stdout
+
+
+def test_key_rotate_rewraps_under_a_new_master_key(fresh_home):
+    import os as _os
+
+    from classvault.vault.keys import kek_id_for
+
+    # Give the vault one data key to rotate, through the real service in a subprocess.
+    store = ("from classvault.core import clock; from classvault.vault.services import "
+             "vault_store; vault_store(object_id='r1', purpose='original', chunks=[b'x'*10],"
+             " now=clock.now())")
+    env = {"DJANGO_SETTINGS_MODULE": "classvault.settings"}
+    code = f"import django; django.setup(); {store}"
+    environment = {k: v for k, v in _os.environ.items()
+                   if not k.startswith(("CLASSVAULT_", "DATABASE_URL"))}
+    environment.update(env, CLASSVAULT_HOME=str(fresh_home))
+    subprocess.run([sys.executable, "-c", code], env=environment, check=True, timeout=60)
+    master = fresh_home / "master.key"
+    master.rename(fresh_home / "master.key.retired")
+    assert run(fresh_home, "init").returncode == 0
+    result = run(fresh_home, "key", "rotate")
+    assert result.returncode == 0, result.stderr
+    assert "re-wrapped 1 data keys" in result.stdout
+    new_id = kek_id_for(bytes.fromhex(master.read_text().strip()))
+    db = sqlite3.connect(fresh_home / "classvault.sqlite3")
+    assert db.execute("select kek_id from vault_datakey").fetchall() == [(new_id,)]
+    # Without the retired key the rotation is done; a second run has nothing to do.
+    (fresh_home / "master.key.retired").unlink()
+    assert "re-wrapped 0" in run(fresh_home, "key", "rotate").stdout

@@ -114,6 +114,20 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_key_rotate(args: argparse.Namespace) -> int:
+    _setup_django()
+    from classvault.core import clock
+    from classvault.vault.exceptions import VaultKeyError
+    from classvault.vault.services import key_rotate
+
+    try:
+        count = key_rotate(now=clock.now())
+    except VaultKeyError as exc:
+        return _fail(f"{exc} Restore the retired key file and run again.", 1)
+    print(f"re-wrapped {count} data keys under the current master key")
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import execute_from_command_line
@@ -157,6 +171,14 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_cmd",
                                                                           required=True)
     audit.add_parser("verify", help="check the hash chain").set_defaults(func=cmd_audit_verify)
+
+    key = sub.add_parser("key", help="the vault's master key").add_subparsers(
+        dest="key_cmd", required=True)
+    rotate = key.add_parser(
+        "rotate", help="re-wrap every data key under the current master key",
+        description="Rename master.key to master.key.retired, run `classvault init` to make a "
+        "new one, then run this; delete the retired file once it reports success.")
+    rotate.set_defaults(func=cmd_key_rotate)
 
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)

@@ -6,6 +6,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 
+from classvault.vault.keys import retired_key_files
+
 
 def _mode_too_open(path: Path) -> bool:
     return bool(path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO))
@@ -33,8 +35,10 @@ def check_configuration(app_configs=None, **kwargs):
         problems.append(
             Error("The secret key is shorter than 40 characters.", id="classvault.E002")
         )
-    for name in ("CLASSVAULT_SECRET_KEY_FILE", "CLASSVAULT_MASTER_KEY_FILE"):
-        path = Path(getattr(settings, name))
+    master = Path(settings.CLASSVAULT_MASTER_KEY_FILE)
+    key_files = [Path(settings.CLASSVAULT_SECRET_KEY_FILE), master,
+                 *retired_key_files(master)]
+    for path in key_files:
         if path.exists() and _mode_too_open(path):
             problems.append(
                 Error(
