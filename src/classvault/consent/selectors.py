@@ -1,0 +1,178 @@
+"""Reads about pupils, consent and the privacy statement.
+
+Who may see a pupil:
+- the school_admin of the pupil's school: everything (roster, consent, history);
+- the privacy_officer: everything, for every school (requests, complaints, audits);
+- a student_teacher enrolled at the pupil's school: the roster with the consent state only,
+  to plan a recording;
+- nobody else. A role that may never look gets 403; a school_admin asking for another
+  school's pupil gets 404, as if the pupil did not exist.
+"""
+
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from classvault.core.exceptions import Forbidden, Invalid, NotVisible
+from classvault.people.models import Enrolment, Role, School, User
+from classvault.people.services import require_role
+
+from .models import ConsentRecord, ConsentScope, ContactKind, Pupil, StatementVersion
+from .rules import local_today
+
+
+def parse_pupil_id(value: object) -> uuid.UUID | None:
+    """The UUID in ``value``, or None when it is not one (then no pupil has it)."""
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+# --- privacy statement ------------------------------------------------------------------
+
+def statement_current() -> StatementVersion | None:
+    """The version in force: the one published last."""
+    return StatementVersion.objects.first()
+
+
+def statement_versions() -> QuerySet[StatementVersion]:
+    """Every published version, newest first."""
+    return StatementVersion.objects.all()
+
+
+def statement_get(*, version: str) -> StatementVersion:
+    statement = StatementVersion.objects.filter(version=version).first()
+    if statement is None:
+        raise NotVisible(_("There is no privacy statement with version %(version)s.")
+                         % {"version": version})
+    return statement
+
+
+def statement_contacts(statement: StatementVersion) -> list[dict[str, str]]:
+    """The statement's contacts with a translated label, in the order of ContactKind (R16)."""
+    order = {kind: i for i, kind in enumerate(ContactKind.values)}
+    contacts = sorted(statement.contacts, key=lambda c: order.get(c.get("kind"), len(order)))
+    return [{**c, "label": ContactKind(c["kind"]).label if c.get("kind") in order else ""}
+            for c in contacts]
+
+
+# --- pupils -----------------------------------------------------------------------------
+
+def _school_by_code(code: str) -> School:
+    school = School.objects.filter(code=code).first()
+    if school is None:
+        raise Invalid(_("Unknown school %(code)s. Check the school code.") % {"code": code})
+    return school
+
+
+def _enrolled_school_id(user: User, today: date) -> int | None:
+    """The school a student teacher is placed at, while their study lasts."""
+    return (Enrolment.objects.filter(student_teacher=user, study_end__gte=today)
+            .values_list("school_id", flat=True).first())
+
+
+def pupil_get_managed(*, actor: User, pupil_id: str) -> Pupil:
+    """A pupil whose record and consent the actor manages (school_admin, privacy_officer)."""
+    require_role(actor, Role.SCHOOL_ADMIN, Role.PRIVACY_OFFICER)
+    pk = parse_pupil_id(pupil_id)
+    qs = Pupil.objects.select_related("school")
+    if actor.role == Role.SCHOOL_ADMIN:
+        qs = qs.filter(school_id=actor.school_id)
+    pupil = qs.filter(pk=pk).first() if pk is not None else None
+    if pupil is None:
+        raise NotVisible(_("No such pupil."))
+    return pupil
+
+
+def roster_school(*, actor: User, school_code: str | None, now: datetime) -> School:
+    """The school whose roster the actor asks for; the actor's own school when omitted."""
+    require_role(actor, Role.SCHOOL_ADMIN, Role.STUDENT_TEACHER, Role.PRIVACY_OFFICER)
+    if actor.role == Role.SCHOOL_ADMIN:
+        own_id = actor.school_id
+    elif actor.role == Role.STUDENT_TEACHER:
+        own_id = _enrolled_school_id(actor, local_today(now))
+        if own_id is None:
+            raise Forbidden(_("You are not placed at a school (or your study has ended), so "
+                              "there is no roster to show. Ask the institute."))
+    else:
+        own_id = None
+    if not school_code:
+        if own_id is None:
+            raise Invalid(_("Say which school: add ?school=CODE."))
+        return School.objects.get(pk=own_id)
+    school = _school_by_code(school_code)
+    if own_id is not None and school.pk != own_id:
+        raise Forbidden(_("You can only see the pupils of your own school."))
+    return school
+
+
+def pupils_list(*, actor: User, school_code: str | None, now: datetime,
+                group: str | None = None) -> QuerySet[Pupil]:
+    """The roster of a school with the current consent state, in one query."""
+    school = roster_school(actor=actor, school_code=school_code, now=now)
+    qs = Pupil.objects.filter(school=school)
+    if group:
+        qs = qs.filter(group=group)
+    return qs.order_by("group", "full_name", "external_id")
+
+
+def pupils_for_forms(*, actor: User, school_code: str | None, group: str | None,
+                     now: datetime, pupil_id: str | None = None) -> list[Pupil]:
+    """Pupils to print consent forms for: one pupil, a group or the whole school.
+
+    Only the school_admin of the school: the forms carry dates of birth.
+    """
+    require_role(actor, Role.SCHOOL_ADMIN)
+    if pupil_id is not None:
+        return [pupil_get_managed(actor=actor, pupil_id=pupil_id)]
+    return list(pupils_list(actor=actor, school_code=school_code, group=group, now=now)
+                .select_related("school"))
+
+
+def consent_history(*, pupil: Pupil) -> QuerySet[ConsentRecord]:
+    """Every consent record of the pupil, oldest first."""
+    return (ConsentRecord.objects.filter(pupil=pupil)
+            .select_related("statement_version", "registered_by")
+            .order_by("seq"))
+
+
+def pupils_get_for_school(*, school: School, pupil_ids: Iterable[str]) -> list[Pupil]:
+    """The pupils with these ids at this school, in the order asked, each once.
+
+    Ids that are not UUIDs, unknown, or of another school's pupil raise Invalid with
+    ``unknown_pupils`` (the ids as given): a caller never learns which of those exist.
+    """
+    wanted: dict[uuid.UUID, str] = {}
+    unknown: list[str] = []
+    for raw in pupil_ids:
+        pk = parse_pupil_id(raw)
+        if pk is None:
+            unknown.append(str(raw))
+        else:
+            wanted.setdefault(pk, str(raw))
+    found = {p.pk: p for p in Pupil.objects.filter(school=school, pk__in=list(wanted))}
+    unknown += [raw for pk, raw in wanted.items() if pk not in found]
+    if unknown:
+        raise Invalid(_("These pupils are not on the roster of %(school)s: %(ids)s.")
+                      % {"school": school.code, "ids": ", ".join(unknown)},
+                      unknown_pupils=unknown)
+    return [found[pk] for pk in wanted]
+
+
+def pupils_lacking_consent(*, pupil_ids: Iterable[str], school: School,
+                           scope: str) -> list[str]:
+    """Ids (canonical UUID strings, in the order asked) of the pupils without consent.
+
+    ``scope`` is "recording" (may be recorded) or "peer_viewing" (may also be shown to
+    fellow students). Unknown ids raise Invalid, see :func:`pupils_get_for_school`: a pupil
+    we cannot find is never silently treated as consenting.
+    """
+    if scope not in ConsentScope.values:
+        raise ValueError(f"scope must be one of {ConsentScope.values}, not {scope!r}")
+    pupils = pupils_get_for_school(school=school, pupil_ids=pupil_ids)
+    column = "recording_consent" if scope == ConsentScope.RECORDING else "peer_viewing_consent"
+    return [str(p.pk) for p in pupils if not getattr(p, column)]
