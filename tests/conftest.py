@@ -5,9 +5,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.test import Client
 
+from classvault.core.home import home_prepare
 from classvault.people import services
 from classvault.people.models import Role, User
 
@@ -113,3 +115,36 @@ class World:
 @pytest.fixture
 def world(db) -> World:
     return World()
+
+
+# --- recording studio: a vault home, a frozen clock, pupils with mixed consent -----------
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW + timedelta(days=1), tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def vault_home(settings):
+    home_prepare(home=settings.CLASSVAULT_HOME,
+                 secret_key_file=settings.CLASSVAULT_SECRET_KEY_FILE,
+                 master_key_file=settings.CLASSVAULT_MASTER_KEY_FILE, create_secret_key=False)
+    return settings.CLASSVAULT_HOME
+
+
+@pytest.fixture
+def studio(world, vault_home, frozen):
+    """Sanne ready to record: guidelines accepted, pupils of her school with mixed consent."""
+    from consent.pupil_personas import Pupils
+
+    services.guidelines_acknowledge(actor=world.student, now=NOW)
+    world.pupils = Pupils(world)
+    return world
+
+
+@pytest.fixture(scope="session")
+def small_video() -> bytes:
+    from mediagen import make_video
+
+    return make_video(seconds=1.0)

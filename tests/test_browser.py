@@ -1,14 +1,10 @@
 """The web shell in a real Chromium against a real `classvault serve` (embedded default)."""
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from liveserver import DEMO_PASSWORD, running_server
 
 pytestmark = pytest.mark.browser
 
@@ -16,41 +12,12 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-DEMO_PASSWORD = "demo-wachtwoord-2026"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    home = tmp_path_factory.mktemp("browser") / "data"
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("CLASSVAULT_", "DATABASE_URL", "DJANGO_"))}
-    env["CLASSVAULT_HOME"] = str(home)
-    cli = [sys.executable, "-m", "classvault.cli"]
-    for step in (["init"], ["demo"]):
-        subprocess.run(cli + step, env=env, check=True, capture_output=True, timeout=120)
-    port = _free_port()
-    proc = subprocess.Popen(cli + ["serve", "--port", str(port), "--no-worker", "--workers", "1"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/api/v1/health", timeout=1)
-            break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError("classvault serve did not start") from None
-            time.sleep(0.2)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=30)
+    with running_server(tmp_path_factory.mktemp("browser") / "data") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

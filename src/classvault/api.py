@@ -1,5 +1,7 @@
 """The one NinjaAPI at /api/v1: a router per app; every error is {"detail": ...}."""
 
+import logging
+
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
@@ -10,6 +12,10 @@ from classvault.consent.api import router as consent_router
 from classvault.core.auth import BearerToken
 from classvault.core.exceptions import DomainError
 from classvault.people.api import auth_router, me_router, org_router
+from classvault.recordings.api import router as recordings_router
+from classvault.vault.exceptions import VaultIntegrityError, VaultNotFound
+
+log = logging.getLogger("classvault.api")
 
 api = NinjaAPI(
     title="ClassVault API",
@@ -33,6 +39,19 @@ def health(request: HttpRequest):
 @api.exception_handler(DomainError)
 def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return api.create_response(request, {"detail": exc.detail, **exc.extra}, status=exc.status)
+
+
+@api.exception_handler(VaultNotFound)
+def vault_not_found(request: HttpRequest, exc: VaultNotFound) -> HttpResponse:
+    return api.create_response(request, {"detail": "Not found."}, status=404)
+
+
+@api.exception_handler(VaultIntegrityError)
+def vault_damaged(request: HttpRequest, exc: VaultIntegrityError) -> HttpResponse:
+    log.error("Refused to serve a damaged vault object at %s: %s", request.path, exc)
+    return api.create_response(
+        request, {"detail": "The stored recording failed its integrity check and is not "
+                  "served. The administrators have been alerted."}, status=500)
 
 
 @api.exception_handler(NinjaValidationError)
@@ -64,3 +83,4 @@ api.add_router("/", org_router)
 api.add_router("/me", me_router)
 api.add_router("/audit", audit_router)
 api.add_router("/", consent_router)
+api.add_router("/", recordings_router)

@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "classvault.audit",
     "classvault.consent",
     "classvault.vault",
+    "classvault.recordings",
+    "classvault.sharing",
     "classvault.web",
 ]
 
@@ -171,6 +173,14 @@ LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = "Europe/Amsterdam"
 USE_I18N = True
 USE_TZ = True
+
+# Uploads: recordings are encrypted as they arrive by their own handler
+# (recordings/uploads.py). Any other upload (a roster CSV) is small and stays in memory;
+# Django's spooling to temporary files is switched off, so no upload ever reaches the disk
+# as plaintext.
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+CLASSVAULT_MAX_UPLOAD_BYTES = env_int("CLASSVAULT_MAX_UPLOAD_BYTES", 16 * 1024**3)
 
 STATIC_URL = "/static/"
 STATIC_ROOT = env("CLASSVAULT_STATIC_ROOT") or None

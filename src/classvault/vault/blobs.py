@@ -148,6 +148,13 @@ class BlobStore(ABC):
     def names(self, prefix: str = "") -> Iterator[str]:
         """The names of the stored blobs that start with ``prefix``, sorted."""
 
+    @abstractmethod
+    def purge_unfinished(self, folder: str) -> int:
+        """Remove writes under ``folder`` that never committed (a killed writer's leftovers).
+
+        Only call it when no writer can be active there (e.g. under the job's lease).
+        """
+
 
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
@@ -278,6 +285,18 @@ class FileBlobStore(BlobStore):
                 if name.startswith(prefix):
                     found.append(name)
         return iter(sorted(found))
+
+
+    def purge_unfinished(self, folder: str) -> int:
+        path = self._path(folder)
+        if not path.is_dir():
+            return 0
+        removed = 0
+        for temp in path.rglob(".*.tmp"):
+            with suppress(FileNotFoundError):
+                temp.unlink()
+                removed += 1
+        return removed
 
 
 def _file_url_root(url: str) -> Path:

@@ -1,0 +1,190 @@
+"""Recordings: upload, list, view, stream, delete, share."""
+
+import json
+import uuid
+from datetime import datetime, time
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+from ninja import Router, Status
+
+from classvault.audit.services import audit_record
+from classvault.core import clock
+from classvault.core.auth import BearerToken
+from classvault.core.exceptions import Conflict, Invalid
+from classvault.retention.rules import AMSTERDAM
+from classvault.sharing import services as sharing_services
+from classvault.sharing.selectors import recording_get_visible, recordings_visible
+from classvault.vault.models import Purpose
+from classvault.vault.selectors import vault_open
+
+from . import selectors, services
+from .models import RecordingStatus
+from .schemas import RecordingCreated, RecordingDetail, RecordingItem, ShareIn
+from .streaming import stream_response
+from .uploads import UPLOAD_FIELD, EncryptingUploadHandler
+
+router = Router(tags=["recordings"])
+
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": {
+            "type": "object",
+            "required": ["file", "title", "recorded_at", "pupils"],
+            "properties": {
+                "file": {"type": "string", "format": "binary"},
+                "title": {"type": "string"},
+                "recorded_at": {"type": "string", "format": "date-time"},
+                "pupils": {"type": "string", "description": "JSON array of pupil ids present"},
+                "attest_out_of_view": {"type": "string", "description":
+                                       "JSON array of pupil ids kept out of view and sound"},
+            },
+        }}},
+    }
+}
+
+
+def _ids(raw: str | None, field: str) -> list[str]:
+    if raw is None or raw.strip() == "":
+        return []
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        raise Invalid(_("%(field)s must be a JSON array of pupil ids.") % {"field": field}) \
+            from None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise Invalid(_("%(field)s must be a JSON array of pupil ids.") % {"field": field})
+    return value
+
+
+def _instant(raw: str | None) -> datetime:
+    """An ISO-8601 instant; a date alone means midnight in Amsterdam; no offset: Amsterdam."""
+    raw = (raw or "").strip()
+    try:
+        parsed = parse_datetime(raw)
+        if parsed is None and (day := parse_date(raw)) is not None:
+            parsed = datetime.combine(day, time(0))
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise Invalid(_("recorded_at must be a date (YYYY-MM-DD) or an ISO-8601 instant."))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=AMSTERDAM)
+
+
+@router.post("/recordings", auth=BearerToken(), response={201: RecordingCreated},
+             openapi_extra=UPLOAD_BODY)
+def recording_create(request: HttpRequest):
+    """Upload a recording (multipart). It is encrypted as it arrives; see the contract."""
+    now = clock.now()
+    services.recording_upload_allowed(actor=request.auth)  # before reading any byte
+    recording_id = str(uuid.uuid4())
+    handler = EncryptingUploadHandler(request, object_id=recording_id, now=now,
+                                      max_bytes=settings.CLASSVAULT_MAX_UPLOAD_BYTES)
+    request.upload_handlers = [handler]
+    try:
+        files, form = request.FILES, request.POST
+    except MultiPartParserError:
+        handler.abort()
+        raise Invalid(
+            _("The upload was malformed or cut off; nothing was kept. Try again.")) from None
+    if handler.too_large:
+        limit = settings.CLASSVAULT_MAX_UPLOAD_BYTES // (1 << 20)
+        return HttpResponse(json.dumps({"detail": _("The file is larger than %(mb)s MiB; "
+                                                    "nothing was kept.") % {"mb": limit}}),
+                            status=413, content_type="application/json")
+    recording = services.recording_create(
+        actor=request.auth, recording_id=recording_id, upload=files.get(UPLOAD_FIELD),
+        title=form.get("title", ""), recorded_at=_instant(form.get("recorded_at")),
+        pupil_ids=_ids(form.get("pupils"), "pupils"),
+        attested_ids=_ids(form.get("attest_out_of_view"), "attest_out_of_view"), now=now,
+    )
+    return Status(201, {"id": str(recording.pk), "status": recording.status,
+                        "expires_at": recording.expires_at})
+
+
+@router.get("/recordings", response=list[RecordingItem])
+def recording_list(request: HttpRequest):
+    """The recordings the caller may see, and only those."""
+    recordings = recordings_visible(actor=request.auth, now=clock.now()).select_related("owner")
+    return [selectors.recording_item(r) for r in recordings.order_by("-recorded_at")]
+
+
+@router.get("/recordings/{recording_id}", response=RecordingDetail, exclude_none=True)
+def recording_get(request: HttpRequest, recording_id: str, purpose: str | None = None):
+    now = clock.now()
+    recording = recording_get_visible(actor=request.auth, recording_id=recording_id, now=now)
+    with transaction.atomic():
+        audit_record(actor=request.auth, action="recording.view", obj=recording, now=now,
+                     purpose=selectors.view_purpose(actor=request.auth, recording=recording,
+                                                    asked=purpose))
+    return selectors.recording_detail(actor=request.auth, recording=recording)
+
+
+def _playable(recording) -> None:
+    if recording.status == RecordingStatus.BLOCKED:
+        raise Conflict(_("This recording is blocked: a pupil withdrew consent. It can be "
+                         "watched again once it is redacted."), status=recording.status)
+    if recording.status != RecordingStatus.READY:
+        raise Conflict(_("This recording is not ready to play (status: %(status)s).")
+                       % {"status": recording.status}, status=recording.status)
+
+
+@router.get("/recordings/{recording_id}/stream", response={200: None, 206: None})
+def recording_stream(request: HttpRequest, recording_id: str, purpose: str | None = None):
+    """The playable MP4; honours Range. Never a download."""
+    now = clock.now()
+    recording = recording_get_visible(actor=request.auth, recording_id=recording_id, now=now)
+    _playable(recording)
+    range_header = request.headers.get("Range")
+    reader = vault_open(object_id=str(recording.pk), purpose=Purpose.RENDITION)
+    # One audit event per playback: the player's first request starts at byte 0.
+    if not range_header or range_header.replace(" ", "").startswith("bytes=0-"):
+        with transaction.atomic():
+            audit_record(actor=request.auth, action="recording.stream", obj=recording,
+                         now=now, purpose=selectors.view_purpose(
+                             actor=request.auth, recording=recording, asked=purpose))
+    return stream_response(reader, range_header, "video/mp4")
+
+
+@router.get("/recordings/{recording_id}/poster", response={200: None})
+def recording_poster(request: HttpRequest, recording_id: str):
+    """A still from the recording for the player; same visibility and blocking as the stream."""
+    recording = recording_get_visible(actor=request.auth, recording_id=recording_id,
+                                      now=clock.now())
+    _playable(recording)
+    reader = vault_open(object_id=str(recording.pk), purpose=Purpose.POSTER)
+    return stream_response(reader, None, "image/jpeg")
+
+
+@router.delete("/recordings/{recording_id}", response={204: None})
+def recording_delete(request: HttpRequest, recording_id: str):
+    now = clock.now()
+    recording = recording_get_visible(actor=request.auth, recording_id=recording_id, now=now)
+    services.recording_delete(actor=request.auth, recording=recording, now=now)
+    return Status(204, None)
+
+
+@router.post("/recordings/{recording_id}/shares", response={201: ShareIn})
+def share_create(request: HttpRequest, recording_id: str, payload: ShareIn):
+    now = clock.now()
+    recording = recording_get_visible(actor=request.auth, recording_id=recording_id, now=now)
+    sharing_services.share_grant(actor=request.auth, recording=recording,
+                                 username=payload.username, now=now)
+    return Status(201, {"username": payload.username})
+
+
+@router.delete("/recordings/{recording_id}/shares/{username}", response={204: None})
+def share_delete(request: HttpRequest, recording_id: str, username: str):
+    now = clock.now()
+    recording = recording_get_visible(actor=request.auth, recording_id=recording_id, now=now)
+    sharing_services.share_revoke(actor=request.auth, recording=recording, username=username,
+                                  now=now)
+    return Status(204, None)
+
+
+

@@ -1,0 +1,68 @@
+"""Recordings, the pupils present in them, and time-coded comments."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from classvault.people.models import School
+
+
+class RecordingStatus(models.TextChoices):
+    PROCESSING = "processing", _("processing")
+    READY = "ready", _("ready")
+    FAILED = "failed", _("failed")
+    BLOCKED = "blocked", _("blocked")
+
+
+class Recording(models.Model):
+    """A lesson recording. Its bytes live only encrypted in the vault, under object
+    ids ``<id>/original``, ``<id>/rendition`` and ``<id>/poster``."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                              related_name="recordings")
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="recordings")
+    title = models.CharField(max_length=200)
+    recorded_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    status = models.CharField(max_length=16, choices=RecordingStatus.choices,
+                              default=RecordingStatus.PROCESSING, db_index=True)
+    failure_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField()
+    original_size = models.BigIntegerField(default=0)
+    rendition_size = models.BigIntegerField(default=0)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    # A worker holds the transcoding lease until this instant; a worker that dies lets it
+    # lapse, and the next one takes the job over.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-recorded_at"]
+
+    def __str__(self) -> str:
+        return f"recording {self.pk}"
+
+    def object_id(self, purpose: str) -> str:
+        return f"{self.pk}/{purpose}"
+
+
+class RecordingPupil(models.Model):
+    """A pupil present during the recording. Attested pupils were kept out of view and
+    sound: they do not take part (their withdrawal blocks nothing)."""
+
+    recording = models.ForeignKey(Recording, on_delete=models.CASCADE,
+                                  related_name="presences")
+    pupil = models.ForeignKey("consent.Pupil", on_delete=models.PROTECT,
+                              related_name="presences")
+    attested_out_of_view = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["recording", "pupil"], name="presence_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pupil} in {self.recording}"

@@ -1,0 +1,45 @@
+"""Reads about recordings for the API and the web views (visibility lives in sharing)."""
+
+from typing import Any
+
+from classvault.people.models import Role, User
+from classvault.sharing.selectors import is_custodian, shared_with
+
+from .models import Recording
+
+
+def recording_item(recording: Recording) -> dict[str, Any]:
+    return {
+        "id": str(recording.pk),
+        "title": recording.title,
+        "owner": recording.owner.username,
+        "recorded_at": recording.recorded_at,
+        "expires_at": recording.expires_at,
+        "status": recording.status,
+    }
+
+
+def recording_detail(*, actor: User, recording: Recording) -> dict[str, Any]:
+    detail = recording_item(recording) | {
+        "school": recording.school.code,
+        "shared_with": shared_with(recording=recording),
+        "legal_hold": False,
+        "failure_reason": recording.failure_reason or None,
+        "duration_seconds": recording.duration_seconds,
+    }
+    # Who was present is for those who manage the recording and the privacy officer only.
+    if actor.role == Role.PRIVACY_OFFICER or is_custodian(actor=actor, recording=recording):
+        detail["pupils"] = [str(pk) for pk in recording.presences.filter(
+            attested_out_of_view=False).values_list("pupil_id", flat=True)]
+    return detail
+
+
+def view_purpose(*, actor: User, recording: Recording, asked: str | None) -> str:
+    """The purpose logged with a view (R4): stated, or implied by who is looking."""
+    if asked:
+        return asked[:64]
+    if actor.role == Role.PRIVACY_OFFICER:
+        return "privacy_request"
+    if actor.role == Role.TRAINER:
+        return "assessment"
+    return "coaching"

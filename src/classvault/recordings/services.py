@@ -1,0 +1,256 @@
+"""Writes about recordings: create from an encrypted upload, process, block, delete."""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils.translation import gettext as _
+
+from classvault.audit.services import audit_record
+from classvault.consent.selectors import pupils_get_for_school
+from classvault.core.exceptions import Conflict, Forbidden, Invalid
+from classvault.people.models import Enrolment, Role, User
+from classvault.people.selectors import guidelines_accepted
+from classvault.retention.rules import expiry_for
+from classvault.vault.blobs import blob_store
+from classvault.vault.models import Purpose
+from classvault.vault.selectors import vault_open_file
+from classvault.vault.services import vault_shred, vault_store, vault_writer
+
+from . import media
+from .models import Recording, RecordingPupil, RecordingStatus
+from .uploads import EncryptedUpload
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=15)
+MAX_ATTEMPTS = 3
+
+
+def recording_upload_allowed(*, actor: User) -> Enrolment:
+    """What must hold before a single byte of an upload is read (R1): a placed student
+    teacher who accepted the current guidelines."""
+    if actor.role != Role.STUDENT_TEACHER:
+        raise Forbidden(_("Only student teachers record lessons."))
+    enrolment = Enrolment.objects.select_related("school").filter(student_teacher=actor).first()
+    if enrolment is None:
+        raise Conflict(_("You are not placed at a school yet; the institute does this."))
+    if not guidelines_accepted(user=actor):
+        raise Conflict(_("Accept the recording guidelines before your first recording."))
+    return enrolment
+
+
+def recording_create(
+    *,
+    actor: User,
+    recording_id: str,
+    upload: EncryptedUpload | None,
+    title: str,
+    recorded_at: datetime,
+    pupil_ids: list[str],
+    attested_ids: list[str],
+    now: datetime,
+) -> Recording:
+    """Register an uploaded (already encrypted) recording, or throw the upload away.
+
+    Checks consent for every pupil present (R2): a pupil without recording consent who is not
+    attested out of view and sound refuses the whole upload (409). Whatever is refused, the
+    encrypted upload is shredded: nothing is kept.
+    """
+    try:
+        return _recording_create(actor=actor, recording_id=recording_id, upload=upload,
+                                 title=title, recorded_at=recorded_at, pupil_ids=pupil_ids,
+                                 attested_ids=attested_ids, now=now)
+    except BaseException:
+        if upload is not None:
+            with transaction.atomic():
+                vault_shred(object_id=recording_id, now=now, actor=actor)
+        raise
+
+
+def _recording_create(*, actor, recording_id, upload, title, recorded_at, pupil_ids,
+                      attested_ids, now) -> Recording:
+    enrolment = recording_upload_allowed(actor=actor)
+    if upload is None:
+        raise Invalid(_("Choose a video file to upload."))
+    title = title.strip()
+    if not title:
+        raise Invalid(_("Give the recording a title."))
+    if recorded_at > now:
+        raise Invalid(_("The recording date lies in the future."))
+    expires_at = expiry_for(recorded_at=recorded_at, study_end=enrolment.study_end,
+                            months=settings.CLASSVAULT_RETENTION_MONTHS)
+    if expires_at <= now:
+        raise Invalid(_("This recording would already be past its retention period "
+                        "(%(expiry)s), so it may not be stored.")
+                      % {"expiry": expires_at.isoformat()})
+    present = pupils_get_for_school(school=enrolment.school,
+                                    pupil_ids=list(pupil_ids) + list(attested_ids))
+    attested = {str(p.pk) for p in pupils_get_for_school(school=enrolment.school,
+                                                         pupil_ids=attested_ids)}
+    lacking = [str(p.pk) for p in present
+               if str(p.pk) not in attested and not p.recording_consent]
+    if lacking:
+        raise Conflict(_("Pupils without consent to be recorded were present. Record "
+                         "without them, or attest they were kept out of view and sound."),
+                       pupils_without_consent=lacking)
+    try:
+        with vault_open_file(object_id=recording_id, purpose=Purpose.ORIGINAL) as src:
+            info = media.probe(src)
+    except media.MediaError as exc:
+        raise Invalid(_("The file is not a video that can be played: %(reason)s")
+                      % {"reason": exc}) from exc
+    with transaction.atomic():
+        recording = Recording.objects.create(
+            id=recording_id, owner=actor, school=enrolment.school, title=title[:200],
+            recorded_at=recorded_at, expires_at=expires_at, created_at=now,
+            original_size=upload.size, duration_seconds=info.duration_seconds or None,
+        )
+        RecordingPupil.objects.bulk_create(
+            RecordingPupil(recording=recording, pupil=p, attested_out_of_view=str(p.pk) in attested)
+            for p in present
+        )
+        audit_record(actor=actor, action="recording.create", obj=recording, now=now,
+                     purpose="coaching",
+                     data={"pupils": len(present) - len(attested), "size": upload.size})
+        for pupil_id in sorted(attested):
+            # Logged per pupil, so the pupil's access report finds it (R12).
+            audit_record(actor=actor, action="recording.attest_out_of_view",
+                         object_type="pupil", object_id=pupil_id, now=now,
+                         data={"recording": recording_id})
+        transaction.on_commit(lambda: _enqueue_processing(recording_id))
+    return recording
+
+
+def _enqueue_processing(recording_id: str) -> None:
+    from .jobs import process_recording
+
+    process_recording.enqueue(recording_id)
+
+
+def _take_lease(recording_id: str, now: datetime) -> bool:
+    with transaction.atomic():
+        return bool(
+            Recording.objects.filter(pk=recording_id, status=RecordingStatus.PROCESSING)
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+            .update(lease_until=now + LEASE, attempts=F("attempts") + 1)
+        )
+
+
+def recording_process(*, recording_id: str, now: datetime) -> str:
+    """Transcode the original into the playable rendition and take a poster still.
+
+    Idempotent and safe against a killed worker: the job holds a lease on the recording; a
+    second worker skips it while the lease holds and takes it over once it lapsed. Whatever a
+    killed run left half-written (only ever ciphertext) is purged before the next attempt.
+    Returns the recording's status afterwards ("gone" if it was deleted meanwhile).
+    """
+    if not _take_lease(recording_id, now):
+        current = Recording.objects.filter(pk=recording_id).values_list("status", flat=True)
+        return current.first() or "gone"
+    recording = Recording.objects.get(pk=recording_id)
+    if recording.attempts > MAX_ATTEMPTS:
+        return _fail(recording, _("Converting the video failed repeatedly."), now)
+    store = blob_store()
+    store.purge_unfinished(str(recording.pk))
+    try:
+        with vault_open_file(object_id=str(recording.pk), purpose=Purpose.ORIGINAL) as src, \
+                vault_writer(object_id=str(recording.pk), purpose=Purpose.RENDITION,
+                             now=now) as dst:
+            media.transcode(src, dst)
+        rendition_size = dst.result.plaintext_size
+        with vault_open_file(object_id=str(recording.pk), purpose=Purpose.RENDITION) as src:
+            still = media.poster(src)
+        vault_store(object_id=str(recording.pk), purpose=Purpose.POSTER, chunks=[still],
+                    now=now)
+    except media.MediaError as exc:
+        return _fail(recording, str(exc), now)
+    with transaction.atomic():
+        updated = Recording.objects.filter(
+            pk=recording.pk, status=RecordingStatus.PROCESSING
+        ).update(status=RecordingStatus.READY, rendition_size=rendition_size, lease_until=None)
+        if not updated:
+            return Recording.objects.filter(pk=recording.pk).values_list(
+                "status", flat=True).first() or "gone"
+        audit_record(actor=None, action="recording.ready", obj=recording, now=now)
+    return RecordingStatus.READY
+
+
+def _fail(recording: Recording, reason: str, now: datetime) -> str:
+    """Mark failed and keep nothing of the video (its row stays, to tell the owner why)."""
+    with transaction.atomic():
+        Recording.objects.filter(pk=recording.pk).update(
+            status=RecordingStatus.FAILED, failure_reason=reason[:300], lease_until=None)
+        vault_shred(object_id=str(recording.pk), now=now)
+        audit_record(actor=None, action="recording.failed", obj=recording, now=now,
+                     data={"reason": reason[:300]})
+    return RecordingStatus.FAILED
+
+
+def recordings_resume(*, now: datetime) -> list[str]:
+    """Queue every recording still processing whose lease lapsed (a worker died)."""
+    stalled = list(
+        Recording.objects.filter(status=RecordingStatus.PROCESSING)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+        .values_list("pk", flat=True)
+    )
+    for pk in stalled:
+        _enqueue_processing(str(pk))
+    return [str(pk) for pk in stalled]
+
+
+@transaction.atomic
+def recording_delete(*, actor: User, recording: Recording, now: datetime) -> None:
+    """Delete by hand (owner or custodian supervisor).
+
+    DANGEROUS, in this order: the data keys are destroyed first (every copy of the blobs,
+    backups included, becomes noise), the blobs are removed after commit, then the rows
+    (presences, shares, comments) go with the recording; one audit event.
+    """
+    from classvault.sharing.selectors import is_custodian
+
+    if not is_custodian(actor=actor, recording=recording):
+        raise Forbidden(_("Only the student teacher or their supervisor may delete this."))
+    vault_shred(object_id=str(recording.pk), now=now, actor=actor)
+    audit_record(actor=actor, action="recording.delete", obj=recording, now=now)
+    Recording.objects.filter(pk=recording.pk).delete()
+
+
+def recordings_block_for_withdrawal(*, pupil, scope: str, record, actor: User,
+                                    now: datetime) -> None:
+    """A pupil withdrew all consent (R14): block every recording they take part in.
+
+    Runs inside the withdrawal's transaction, so the block and the withdrawal commit together;
+    from then on the stream answers 409 for everyone. Attested pupils took no part: their
+    recordings stay as they are. The owner is told by e-mail after commit.
+    """
+    if scope != "all":
+        return
+    affected = list(
+        Recording.objects.filter(presences__pupil=pupil, presences__attested_out_of_view=False)
+        .exclude(status__in=[RecordingStatus.BLOCKED, RecordingStatus.FAILED])
+        .select_related("owner")
+    )
+    for recording in affected:
+        Recording.objects.filter(pk=recording.pk).update(status=RecordingStatus.BLOCKED)
+        audit_record(actor=actor, action="recording.block", obj=recording, now=now,
+                     purpose="consent_withdrawal", data={"pupil": str(pupil.pk)})
+        transaction.on_commit(lambda r=recording: _tell_owner_blocked(r))
+
+
+def _tell_owner_blocked(recording: Recording) -> None:
+    from django.core.mail import send_mail
+
+    owner = recording.owner
+    if not owner.email:
+        return
+    # No pupil's name in the mail: the owner sees which recording, not who withdrew.
+    send_mail(
+        subject=_("ClassVault: a recording of yours is blocked"),
+        message=_("A pupil who appears in your recording \"%(title)s\" has withdrawn consent. "
+                  "The recording can no longer be watched. Ask the privacy officer to have it "
+                  "redacted, or delete it.") % {"title": recording.title},
+        from_email=None, recipient_list=[owner.email], fail_silently=True,
+    )

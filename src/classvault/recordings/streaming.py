@@ -1,0 +1,87 @@
+"""HTTP Range handling for the stream (RFC 9110 §14): decrypt only what is asked for."""
+
+import itertools
+import re
+from collections.abc import Iterator
+
+from django.http import HttpResponse, StreamingHttpResponse
+
+from classvault.vault.segments import SegmentReader
+
+_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+
+
+class Unsatisfiable(Exception):
+    pass
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """(start, end inclusive) for a single satisfiable range; None for the whole file.
+
+    Malformed headers and multiple ranges are ignored (the whole file is sent, as RFC 9110
+    allows); a syntactically valid range that lies beyond the end raises Unsatisfiable.
+    """
+    if not header:
+        return None
+    match = _RANGE.match(header)
+    if match is None:
+        return None
+    first, last = match.groups()
+    if first == "" and last == "":
+        return None
+    if first == "":  # suffix: the last N bytes
+        length = int(last)
+        if length == 0:
+            raise Unsatisfiable()
+        return max(0, size - length), size - 1
+    start = int(first)
+    end = size - 1 if last == "" else min(int(last), size - 1)
+    if last != "" and int(last) < start:
+        return None  # invalid range-spec: ignore the header
+    if start >= size:
+        raise Unsatisfiable()
+    return start, end
+
+
+def _chunks(reader: SegmentReader, start: int, end: int) -> Iterator[bytes]:
+    try:
+        yield from reader.iter_range(start, end)
+    finally:
+        reader.close()
+
+
+def stream_response(reader: SegmentReader, range_header: str | None,
+                    content_type: str) -> HttpResponse:
+    size = reader.plaintext_size
+    try:
+        wanted = parse_range(range_header, size)
+    except Unsatisfiable:
+        reader.close()
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return _headers(response, content_type)
+    if size == 0:
+        reader.close()
+        return _headers(HttpResponse(b"", content_type=content_type), content_type)
+    start, end = wanted if wanted is not None else (0, size - 1)
+    chunks = _chunks(reader, start, end)
+    # Decrypt the first piece before answering: a damaged object fails with an error
+    # status instead of a 200 that breaks off.
+    first = next(chunks)
+    response = StreamingHttpResponse(itertools.chain([first], chunks),
+                                     content_type=content_type,
+                                     status=206 if wanted is not None else 200)
+    response["Content-Length"] = str(end - start + 1)
+    if wanted is not None:
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    return _headers(response, content_type)
+
+
+def _headers(response: HttpResponse, content_type: str) -> HttpResponse:
+    response["Accept-Ranges"] = "bytes"
+    # Never cached anywhere, never offered as a file to save (R10, R11).
+    response["Cache-Control"] = "no-store, private"
+    response["Content-Type"] = content_type
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response

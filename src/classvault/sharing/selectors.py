@@ -1,0 +1,62 @@
+"""THE visibility rule: who may see a recording. Every interface fetches through here.
+
+Owner; the owner's current supervisors (custodians); the owner's current trainers it is
+shared with; the privacy officer. Nobody else, whatever their role. Missing and forbidden
+look the same to the caller: :class:`NotVisible` (404).
+"""
+
+import uuid
+from datetime import datetime
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from classvault.core.exceptions import NotVisible
+from classvault.people.models import Enrolment, Role, User
+from classvault.recordings.models import Recording
+
+from .models import Share
+
+
+def recordings_visible(*, actor: User, now: datetime) -> QuerySet[Recording]:
+    """Every recording the actor may see at ``now``."""
+    recordings = Recording.objects.all()
+    if actor.role == Role.PRIVACY_OFFICER:
+        return recordings
+    rule = Q(owner=actor)
+    if actor.role == Role.SCHOOL_SUPERVISOR:
+        rule |= Q(Exists(Enrolment.objects.filter(student_teacher=OuterRef("owner"),
+                                                  supervisors=actor)))
+    elif actor.role == Role.TRAINER:
+        # Shared with them AND still one of the owner's trainers: removing a trainer from
+        # the student teacher takes away everything shared with them at once.
+        rule |= Q(Exists(Share.objects.filter(recording=OuterRef("pk"), user=actor))) & Q(
+            Exists(Enrolment.objects.filter(student_teacher=OuterRef("owner"), trainers=actor))
+        )
+    return recordings.filter(rule)
+
+
+def recording_get_visible(*, actor: User, recording_id: str | uuid.UUID,
+                          now: datetime) -> Recording:
+    """The recording, or NotVisible when it does not exist or the actor may not see it."""
+    try:
+        pk = uuid.UUID(str(recording_id))
+    except ValueError:
+        raise NotVisible("No such recording.") from None
+    recording = (recordings_visible(actor=actor, now=now)
+                 .select_related("owner", "school").filter(pk=pk).first())
+    if recording is None:
+        raise NotVisible("No such recording.")
+    return recording
+
+
+def is_custodian(*, actor: User, recording: Recording) -> bool:
+    """The owner, or one of the owner's supervisors: they manage access (R6)."""
+    if recording.owner_id == actor.pk:
+        return True
+    return actor.role == Role.SCHOOL_SUPERVISOR and Enrolment.objects.filter(
+        student_teacher_id=recording.owner_id, supervisors=actor).exists()
+
+
+def shared_with(*, recording: Recording) -> list[str]:
+    return sorted(Share.objects.filter(recording=recording)
+                  .values_list("user__username", flat=True))

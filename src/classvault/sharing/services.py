@@ -1,0 +1,48 @@
+"""Granting and revoking shares (R6, R7): only the owner's own trainers and supervisors."""
+
+from datetime import datetime
+
+from django.db import transaction
+
+from classvault.audit.services import audit_record
+from classvault.core.exceptions import Forbidden, Invalid
+from classvault.people.models import Enrolment, User
+from classvault.recordings.models import Recording
+
+from .models import Share
+from .selectors import is_custodian
+
+
+def _require_custodian(actor: User, recording: Recording) -> None:
+    if not is_custodian(actor=actor, recording=recording):
+        raise Forbidden("Only the student teacher or their supervisor manages access.")
+
+
+@transaction.atomic
+def share_grant(*, actor: User, recording: Recording, username: str, now: datetime) -> Share:
+    """Share with one of the owner's own trainers or supervisors; idempotent."""
+    _require_custodian(actor, recording)
+    enrolment = Enrolment.objects.filter(student_teacher_id=recording.owner_id).first()
+    allowed = User.objects.none()
+    if enrolment is not None:
+        allowed = (enrolment.trainers.all() | enrolment.supervisors.all()).filter(is_active=True)
+    user = allowed.filter(username=username).first()
+    if user is None:
+        raise Invalid(f"{username} is not one of the student teacher's own trainers or "
+                      "supervisors; only they can be added.")
+    share, created = Share.objects.get_or_create(
+        recording=recording, user=user, defaults={"granted_by": actor, "granted_at": now})
+    if created:
+        audit_record(actor=actor, action="recording.share", obj=recording, now=now,
+                     purpose="coaching", data={"with": username})
+    return share
+
+
+@transaction.atomic
+def share_revoke(*, actor: User, recording: Recording, username: str, now: datetime) -> None:
+    """Take a share back; revoking what was never shared is a no-op (still 204)."""
+    _require_custodian(actor, recording)
+    deleted, _ = Share.objects.filter(recording=recording, user__username=username).delete()
+    if deleted:
+        audit_record(actor=actor, action="recording.unshare", obj=recording, now=now,
+                     data={"with": username})

@@ -1,0 +1,123 @@
+"""GET …/stream: Range per RFC 9110, no-store, never an attachment, one audit per playback."""
+
+import io
+
+import av
+import pytest
+from recording_helpers import make_ready
+
+from classvault.audit.models import AuditEvent
+from classvault.recordings.models import Recording
+from conftest import Api, login
+
+
+@pytest.fixture
+def ready(studio, small_video):
+    return make_ready(login("sanne"), small_video, pupils=[studio.pupils.ada.pk])
+
+
+def stream(api, recording_id, range_header=None):
+    headers = {"Authorization": f"Bearer {api.token}"} if api.token else {}
+    if range_header:
+        headers["Range"] = range_header
+    response = api.client.get(f"/api/v1/recordings/{recording_id}/stream", headers=headers)
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return response, body
+
+
+def test_full_stream_is_a_playable_mp4(ready):
+    response, body = stream(login("sanne"), ready)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "video/mp4"
+    assert response["Accept-Ranges"] == "bytes"
+    assert "no-store" in response["Cache-Control"]
+    assert "Content-Disposition" not in response
+    assert int(response["Content-Length"]) == len(body)
+    with av.open(io.BytesIO(body)) as container:
+        frames = sum(1 for _ in container.decode(video=0))
+    assert frames >= 20
+
+
+@pytest.mark.parametrize("header,expect", [
+    ("bytes=0-99", (0, 99)),
+    ("bytes=100-", (100, None)),
+    ("bytes=-50", (-50, None)),
+    ("bytes=10-10", (10, 10)),
+    ("bytes=5-999999999", (5, None)),
+])
+def test_range_forms_return_exactly_the_bytes_asked(ready, header, expect):
+    _, whole = stream(login("sanne"), ready)
+    response, body = stream(login("sanne"), ready, header)
+    assert response.status_code == 206
+    start, end = expect
+    expected = whole[start:] if end is None else whole[start:end + 1]
+    assert body == expected
+    first = len(whole) + start if start < 0 else start
+    assert response["Content-Range"] == f"bytes {first}-{first + len(body) - 1}/{len(whole)}"
+    assert int(response["Content-Length"]) == len(body)
+
+
+def test_range_beyond_the_end_is_416(ready):
+    _, whole = stream(login("sanne"), ready)
+    response, _ = stream(login("sanne"), ready, f"bytes={len(whole)}-")
+    assert response.status_code == 416
+    assert response["Content-Range"] == f"bytes */{len(whole)}"
+
+
+@pytest.mark.parametrize("header", ["bytes=abc", "items=0-10", "bytes=0-1,5-6", "bytes=9-3"])
+def test_unusable_range_headers_get_the_whole_file(ready, header):
+    response, body = stream(login("sanne"), ready, header)
+    assert response.status_code == 200
+
+
+def test_one_audit_event_per_playback_not_per_range(ready):
+    api = login("sanne")
+    stream(api, ready, "bytes=0-")
+    stream(api, ready, "bytes=1000-2000")
+    stream(api, ready, "bytes=3000-")
+    events = AuditEvent.objects.filter(action="recording.stream", object_id=ready)
+    assert events.count() == 1
+    assert events.get().actor == "sanne" and events.get().purpose == "coaching"
+
+
+def test_stream_while_processing_is_409(studio, small_video):
+    from recording_helpers import upload
+
+    recording_id = upload(login("sanne"), small_video).json()["id"]
+    response, _ = stream(login("sanne"), recording_id)
+    assert response.status_code == 409
+
+
+def test_blocked_recording_is_409(ready):
+    Recording.objects.filter(pk=ready).update(status="blocked")
+    response, _ = stream(login("sanne"), ready)
+    assert response.status_code == 409
+
+
+def test_stream_needs_authentication(ready):
+    response, _ = stream(Api(), ready)
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("persona", ["fellow", "unassigned_trainer", "trainer", "school_admin",
+                                     "admin", "other_supervisor"])
+def test_stream_is_404_for_anyone_it_is_not_shared_with(studio, ready, persona):
+    response, _ = stream(studio.api(getattr(studio, persona)), ready)
+    assert response.status_code == 404
+
+
+def test_unknown_and_malformed_ids_are_404(studio):
+    for recording_id in ("5c1d6a2e-0000-4000-8000-000000000000", "42", "not-an-id"):
+        response, _ = stream(login("sanne"), recording_id)
+        assert response.status_code == 404
+
+
+def test_tampered_ciphertext_is_never_served(ready, vault_home):
+    [rendition] = list((vault_home / "blobs").rglob("rendition.*.cv"))
+    data = bytearray(rendition.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    rendition.write_bytes(bytes(data))
+    api = login("sanne")
+    response, body = stream(api, ready, f"bytes={len(data) // 2 - 100}-")
+    assert response.status_code == 500
+    assert b"ftyp" not in body and len(body) < 400
