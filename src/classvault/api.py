@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import django_auth
 
 from classvault.audit.api import router as audit_router
 from classvault.consent.api import router as consent_router
@@ -22,7 +23,9 @@ api = NinjaAPI(
     version="1",
     description="The public contract of ClassVault (v1). Every endpoint but health, "
     "the token endpoint and these documents needs `Authorization: Bearer <token>`.",
-    auth=BearerToken(),
+    # Bearer tokens for systems; the session cookie for the web pages (player, upload),
+    # with Django's CSRF check on every unsafe method.
+    auth=[BearerToken(), django_auth],
     urls_namespace="api",
 )
 

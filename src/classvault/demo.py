@@ -1,11 +1,21 @@
 """``classvault demo``: a small, fictional institute to click through. Idempotent."""
 
-from datetime import datetime, timedelta
+import uuid
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 
+from classvault.consent import services as consent_services
+from classvault.consent.models import Pupil
 from classvault.people import services
 from classvault.people.models import Role, School, User
+from classvault.recordings.models import Recording
+from classvault.recordings.sample import sample_video
+from classvault.recordings.services import recording_create, recording_process
+from classvault.recordings.uploads import EncryptedUpload
+from classvault.sharing.services import share_grant
+from classvault.vault.models import Purpose
+from classvault.vault.services import vault_store
 
 DEMO_PASSWORD = "demo-wachtwoord-2026"
 SCHOOL_CODE = "LINDE"
@@ -23,8 +33,25 @@ DEMO_USERS = [
 ]
 
 
-@transaction.atomic
+# number, name, years old, consent to record, consent to show to fellow students
+DEMO_PUPILS = [
+    ("D001", "Ada Appel", 11, True, True),
+    ("D002", "Bram Bos", 11, True, False),
+    ("D003", "Cas Cornelis", 12, False, False),
+    ("D004", "Dewi Dekker", 11, True, True),
+    ("D005", "Eli Evers", 12, False, False),
+]
+
+
 def demo_load(*, now: datetime) -> list[tuple[str, str, str]]:
+    logins = _people(now=now)
+    _pupils(now=now)
+    _sample_recording(now=now)
+    return logins
+
+
+@transaction.atomic
+def _people(*, now: datetime) -> list[tuple[str, str, str]]:
     services.institute_ensure(name="Demo Lerarenopleiding")
     services.guidelines_ensure_default(now=now)
     if not School.objects.filter(code=SCHOOL_CODE).exists():
@@ -45,3 +72,42 @@ def demo_load(*, now: datetime) -> list[tuple[str, str, str]]:
                            study_end=study_end, trainers=["ingrid"], supervisors=["mentor"],
                            now=now)
     return [(u, r.value, DEMO_PASSWORD) for u, r, _n, _s in DEMO_USERS]
+
+
+@transaction.atomic
+def _pupils(*, now: datetime) -> None:
+    admin = User.objects.get(username="schooladmin")
+    today = now.date()
+    for number, name, age, recording, peer in DEMO_PUPILS:
+        if Pupil.objects.filter(school__code=SCHOOL_CODE, external_id=number).exists():
+            continue
+        pupil = consent_services.pupil_create(
+            actor=admin, school_code=SCHOOL_CODE, external_id=number, full_name=name,
+            date_of_birth=date(today.year - age, 3, 1), group="Groep 7", now=now)
+        if recording:
+            consent_services.consent_give(
+                actor=admin, pupil_id=str(pupil.pk), recording=True, peer_viewing=peer,
+                given_by="guardian", signer_name=f"Ouder van {name.split()[0]}",
+                signed_on=today - timedelta(days=20), now=now)
+
+
+def _sample_recording(*, now: datetime) -> None:
+    """Sanne's first lesson: uploaded, transcoded and shared with her trainer Olga."""
+    sanne = User.objects.get(username="sanne")
+    if Recording.objects.filter(owner=sanne).exists():
+        return
+    services.guidelines_acknowledge(actor=sanne, now=now)
+    recording_id = str(uuid.uuid4())
+    stored = vault_store(object_id=recording_id, purpose=Purpose.ORIGINAL,
+                         chunks=[sample_video()], now=now)
+    present = Pupil.objects.filter(school__code=SCHOOL_CODE, recording_consent=True)
+    absent = Pupil.objects.filter(school__code=SCHOOL_CODE, recording_consent=False)[:1]
+    recording_create(
+        actor=sanne, recording_id=recording_id,
+        upload=EncryptedUpload("demo-les.mp4", "video/mp4", stored),
+        title="Rekenles groep 7 — breuken", recorded_at=now - timedelta(days=2),
+        pupil_ids=[str(p.pk) for p in present], attested_ids=[str(p.pk) for p in absent],
+        now=now)
+    recording_process(recording_id=recording_id, now=now)
+    share_grant(actor=sanne, recording=Recording.objects.get(pk=recording_id),
+                username="olga", now=now)

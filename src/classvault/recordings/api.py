@@ -1,6 +1,7 @@
 """Recordings: upload, list, view, stream, delete, share."""
 
 import json
+import re
 import uuid
 from datetime import datetime, time
 
@@ -10,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
-from ninja import Router, Status
+from ninja import Router, Schema, Status
 
 from classvault.audit.services import audit_record
 from classvault.core import clock
@@ -22,7 +23,7 @@ from classvault.sharing.selectors import recording_get_visible, recordings_visib
 from classvault.vault.models import Purpose
 from classvault.vault.selectors import vault_open
 
-from . import selectors, services
+from . import resumable, selectors, services
 from .models import RecordingStatus
 from .schemas import RecordingCreated, RecordingDetail, RecordingItem, ShareIn
 from .streaming import stream_response
@@ -103,6 +104,82 @@ def recording_create(request: HttpRequest):
         pupil_ids=_ids(form.get("pupils"), "pupils"),
         attested_ids=_ids(form.get("attest_out_of_view"), "attest_out_of_view"), now=now,
     )
+    return Status(201, {"id": str(recording.pk), "status": recording.status,
+                        "expires_at": recording.expires_at})
+
+
+class UploadStart(Schema):
+    size: int
+    filename: str = ""
+
+
+class UploadState(Schema):
+    id: str
+    size: int
+    chunk_size: int
+    received: int
+
+
+class UploadComplete(Schema):
+    title: str
+    recorded_at: str
+    pupils: list[str] = []
+    attest_out_of_view: list[str] = []
+
+
+def _upload_state(upload) -> dict:
+    return {"id": str(upload.pk), "size": upload.size, "chunk_size": upload.chunk_size,
+            "received": upload.received}
+
+
+@router.post("/uploads", response={201: UploadState}, tags=["resumable uploads"])
+def upload_start(request: HttpRequest, payload: UploadStart):
+    """Start a resumable upload; send the chunks with PUT, then complete it."""
+    upload = resumable.upload_start(actor=request.auth, size=payload.size,
+                                    filename=payload.filename, now=clock.now())
+    return Status(201, _upload_state(upload))
+
+
+@router.get("/uploads/{upload_id}", response=UploadState, tags=["resumable uploads"])
+def upload_status(request: HttpRequest, upload_id: str):
+    """How far the upload got: resume from ``received``."""
+    return _upload_state(resumable.upload_get(actor=request.auth, upload_id=upload_id,
+                                              now=clock.now()))
+
+
+@router.put("/uploads/{upload_id}", response=UploadState, tags=["resumable uploads"],
+            openapi_extra={"requestBody": {"required": True, "content": {
+                "application/octet-stream": {"schema": {"type": "string",
+                                                        "format": "binary"}}}}})
+def upload_chunk(request: HttpRequest, upload_id: str):
+    """One chunk as the raw body, placed by ``Content-Range: bytes START-END/SIZE``."""
+    now = clock.now()
+    upload = resumable.upload_get(actor=request.auth, upload_id=upload_id, now=now)
+    match = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)",
+                         request.headers.get("Content-Range", "").strip())
+    if match is None or int(match[3]) != upload.size or int(match[2]) < int(match[1]):
+        raise Invalid(_("Send Content-Range: bytes START-END/SIZE with each chunk."))
+    start, end = int(match[1]), int(match[2])
+
+    def pieces():
+        while chunk := request.read(1 << 20):
+            yield chunk
+
+    resumable.upload_put_chunk(upload=upload, start=start, pieces=pieces(),
+                               length=end - start + 1, now=now)
+    return _upload_state(upload)
+
+
+@router.post("/uploads/{upload_id}/complete", response={201: RecordingCreated},
+             tags=["resumable uploads"])
+def upload_complete(request: HttpRequest, upload_id: str, payload: UploadComplete):
+    """Turn a fully received upload into a recording (same checks as POST /recordings)."""
+    now = clock.now()
+    upload = resumable.upload_get(actor=request.auth, upload_id=upload_id, now=now)
+    recording = resumable.upload_complete(
+        actor=request.auth, upload=upload, title=payload.title,
+        recorded_at=_instant(payload.recorded_at), pupil_ids=payload.pupils,
+        attested_ids=payload.attest_out_of_view, now=now)
     return Status(201, {"id": str(recording.pk), "status": recording.status,
                         "expires_at": recording.expires_at})
 

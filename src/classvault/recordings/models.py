@@ -66,3 +66,30 @@ class RecordingPupil(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pupil} in {self.recording}"
+
+
+class Upload(models.Model):
+    """A resumable upload in progress: the browser sends numbered chunks, each stored
+    encrypted as soon as it arrives, so a dropped school Wi-Fi connection loses at most the
+    chunk in flight. Completing it joins the chunks into the recording's original."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="uploads")
+    filename = models.CharField(max_length=255, blank=True)
+    size = models.BigIntegerField()
+    chunk_size = models.PositiveIntegerField()
+    received = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"upload {self.pk}"
+
+    @property
+    def chunks(self) -> int:
+        return max(1, -(-self.size // self.chunk_size))
+
+    def part_object_id(self, index: int) -> str:
+        """The vault object of chunk ``index`` (the vault allows 64 characters of [0-9a-z-])."""
+        return f"{self.pk.hex}-p{index:05d}"

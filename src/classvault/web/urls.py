@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import recording_views, views
 
 app_name = "web"
 
@@ -9,4 +9,8 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("guidelines/", views.guidelines, name="guidelines"),
+    path("recordings/", recording_views.recording_list, name="recordings"),
+    path("recordings/new/", recording_views.recording_upload, name="recording_upload"),
+    path("recordings/<uuid:recording_id>/", recording_views.recording_player,
+         name="recording"),
 ]

@@ -1,0 +1,65 @@
+"""Recording pages: the dashboard, the player and the upload page (thin; the API does the work)."""
+
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from classvault.audit.services import audit_record
+from classvault.consent.selectors import pupils_list
+from classvault.core import clock
+from classvault.core.exceptions import DomainError, NotVisible
+from classvault.people.models import Role
+from classvault.recordings import selectors as recording_selectors
+from classvault.recordings.services import recording_upload_allowed
+from classvault.sharing.selectors import recording_get_visible, recordings_visible
+
+
+@login_required
+def recording_list(request: HttpRequest) -> HttpResponse:
+    now = clock.now()
+    recordings = (recordings_visible(actor=request.user, now=now)
+                  .select_related("owner").prefetch_related("shares__user")
+                  .order_by("expires_at"))
+    rows = [{"recording": r, "days_left": max(0, (r.expires_at - now).days),
+             "shared_with": sorted(s.user.display_name for s in r.shares.all())}
+            for r in recordings]
+    return render(request, "web/recordings.html", {"rows": rows})
+
+
+@login_required
+def recording_player(request: HttpRequest, recording_id: str) -> HttpResponse:
+    now = clock.now()
+    try:
+        recording = recording_get_visible(actor=request.user, recording_id=recording_id, now=now)
+    except NotVisible as exc:
+        raise Http404(exc.detail) from exc
+    with transaction.atomic():
+        audit_record(actor=request.user, action="recording.view", obj=recording, now=now,
+                     purpose=recording_selectors.view_purpose(
+                         actor=request.user, recording=recording,
+                         asked=request.GET.get("purpose")))
+    return render(request, "web/player.html", {
+        "recording": recording,
+        "detail": recording_selectors.recording_detail(actor=request.user, recording=recording),
+        "days_left": max(0, (recording.expires_at - now).days),
+        "viewed_at": now,
+    })
+
+
+@login_required
+def recording_upload(request: HttpRequest) -> HttpResponse:
+    """The upload page: the roster with who may be recorded, and a resumable upload."""
+    now = clock.now()
+    problem = None
+    pupils = []
+    if request.user.role != Role.STUDENT_TEACHER:
+        raise Http404()
+    try:
+        enrolment = recording_upload_allowed(actor=request.user)
+        pupils = list(pupils_list(actor=request.user, school_code=enrolment.school.code,
+                                  now=now))
+    except DomainError as exc:
+        problem = exc.detail
+    return render(request, "web/upload.html", {"problem": problem, "pupils": pupils,
+                                               "today": now})
