@@ -13,8 +13,8 @@ def _disable_append_only():
     """Drop the guard (inside the test's transaction) to play an attacker with DB access."""
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
-            cursor.execute("DROP TRIGGER audit_event_no_update")
-            cursor.execute("DROP TRIGGER audit_event_no_delete")
+            cursor.execute("DROP TRIGGER audit_auditevent_no_update")
+            cursor.execute("DROP TRIGGER audit_auditevent_no_delete")
         else:
             cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER USER")
 

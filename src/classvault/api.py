@@ -14,6 +14,7 @@ from classvault.core.auth import BearerToken
 from classvault.core.exceptions import DomainError
 from classvault.people.api import auth_router, me_router, org_router
 from classvault.recordings.api import router as recordings_router
+from classvault.retention.api import router as retention_router
 from classvault.vault.exceptions import VaultIntegrityError, VaultNotFound
 
 log = logging.getLogger("classvault.api")
@@ -87,3 +88,4 @@ api.add_router("/me", me_router)
 api.add_router("/audit", audit_router)
 api.add_router("/", consent_router)
 api.add_router("/", recordings_router)
+api.add_router("/", retention_router)

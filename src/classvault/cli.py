@@ -83,10 +83,59 @@ def cmd_worker(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import call_command
 
+    from classvault.core import clock
+    from classvault.retention.jobs import RetentionScheduler, retention_tick
+
     options = {"queue_name": "*", "interval": args.interval, "reload": False}
     if args.batch:
+        # Drain-and-exit (cron style): one retention run unless this slot had one already.
+        if args.retention_every:
+            retention_tick(now=clock.now(), every=args.retention_every)
         options.update(batch=True, startup_delay=False)
-    call_command("db_worker", **options)
+        call_command("db_worker", **options)
+        return 0
+    scheduler = None
+    if args.retention_every:
+        scheduler = RetentionScheduler(every=args.retention_every)
+        scheduler.start()
+    try:
+        call_command("db_worker", **options)
+    finally:
+        if scheduler is not None:
+            scheduler.stop()
+    return 0
+
+
+def _instant(value: str):
+    """An ISO-8601 instant for --now; a date alone is 00:00 and no offset means Amsterdam."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an ISO-8601 instant, e.g. 2027-05-02T10:00:00+02:00") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo("Europe/Amsterdam"))
+
+
+def _seconds(value: str) -> int:
+    try:
+        seconds = int(value)
+    except ValueError:
+        seconds = -1
+    if seconds < 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds (0 or more)")
+    return seconds
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    _setup_django()
+    from classvault.core import clock
+    from classvault.retention.services import retention_sweep
+
+    # One line per deleted id, printed as each deletion commits: nothing else on stdout.
+    retention_sweep(now=args.now or clock.now(), on_deleted=lambda rid: print(rid, flush=True))
     return 0
 
 
@@ -117,14 +166,19 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 def cmd_key_rotate(args: argparse.Namespace) -> int:
     _setup_django()
     from classvault.core import clock
+    from classvault.vault.epochs import epoch_keys_rotate
     from classvault.vault.exceptions import VaultKeyError
     from classvault.vault.services import key_rotate
 
+    now = clock.now()
     try:
-        count = key_rotate(now=clock.now())
+        # Retention keys first: the data keys under them then need nothing.
+        retention_keys = epoch_keys_rotate(now=now)
+        count = key_rotate(now=now)
     except VaultKeyError as exc:
         return _fail(f"{exc} Restore the retired key file and run again.", 1)
-    print(f"re-wrapped {count} data keys under the current master key")
+    print(f"re-wrapped {count} data keys and {retention_keys} retention keys under the "
+          "current master key")
     return 0
 
 
@@ -164,7 +218,19 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run background jobs")
     worker.add_argument("--batch", action="store_true", help="drain the queue, then exit")
     worker.add_argument("--interval", type=float, default=1.0)
+    worker.add_argument(
+        "--retention-every", type=_seconds, metavar="SECONDS",
+        default=os.environ.get("CLASSVAULT_RETENTION_EVERY", "900"),
+        help="run the retention schedule (sweep, reminders) every SECONDS; 0: not here")
     worker.set_defaults(func=cmd_worker)
+
+    sweep = sub.add_parser(
+        "sweep", help="apply retention now: delete every expired recording not under hold",
+        description="Delete every recording whose retention is over, except those under "
+        "legal hold; print one line per deleted recording id.")
+    sweep.add_argument("--now", type=_instant, metavar="ISO-8601",
+                       help="apply retention as if the clock read this instant")
+    sweep.set_defaults(func=cmd_sweep)
 
     sub.add_parser("demo", help="load demo data and print the logins").set_defaults(func=cmd_demo)
 

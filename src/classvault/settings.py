@@ -53,6 +53,11 @@ CLASSVAULT_STORAGE_URL = env("CLASSVAULT_STORAGE_URL") or f"file://{CLASSVAULT_H
 CLASSVAULT_RETENTION_MONTHS = env_int("CLASSVAULT_RETENTION_MONTHS", 6)
 CLASSVAULT_TOKEN_HOURS = env_int("CLASSVAULT_TOKEN_HOURS", 8)
 CLASSVAULT_INSTITUTE_NAME = env("CLASSVAULT_INSTITUTE_NAME", "Lerarenopleiding")
+# The assessment scale, lowest first; the institute's own words.
+CLASSVAULT_ASSESSMENT_SCALE = [v.strip() for v in env(
+    "CLASSVAULT_ASSESSMENT_SCALE", "onvoldoende,voldoende,goed,uitstekend").split(",") if v.strip()]
+# Small means small (R8): at most this many fellow students in one screening.
+CLASSVAULT_SCREENING_MAX_ATTENDEES = env_int("CLASSVAULT_SCREENING_MAX_ATTENDEES", 12)
 
 # An empty key would make Django refuse to start; a random one keeps management commands
 # usable before `classvault init`, and the system check classvault.E001 blocks serving.
@@ -80,6 +85,7 @@ INSTALLED_APPS = [
     "classvault.vault",
     "classvault.recordings",
     "classvault.sharing",
+    "classvault.retention",
     "classvault.web",
 ]
 

@@ -121,3 +121,25 @@ def test_tampered_ciphertext_is_never_served(ready, vault_home):
     response, body = stream(api, ready, f"bytes={len(data) // 2 - 100}-")
     assert response.status_code == 500
     assert b"ftyp" not in body and len(body) < 400
+
+
+def _rendition_file(vault_home, recording_id):
+    [path] = list((vault_home / "blobs" / recording_id).glob("rendition.*.cv"))
+    return path
+
+
+def test_truncated_ciphertext_is_never_served(ready, vault_home):
+    path = _rendition_file(vault_home, ready)
+    path.write_bytes(path.read_bytes()[:-10])
+    response, body = stream(login("sanne"), ready)
+    assert response.status_code == 500 and b"ftyp" not in body
+
+
+def test_rendition_of_another_recording_is_never_served(studio, ready, small_video,
+                                                        vault_home):
+    other = make_ready(login("sanne"), small_video, pupils=[studio.pupils.ada.pk])
+    _rendition_file(vault_home, ready).write_bytes(
+        _rendition_file(vault_home, other).read_bytes())
+    response, body = stream(login("sanne"), ready)
+    assert response.status_code == 500 and b"ftyp" not in body
+    assert stream(login("sanne"), other)[0].status_code == 200

@@ -130,7 +130,13 @@ def enrolment_set(
     supervisors: list[str],
     now: datetime,
 ) -> Enrolment:
-    """Place a student teacher at a school with their trainers and supervisors."""
+    """Place a student teacher at a school with their trainers and supervisors.
+
+    The expiry of the student teacher's recordings follows their study end (R9): it is
+    recomputed here, in the same transaction, with an audit event per recording that moved.
+    """
+    from classvault.retention.services import recordings_expiry_recompute
+
     require_role(actor, Role.INSTITUTE_ADMIN)
     student = User.objects.filter(username=username).first()
     if student is None:
@@ -156,6 +162,7 @@ def enrolment_set(
                  object_id=username, now=now,
                  data={"school": school.code, "study_end": study_end.isoformat(),
                        "trainers": sorted(trainers), "supervisors": sorted(supervisors)})
+    recordings_expiry_recompute(owner=student, study_end=study_end, actor=actor, now=now)
     return enrolment
 
 

@@ -93,3 +93,46 @@ class Upload(models.Model):
     def part_object_id(self, index: int) -> str:
         """The vault object of chunk ``index`` (the vault allows 64 characters of [0-9a-z-])."""
         return f"{self.pk.hex}-p{index:05d}"
+
+
+class Comment(models.Model):
+    """Time-coded feedback on a recording, by the owner, a shared trainer or a custodian."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    recording = models.ForeignKey(Recording, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                               related_name="+")
+    at_seconds = models.FloatField()
+    text = models.TextField(max_length=4000)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at_seconds", "created_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(at_seconds__gte=0),
+                                   name="comment_at_seconds_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"comment at {self.at_seconds:.1f}s on {self.recording_id}"
+
+
+class Assessment(models.Model):
+    """A trainer's assessment of the lesson in the recording (R1): marks it assessed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    recording = models.ForeignKey(Recording, on_delete=models.CASCADE,
+                                  related_name="assessments")
+    trainer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                related_name="+")
+    # One of settings.CLASSVAULT_ASSESSMENT_SCALE: each institute has its own scale.
+    verdict = models.CharField(max_length=32)
+    notes = models.TextField(max_length=8000, blank=True)
+    assessed_on = models.DateField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"assessment of {self.recording_id}: {self.verdict}"

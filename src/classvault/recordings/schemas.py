@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 
 from ninja import Schema
 
@@ -29,3 +29,41 @@ class RecordingDetail(RecordingItem):
 
 class ShareIn(Schema):
     username: str
+
+
+class ScreeningIn(Schema):
+    mode: str
+    starts_at: datetime
+    ends_at: datetime
+    attendees: list[str]
+
+
+class ScreeningCreated(Schema):
+    id: str
+
+
+class CommentIn(Schema):
+    at_seconds: float
+    text: str
+
+
+class CommentOut(Schema):
+    id: str
+    at_seconds: float
+    text: str
+    author: str
+    created_at: datetime
+
+
+class AssessmentIn(Schema):
+    verdict: str
+    notes: str = ""
+    assessed_on: date
+
+
+class AssessmentOut(Schema):
+    id: str
+    verdict: str
+    notes: str
+    assessed_on: date
+    trainer: str

@@ -3,6 +3,7 @@
 from typing import Any
 
 from classvault.people.models import Role, User
+from classvault.retention.selectors import legal_hold_active
 from classvault.sharing.selectors import is_custodian, shared_with
 
 from .models import Recording
@@ -23,7 +24,7 @@ def recording_detail(*, actor: User, recording: Recording) -> dict[str, Any]:
     detail = recording_item(recording) | {
         "school": recording.school.code,
         "shared_with": shared_with(recording=recording),
-        "legal_hold": False,
+        "legal_hold": legal_hold_active(recording=recording),
         "failure_reason": recording.failure_reason or None,
         "duration_seconds": recording.duration_seconds,
     }
@@ -42,4 +43,6 @@ def view_purpose(*, actor: User, recording: Recording, asked: str | None) -> str
         return "privacy_request"
     if actor.role == Role.TRAINER:
         return "assessment"
+    if actor.role == Role.STUDENT_TEACHER and recording.owner_id != actor.pk:
+        return "screening"
     return "coaching"

@@ -203,19 +203,22 @@ def recordings_resume(*, now: datetime) -> list[str]:
 
 @transaction.atomic
 def recording_delete(*, actor: User, recording: Recording, now: datetime) -> None:
-    """Delete by hand (owner or custodian supervisor).
+    """Delete by hand (owner or custodian supervisor); 409 under legal hold.
 
-    DANGEROUS, in this order: the data keys are destroyed first (every copy of the blobs,
-    backups included, becomes noise), the blobs are removed after commit, then the rows
-    (presences, shares, comments) go with the recording; one audit event.
+    DANGEROUS, in this order (the same code as the retention sweep, ``recording_destroy``):
+    in one transaction the data keys are destroyed first (every copy of the blobs, backups
+    included, becomes noise), then a tombstone and one audit event are written and the rows
+    (presences, shares, comments, screenings) go with the recording; the blobs are removed
+    after commit, and by the next sweep if that is interrupted.
     """
+    from classvault.retention.models import TombstoneReason
+    from classvault.retention.services import recording_destroy
     from classvault.sharing.selectors import is_custodian
 
     if not is_custodian(actor=actor, recording=recording):
         raise Forbidden(_("Only the student teacher or their supervisor may delete this."))
-    vault_shred(object_id=str(recording.pk), now=now, actor=actor)
-    audit_record(actor=actor, action="recording.delete", obj=recording, now=now)
-    Recording.objects.filter(pk=recording.pk).delete()
+    recording_destroy(recording_id=recording.pk, actor=actor, reason=TombstoneReason.DELETED,
+                      now=now)
 
 
 def recordings_block_for_withdrawal(*, pupil, scope: str, record, actor: User,

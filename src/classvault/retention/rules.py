@@ -38,3 +38,36 @@ def expiry_for(*, recorded_at: datetime, study_end: date | None, months: int) ->
 
 def today_in_amsterdam(now: datetime) -> date:
     return now.astimezone(AMSTERDAM).date()
+
+
+def expiry_day(expires_at: datetime) -> date:
+    """The last Amsterdam day on which a recording that expires at ``expires_at`` exists.
+
+    A study-end expiry (00:00 on the next day) belongs to the study-end day itself.
+    """
+    return today_in_amsterdam(expires_at - timedelta(microseconds=1))
+
+
+def days_left(expires_at: datetime, now: datetime) -> int:
+    """Whole Amsterdam calendar days from today to the expiry day: 0 means it goes today
+    (or is gone already), 1 tomorrow. Calendar days, so a DST change shifts nothing."""
+    return max(0, (expiry_day(expires_at) - today_in_amsterdam(now)).days)
+
+
+DAY_EPOCH_PREFIX = "d-"
+
+
+def day_epoch(expires_at: datetime) -> str:
+    """The label of the retention key of everything expiring on ``expires_at``'s expiry day."""
+    return f"{DAY_EPOCH_PREFIX}{expiry_day(expires_at):%Y%m%d}"
+
+
+def day_epoch_end(label: str) -> datetime | None:
+    """When the day of a day label is over (its key may go then); None for other labels."""
+    if not label.startswith(DAY_EPOCH_PREFIX):
+        return None
+    try:
+        day = datetime.strptime(label[len(DAY_EPOCH_PREFIX):], "%Y%m%d").date()  # noqa: DTZ007
+    except ValueError:
+        return None
+    return end_of_day(day)

@@ -1,8 +1,9 @@
 """THE visibility rule: who may see a recording. Every interface fetches through here.
 
 Owner; the owner's current supervisors (custodians); the owner's current trainers it is
-shared with; the privacy officer. Nobody else, whatever their role. Missing and forbidden
-look the same to the caller: :class:`NotVisible` (404).
+shared with; attendees of an online screening while it runs; the privacy officer. Nobody
+else, whatever their role. Missing and forbidden look the same to the caller:
+:class:`NotVisible` (404).
 """
 
 import uuid
@@ -14,7 +15,7 @@ from classvault.core.exceptions import NotVisible
 from classvault.people.models import Enrolment, Role, User
 from classvault.recordings.models import Recording
 
-from .models import Share
+from .models import Screening, ScreeningMode, Share
 
 
 def recordings_visible(*, actor: User, now: datetime) -> QuerySet[Recording]:
@@ -32,6 +33,10 @@ def recordings_visible(*, actor: User, now: datetime) -> QuerySet[Recording]:
         rule |= Q(Exists(Share.objects.filter(recording=OuterRef("pk"), user=actor))) & Q(
             Exists(Enrolment.objects.filter(student_teacher=OuterRef("owner"), trainers=actor))
         )
+    elif actor.role == Role.STUDENT_TEACHER:
+        rule |= Q(Exists(Screening.objects.filter(
+            recording=OuterRef("pk"), attendees=actor, mode=ScreeningMode.ONLINE,
+            cancelled_at__isnull=True, starts_at__lte=now, ends_at__gt=now)))
     return recordings.filter(rule)
 
 
@@ -60,3 +65,12 @@ def is_custodian(*, actor: User, recording: Recording) -> bool:
 def shared_with(*, recording: Recording) -> list[str]:
     return sorted(Share.objects.filter(recording=recording)
                   .values_list("user__username", flat=True))
+
+
+
+def may_give_feedback(*, actor: User, recording: Recording) -> bool:
+    """Owner, custodians and shared trainers comment; screening attendees only watch."""
+    if is_custodian(actor=actor, recording=recording):
+        return True
+    return actor.role == Role.TRAINER and Share.objects.filter(
+        recording=recording, user=actor).exists()

@@ -30,3 +30,7 @@ class VaultNotFound(VaultError):
 
 class BlobNotFound(VaultNotFound):
     """The blob store holds nothing under this name."""
+
+
+class ObjectRetired(VaultError):
+    """The object was deleted for good: no new key may be made for it (a late writer lost)."""

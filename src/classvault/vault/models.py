@@ -1,4 +1,4 @@
-"""Data keys: one per stored object, kept only wrapped by a master key."""
+"""Data keys: one per stored object, kept only wrapped; and the retention keys that wrap them."""
 
 import re
 import uuid
@@ -18,10 +18,12 @@ class Purpose(models.TextChoices):
 
 
 class DataKey(models.Model):
-    """The data key of one stored object, wrapped by a master key (KEK).
+    """The data key of one stored object, wrapped by a retention key or a master key (KEK).
 
-    Destroying it (crypto-shredding) empties ``wrapped`` and sets ``destroyed_at``; the row
-    stays as evidence of when, and the blob it protected can never be decrypted again.
+    ``epoch`` names the retention key that wraps it (``kek_id`` is then that key's id); empty
+    means the master key wraps it directly. Destroying it (crypto-shredding) empties
+    ``wrapped`` and sets ``destroyed_at``; the row stays as evidence of when, and the blob it
+    protected can never be decrypted again.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -30,6 +32,7 @@ class DataKey(models.Model):
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
     wrapped = models.BinaryField(null=True, editable=False)
     kek_id = models.CharField(max_length=16)
+    epoch = models.CharField(max_length=64, blank=True, default="", db_index=True)
     created_at = models.DateTimeField()
     destroyed_at = models.DateTimeField(null=True, blank=True)
 
@@ -70,3 +73,25 @@ class DataKey(models.Model):
     def blob_name(self) -> str:
         """Where the encrypted object lives in the blob store: one folder per object id."""
         return f"{self.object_id}/{self.purpose}.{self.pk.hex}.cv"
+
+
+class EpochKey(models.Model):
+    """A retention key ("epoch key"): it wraps the data keys of one retention period.
+
+    The key itself is never in the database: it lives, wrapped by the master key, as a file
+    in the retention key folder (``vault/epochs.py``), which database backups do not contain.
+    This row only records which key belongs to the label, and when it was made and destroyed.
+    """
+
+    label = models.CharField(primary_key=True, max_length=64)
+    # The public id of the key (as kek_id_for); empty only inside the transaction making it.
+    key_id = models.CharField(max_length=16, blank=True)
+    created_at = models.DateTimeField()
+    destroyed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"retention key {self.label}"
+
+    @property
+    def is_destroyed(self) -> bool:
+        return self.destroyed_at is not None

@@ -18,8 +18,15 @@ from django.db import connection, transaction
 from classvault.audit.services import audit_record
 
 from .blobs import blob_store
-from .exceptions import KeyDestroyed
-from .keys import key_provider
+from .epochs import (
+    epoch_for_new_key,
+    epoch_key_ensure,
+    epoch_key_load,
+    epoch_keys_destroy_unused,
+    epoch_keys_rotate,
+)
+from .exceptions import KeyDestroyed, VaultKeyError
+from .keys import KeyProvider, key_provider
 from .models import OBJECT_ID_RE, DataKey, Purpose
 from .segments import DEFAULT_SEGMENT_SIZE, SegmentWriter
 
@@ -43,33 +50,47 @@ def data_key_create(
     now: datetime,
     raw_key: bytes | None = None,
     key_id: uuid.UUID | None = None,
+    epoch: str | None = None,
 ) -> tuple[DataKey, bytes]:
-    """Make a fresh data key, store it wrapped under the current KEK, return it raw too.
+    """Make a fresh data key, store it wrapped, return it raw too.
 
+    It is wrapped under the retention key ``epoch``; by default the registered epoch policies
+    choose it (vault/epochs.py), and without one the current master key wraps it directly.
     ``raw_key`` and ``key_id`` exist for :func:`vault_store`, which encrypts with the key
     before its row is written; anything else lets them default to fresh random values.
     """
     _check_object(object_id, purpose)
     raw = AESGCM.generate_key(bit_length=256) if raw_key is None else raw_key
-    provider = key_provider()
+    label = epoch_for_new_key(object_id=object_id, now=now) if epoch is None else epoch
+    wrapper: KeyProvider = epoch_key_ensure(label=label, now=now) if label else key_provider()
     data_key = DataKey(
         id=key_id or uuid.uuid4(),
         object_id=object_id,
         purpose=purpose,
-        kek_id=provider.current_kek_id,
+        kek_id=wrapper.current_kek_id,
+        epoch=label,
         created_at=now,
     )
-    data_key.wrapped = provider.wrap(raw, data_key.wrap_context)
+    data_key.wrapped = wrapper.wrap(raw, data_key.wrap_context)
     data_key.save(force_insert=True)
+    data = {"data_key": str(data_key.pk), "purpose": purpose, "kek_id": data_key.kek_id}
+    if label:
+        data["epoch"] = label
     audit_record(
         actor=None,
         action="vault.key_create",
         object_type="vault_object",
         object_id=object_id,
         now=now,
-        data={"data_key": str(data_key.pk), "purpose": purpose, "kek_id": data_key.kek_id},
+        data=data,
     )
     return data_key, raw
+
+
+def _unwrap(wrapped: bytes, epoch: str, context: bytes) -> bytes:
+    if epoch:
+        return epoch_key_load(label=epoch).unwrap(wrapped, context)
+    return key_provider().unwrap(wrapped, context)
 
 
 def data_key_unwrap(*, data_key: DataKey) -> bytes:
@@ -78,14 +99,22 @@ def data_key_unwrap(*, data_key: DataKey) -> bytes:
     The wrapped bytes are read afresh from the database: an instance loaded before the key
     was destroyed must not bring it back.
     """
-    wrapped = (
-        DataKey.objects.filter(pk=data_key.pk, destroyed_at__isnull=True)
-        .values_list("wrapped", flat=True)
-        .first()
-    )
-    if wrapped is None:
-        raise KeyDestroyed(f"The data key {data_key.pk} was destroyed or never existed.")
-    return key_provider().unwrap(bytes(wrapped), data_key.wrap_context)
+    for attempt in range(2):
+        row = (
+            DataKey.objects.filter(pk=data_key.pk, destroyed_at__isnull=True)
+            .values_list("wrapped", "epoch")
+            .first()
+        )
+        if row is None:
+            raise KeyDestroyed(f"The data key {data_key.pk} was destroyed or never existed.")
+        try:
+            return _unwrap(bytes(row[0]), row[1], data_key.wrap_context)
+        except VaultKeyError:
+            # The key may have moved to another retention key (and the old one been destroyed)
+            # between the two reads: look once more before giving up.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _forget_freed_pages() -> None:
@@ -118,10 +147,10 @@ def data_key_destroy(
             object_id = data_key.object_id
         else:
             live = live.filter(object_id=object_id)
-        doomed = list(live.order_by("created_at", "pk").values_list("pk", "purpose"))
+        doomed = list(live.order_by("created_at", "pk").values_list("pk", "purpose", "epoch"))
         if doomed:
             _forget_freed_pages()
-            DataKey.objects.filter(pk__in=[pk for pk, _ in doomed]).update(
+            DataKey.objects.filter(pk__in=[pk for pk, _, _ in doomed]).update(
                 wrapped=None, destroyed_at=now
             )
             audit_record(
@@ -130,20 +159,63 @@ def data_key_destroy(
                 object_type="vault_object",
                 object_id=object_id or "",
                 now=now,
-                data={"data_keys": [{"id": str(pk), "purpose": p} for pk, p in doomed]},
+                data={"data_keys": [{"id": str(pk), "purpose": p} for pk, p, _ in doomed]},
             )
+            # A retention key goes with the last live data key under it.
+            epoch_keys_destroy_unused(labels={e for _, _, e in doomed}, now=now, actor=actor)
     if data_key is not None and doomed:
         data_key.wrapped, data_key.destroyed_at = None, now
     return len(doomed)
 
 
+def data_keys_rewrap(*, object_id: str, epoch: str, now: datetime, actor: Any = None) -> int:
+    """Move every live data key of an object under the retention key ``epoch``.
+
+    "" means the master key. Only the wrapping changes, never a data key or a blob. One
+    transaction and one audit event; the object's own retention key is destroyed when this
+    moved its last key away from it. Returns how many keys moved (0: nothing to do).
+    """
+    _check_object_id(object_id)
+    with transaction.atomic():
+        keys = list(
+            DataKey.objects.select_for_update()
+            .filter(object_id=object_id, destroyed_at__isnull=True)
+            .exclude(epoch=epoch)
+            .order_by("created_at", "pk")
+        )
+        if not keys:
+            return 0
+        target: KeyProvider = (epoch_key_ensure(label=epoch, now=now, actor=actor) if epoch
+                               else key_provider())
+        before = {key.epoch for key in keys}
+        for key in keys:
+            raw = _unwrap(bytes(key.wrapped), key.epoch, key.wrap_context)
+            key.wrapped = target.wrap(raw, key.wrap_context)
+            key.kek_id = target.current_kek_id
+            key.epoch = epoch
+        DataKey.objects.bulk_update(keys, ["wrapped", "kek_id", "epoch"])
+        audit_record(
+            actor=actor,
+            action="vault.key_rewrap",
+            object_type="vault_object",
+            object_id=object_id,
+            now=now,
+            data={"count": len(keys), "from": sorted(before), "to": epoch},
+        )
+        epoch_keys_destroy_unused(labels=before, now=now, actor=actor)
+    return len(keys)
+
+
 def key_rotate(*, now: datetime, batch_size: int = 200, actor: Any = None) -> int:
     """Re-wrap every live data key that is not under the current KEK; return how many.
 
-    Works in batches, one transaction and one audit event each, so an interrupted run keeps
-    what it did and the next run continues; a run with nothing to do changes nothing. Stops
-    with :class:`VaultKeyError` when a key's KEK is missing (restore its retired file).
+    Retention key files are re-wrapped first (:func:`epoch_keys_rotate`); the data keys under
+    them need nothing. Then the data keys the master key wraps directly, in batches, one
+    transaction and one audit event each, so an interrupted run keeps what it did and the
+    next run continues; a run with nothing to do changes nothing. Stops with
+    :class:`VaultKeyError` when a key's KEK is missing (restore its retired file).
     """
+    epoch_keys_rotate(now=now, actor=actor)
     provider = key_provider()
     current = provider.current_kek_id
     total = 0
@@ -151,7 +223,7 @@ def key_rotate(*, now: datetime, batch_size: int = 200, actor: Any = None) -> in
         with transaction.atomic():
             batch = list(
                 DataKey.objects.select_for_update()
-                .filter(destroyed_at__isnull=True)
+                .filter(destroyed_at__isnull=True, epoch="")
                 .exclude(kek_id=current)
                 .order_by("pk")[:batch_size]
             )
@@ -223,6 +295,7 @@ def vault_writer(
     purpose: str,
     now: datetime,
     segment_size: int = DEFAULT_SEGMENT_SIZE,
+    epoch: str | None = None,
 ) -> Iterator[VaultWriter]:
     """Store a new object by writing its plaintext in a ``with`` block.
 
@@ -231,7 +304,8 @@ def vault_writer(
     was never stored (unreadable; :func:`vault_shred` removes it), never a live key without
     its blob. An exception in the block leaves nothing at all. Use it outside a transaction:
     encrypting a large upload must not hold the database's write lock. A newer object of
-    the same id and purpose supersedes older ones in ``vault_open``.
+    the same id and purpose supersedes older ones in ``vault_open``. ``epoch`` chooses the
+    retention key that wraps its data key (see :func:`data_key_create`).
     """
     _check_object(object_id, purpose)
     key_id = uuid.uuid4()
@@ -244,7 +318,8 @@ def vault_writer(
         yield writer
         segments.close()
     try:
-        data_key_create(object_id=object_id, purpose=purpose, now=now, raw_key=raw, key_id=key_id)
+        data_key_create(object_id=object_id, purpose=purpose, now=now, raw_key=raw, key_id=key_id,
+                        epoch=epoch)
     except BaseException:
         store.delete(draft.blob_name)
         raise
@@ -265,10 +340,11 @@ def vault_store(
     chunks: Iterable[bytes],
     now: datetime,
     segment_size: int = DEFAULT_SEGMENT_SIZE,
+    epoch: str | None = None,
 ) -> StoredObject:
     """Encrypt ``chunks`` as they arrive into a new object; see :func:`vault_writer`."""
     with vault_writer(
-        object_id=object_id, purpose=purpose, now=now, segment_size=segment_size
+        object_id=object_id, purpose=purpose, now=now, segment_size=segment_size, epoch=epoch
     ) as writer:
         for chunk in chunks:
             writer.write(chunk)

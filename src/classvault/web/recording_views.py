@@ -2,6 +2,7 @@
 
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -11,17 +12,25 @@ from classvault.core import clock
 from classvault.core.exceptions import DomainError, NotVisible
 from classvault.people.models import Role
 from classvault.recordings import selectors as recording_selectors
+from classvault.recordings.models import Assessment
 from classvault.recordings.services import recording_upload_allowed
-from classvault.sharing.selectors import recording_get_visible, recordings_visible
+from classvault.sharing.selectors import (
+    may_give_feedback,
+    recording_get_visible,
+    recordings_visible,
+)
 
 
 @login_required
 def recording_list(request: HttpRequest) -> HttpResponse:
     now = clock.now()
+    # A trainer's inbox: what still needs assessing first, then what expires first.
     recordings = (recordings_visible(actor=request.user, now=now)
                   .select_related("owner").prefetch_related("shares__user")
-                  .order_by("expires_at"))
+                  .annotate(assessed=Exists(Assessment.objects.filter(recording=OuterRef("pk"))))
+                  .order_by("assessed", "expires_at"))
     rows = [{"recording": r, "days_left": max(0, (r.expires_at - now).days),
+             "assessed": r.assessed,
              "shared_with": sorted(s.user.display_name for s in r.shares.all())}
             for r in recordings]
     return render(request, "web/recordings.html", {"rows": rows})
@@ -39,8 +48,11 @@ def recording_player(request: HttpRequest, recording_id: str) -> HttpResponse:
                      purpose=recording_selectors.view_purpose(
                          actor=request.user, recording=recording,
                          asked=request.GET.get("purpose")))
+    may_comment = may_give_feedback(actor=request.user, recording=recording)
     return render(request, "web/player.html", {
         "recording": recording,
+        "may_comment": may_comment,
+        "comments": recording.comments.select_related("author") if may_comment else [],
         "detail": recording_selectors.recording_detail(actor=request.user, recording=recording),
         "days_left": max(0, (recording.expires_at - now).days),
         "viewed_at": now,

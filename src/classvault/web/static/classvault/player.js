@@ -27,3 +27,36 @@
     mark.setAttribute("data-corner", String(step));
   }, 15000);
 })();
+
+// Time-coded feedback: a comment's time seeks the video; new feedback takes the current time.
+(function () {
+  "use strict";
+  var video = document.getElementById("video");
+  var list = document.getElementById("comments");
+  if (list && video) {
+    list.addEventListener("click", function (event) {
+      var button = event.target.closest("button.seek");
+      if (!button) { return; }
+      video.currentTime = parseFloat(button.getAttribute("data-seconds"));
+      video.focus();
+    });
+  }
+  var form = document.getElementById("comment-form");
+  if (!form) { return; }
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+    var text = document.getElementById("id_comment").value;
+    var at = video ? Math.round(video.currentTime * 10) / 10 : 0;
+    fetch(form.getAttribute("data-url"), {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify({ at_seconds: at, text: text })
+    }).then(function (response) {
+      if (response.ok) { window.location.reload(); return; }
+      return response.json().then(function (data) {
+        document.getElementById("comment-status").textContent = data.detail || response.statusText;
+      });
+    });
+  });
+})();

@@ -1,0 +1,29 @@
+"""Writes about retention (R9, R4, R1): expiry and retention keys, legal holds, the sweep,
+deadline reminders. One module per concern; import from here."""
+
+from .expiry import (
+    epoch_for_recording_key,
+    recording_epoch_apply,
+    recordings_expiry_recompute,
+    retention_epochs_close,
+    retention_epochs_sync,
+)
+from .holds import legal_hold_place, legal_hold_release
+from .reminders import REMINDER_DAYS, reminders_send
+from .sweep import recording_destroy, retention_run, retention_sweep, tombstones_finish
+
+__all__ = [
+    "REMINDER_DAYS",
+    "epoch_for_recording_key",
+    "legal_hold_place",
+    "legal_hold_release",
+    "recording_destroy",
+    "recording_epoch_apply",
+    "recordings_expiry_recompute",
+    "reminders_send",
+    "retention_epochs_close",
+    "retention_epochs_sync",
+    "retention_run",
+    "retention_sweep",
+    "tombstones_finish",
+]

@@ -1,0 +1,161 @@
+"""Deleting recordings for good: by hand, and by the sweep when their retention is over (R9).
+
+The design (docs/retention.md): one transaction per recording destroys its data keys, writes
+its tombstone and its ``recording.delete`` event, and deletes its rows; its blobs, already
+unreadable, are removed after the commit. A crash anywhere leaves either the whole recording
+(nothing committed) or no readable trace of it plus a tombstone saying which blobs to remove;
+the next sweep removes them. Nobody ever sees a half-deleted recording.
+"""
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from classvault.audit.services import audit_record
+from classvault.core.exceptions import Conflict
+from classvault.people.models import User
+from classvault.recordings.models import Recording
+from classvault.vault.blobs import blob_store
+from classvault.vault.services import data_key_destroy
+
+from ..models import LegalHold, Tombstone, TombstoneReason
+from ..selectors import held
+from .expiry import retention_epochs_close, retention_epochs_sync
+from .reminders import reminders_send
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 100
+
+
+def recording_destroy(*, recording_id: uuid.UUID | str, actor: User | None, reason: str,
+                      now: datetime) -> bool:
+    """Delete one recording for good; True if this call deleted it.
+
+    DANGEROUS: nothing of the recording can be recovered afterwards, from this system or
+    from any backup of its database and blobs (docs/retention.md). The order, all in one
+    transaction with the recording's row locked: (1) its data keys are destroyed, (2) its
+    tombstone and its one ``recording.delete`` audit event are written, (3) its rows go:
+    released legal holds, then the recording with everything that cascades from it
+    (presences, shares, comments, screenings, reminders). (4) After the commit its blobs,
+    noise since (1), are removed; a crash before that is finished by the next sweep.
+
+    ``reason`` "expired" (the sweep) deletes only when the expiry has come and skips a
+    recording under legal hold; "deleted" (by hand) refuses under legal hold with 409.
+    """
+    expired = reason == TombstoneReason.EXPIRED
+    with transaction.atomic():
+        recording = Recording.objects.select_for_update().filter(pk=recording_id).first()
+        if recording is None or (expired and recording.expires_at > now):
+            return False
+        if LegalHold.objects.filter(recording=recording, released_at__isnull=True).exists():
+            if expired:
+                return False
+            raise Conflict(_("This recording is under legal hold and cannot be deleted. "
+                             "The privacy officer can tell you more."))
+        object_id = str(recording.pk)
+        data_key_destroy(object_id=object_id, now=now, actor=actor)
+        Tombstone.objects.create(recording_id=recording.pk, reason=reason,
+                                 expires_at=recording.expires_at, deleted_at=now)
+        audit_record(actor=actor, action="recording.delete", obj=recording, now=now,
+                     purpose="retention" if expired else "",
+                     data={"reason": reason, "expires_at": recording.expires_at.isoformat()})
+        LegalHold.objects.filter(recording=recording).delete()
+        Recording.objects.filter(pk=recording.pk).delete()
+        transaction.on_commit(lambda: _finish_quietly(recording.pk, now))
+    return True
+
+
+def _finish(recording_id: uuid.UUID, now: datetime) -> None:
+    """Remove what a deletion leaves after its commit: blobs, and keys written too late.
+
+    DANGEROUS only in name: everything it touches is unreadable already. Keys first (a writer
+    that raced the deletion), then the blobs and unfinished uploads, then the tombstone is
+    marked done. Idempotent.
+    """
+    object_id = str(recording_id)
+    data_key_destroy(object_id=object_id, now=now)
+    store = blob_store()
+    store.purge_unfinished(object_id)
+    for name in store.names(prefix=f"{object_id}/"):
+        store.delete(name)
+    with transaction.atomic():
+        Tombstone.objects.filter(pk=recording_id, blobs_cleared_at__isnull=True) \
+            .update(blobs_cleared_at=now)
+
+
+def _finish_quietly(recording_id: uuid.UUID, now: datetime) -> None:
+    try:
+        _finish(recording_id, now)
+    except Exception:
+        # The recording is gone and unreadable already; only space is left to free.
+        log.exception("Removing the blobs of deleted recording %s failed; the next sweep "
+                      "tries again.", recording_id)
+
+
+def tombstones_finish(*, now: datetime) -> int:
+    """Finish every deletion whose blobs are not removed yet; return how many were finished."""
+    finished = 0
+    for pk in list(Tombstone.objects.filter(blobs_cleared_at__isnull=True)
+                   .order_by("deleted_at").values_list("pk", flat=True)):
+        try:
+            _finish(pk, now)
+        except Exception:
+            log.exception("Removing the blobs of deleted recording %s failed again.", pk)
+        else:
+            finished += 1
+    return finished
+
+
+def retention_sweep(*, now: datetime, batch_size: int = BATCH_SIZE,
+                    on_deleted: Callable[[str], None] | None = None) -> list[str]:
+    """Apply retention as of ``now``: delete every expired recording not under legal hold.
+
+    DANGEROUS: it deletes recordings for good, many at once. In this order: first finish
+    what an interrupted sweep left (blobs of tombstoned recordings); then each expired
+    recording in its own transaction (:func:`recording_destroy`: keys, tombstone and event,
+    rows; blobs after commit), oldest expiry first, in batches; then retention keys are
+    synced and every key nobody needs any more is destroyed. Kill it at any point and run it
+    again: it finishes the job, and a second run finds nothing to do. A recording whose
+    deletion fails is logged and left for the next run; the others go on.
+
+    Returns the ids deleted by this run; ``on_deleted`` is told each one after its commit.
+    """
+    tombstones_finish(now=now)
+    deleted: list[str] = []
+    expired = Recording.objects.filter(expires_at__lte=now).exclude(held())
+    after: Q | None = None  # keyset pagination: skipped and failed ones are not seen twice
+    while True:
+        page = expired.filter(after) if after is not None else expired
+        batch = list(page.order_by("expires_at", "pk").values_list("expires_at", "pk")
+                     [:batch_size])
+        if not batch:
+            break
+        last_expiry, last_pk = batch[-1]
+        after = Q(expires_at__gt=last_expiry) | Q(expires_at=last_expiry, pk__gt=last_pk)
+        for _expiry, pk in batch:
+            try:
+                done = recording_destroy(recording_id=pk, actor=None,
+                                         reason=TombstoneReason.EXPIRED, now=now)
+            except Exception:
+                log.exception("Deleting expired recording %s failed; the next sweep tries "
+                              "again.", pk)
+                continue
+            if done:
+                deleted.append(str(pk))
+                if on_deleted is not None:
+                    on_deleted(str(pk))
+    retention_epochs_sync(now=now)
+    retention_epochs_close(now=now)
+    return deleted
+
+
+def retention_run(*, now: datetime) -> tuple[list[str], int]:
+    """One run of the retention schedule: the sweep, then the deadline reminders."""
+    deleted = retention_sweep(now=now)
+    return deleted, reminders_send(now=now)

@@ -1,0 +1,86 @@
+"""Screenings for small-group meetings (R8): only when every pupil taking part consented."""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from classvault.audit.services import audit_record
+from classvault.core.exceptions import Conflict, Forbidden, Invalid
+from classvault.people.models import Role, User
+from classvault.recordings.models import Recording, RecordingStatus
+
+from .models import Screening, ScreeningMode, Share
+from .selectors import is_custodian
+
+
+def _may_schedule(actor: User, recording: Recording) -> bool:
+    """The owner and custodians; a trainer the recording is shared with (live meetings)."""
+    if is_custodian(actor=actor, recording=recording):
+        return True
+    return actor.role == Role.TRAINER and Share.objects.filter(
+        recording=recording, user=actor).exists()
+
+
+@transaction.atomic
+def screening_schedule(*, actor: User, recording: Recording, mode: str, starts_at: datetime,
+                       ends_at: datetime, attendees: list[str], now: datetime) -> Screening:
+    if not _may_schedule(actor, recording):
+        raise Forbidden(_("Only the student teacher, their supervisor or a trainer it is "
+                          "shared with schedules a screening."))
+    if mode not in ScreeningMode.values:
+        raise Invalid(_("mode must be live or online."))
+    if ends_at <= starts_at:
+        raise Invalid(_("A screening must end after it starts."))
+    if ends_at <= now:
+        raise Invalid(_("This screening would already be over."))
+    if ends_at > recording.expires_at:
+        raise Invalid(_("The recording is deleted before the screening ends."))
+    names = list(dict.fromkeys(attendees))
+    limit = settings.CLASSVAULT_SCREENING_MAX_ATTENDEES
+    if not names or len(names) > limit:
+        raise Invalid(_("A screening is for a small group: 1 to %(max)s fellow students.")
+                      % {"max": limit})
+    users = list(User.objects.filter(username__in=names, is_active=True))
+    wrong = sorted(set(names) - {u.username for u in users if u.role == Role.STUDENT_TEACHER}
+                   | ({recording.owner.username} & set(names)))
+    if wrong:
+        raise Invalid(_("Attendees must be fellow student teachers: %(names)s.")
+                      % {"names": ", ".join(wrong)}, attendees=wrong)
+    if recording.status == RecordingStatus.BLOCKED:
+        raise Conflict(_("This recording is blocked and cannot be shown."))
+    lacking = sorted(
+        str(pk) for pk in recording.presences.filter(
+            attested_out_of_view=False, pupil__peer_viewing_consent=False,
+        ).values_list("pupil_id", flat=True))
+    if lacking:
+        raise Conflict(_("Not every pupil in this recording consented to being shown to "
+                         "fellow students."), pupils_without_peer_consent=lacking)
+    screening = Screening.objects.create(recording=recording, mode=mode, starts_at=starts_at,
+                                         ends_at=ends_at, scheduled_by=actor,
+                                         scheduled_at=now)
+    screening.attendees.set(users)
+    audit_record(actor=actor, action="screening.schedule", obj=recording, now=now,
+                 purpose="screening",
+                 data={"screening": str(screening.pk), "mode": mode,
+                       "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(),
+                       "attendees": sorted(names)})
+    return screening
+
+
+def screenings_cancel_for_withdrawal(*, pupil, scope: str, record, actor: User,
+                                     now: datetime) -> None:
+    """A pupil withdrew consent (peer viewing or all): cancel every screening of the
+    recordings they take part in that has not ended yet. Runs in the withdrawal's
+    transaction."""
+    screenings = Screening.objects.filter(
+        recording__presences__pupil=pupil, recording__presences__attested_out_of_view=False,
+        cancelled_at__isnull=True, ends_at__gt=now,
+    ).select_related("recording").distinct()
+    for screening in screenings:
+        Screening.objects.filter(pk=screening.pk).update(
+            cancelled_at=now, cancel_reason="consent withdrawn")
+        audit_record(actor=actor, action="screening.cancel", obj=screening.recording, now=now,
+                     purpose="consent_withdrawal",
+                     data={"screening": str(screening.pk), "pupil": str(pupil.pk)})

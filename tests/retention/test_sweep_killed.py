@@ -1,0 +1,146 @@
+"""A real `kill -9` in the middle of a sweep, on the embedded default (SQLite, files on disk):
+the next `classvault sweep` finishes the job and nothing is left half-deleted."""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.cli
+
+NOW = "2027-06-01T12:00:00+02:00"  # after all three expiries below
+
+SETUP = """
+import json, uuid
+from datetime import date, datetime, timedelta
+import django; django.setup()
+from django.conf import settings
+from classvault.people import services as people
+from classvault.recordings.models import Recording
+from classvault.retention.rules import expiry_for
+from classvault.vault.services import vault_store
+
+now = datetime.fromisoformat("2026-11-02T10:00:00+01:00")
+admin = people.user_create(actor=None, username="anna", password="a-long-password-1",
+                           role="institute_admin", now=now)
+people.school_create(actor=None, code="NOORD", name="OBS Noord", now=now)
+student = people.user_create(actor=None, username="sanne", password="a-long-password-1",
+                             role="student_teacher", now=now)
+people.enrolment_set(actor=admin, username="sanne", school_code="NOORD",
+                     study_end=date(2027, 7, 15), trainers=[], supervisors=[], now=now)
+ids = []
+for days in (30, 20, 10):
+    recorded = now - timedelta(days=days)
+    rid = str(uuid.uuid4())
+    vault_store(object_id=rid, purpose="original", chunks=[b"lesson" * 50], now=recorded)
+    Recording.objects.create(id=rid, owner=student, school=student.enrolment.school,
+        title="Les", recorded_at=recorded, created_at=recorded, status="ready",
+        expires_at=expiry_for(recorded_at=recorded, study_end=date(2027, 7, 15), months=6))
+    for purpose in ("rendition", "poster"):
+        vault_store(object_id=rid, purpose=purpose, chunks=[b"x" * 100], now=recorded)
+    ids.append(rid)
+print(json.dumps(ids))
+"""
+
+# Runs the real sweep and SIGKILLs the process at the chosen point of the 2nd recording.
+KILLED_SWEEP = """
+import os, signal, sys
+from datetime import datetime
+import django; django.setup()
+from classvault.retention.services import retention_sweep, sweep
+
+victim, where = sys.argv[1], sys.argv[2]
+real_destroy, real_finish = sweep.data_key_destroy, sweep._finish
+
+def destroy(*, object_id, now, actor=None):
+    real_destroy(object_id=object_id, now=now, actor=actor)
+    if where == "inside" and object_id == victim:
+        os.kill(os.getpid(), signal.SIGKILL)  # keys destroyed, transaction not committed
+
+def finish(recording_id, now):
+    if where == "after-commit" and str(recording_id) == victim:
+        os.kill(os.getpid(), signal.SIGKILL)  # committed, blobs not removed yet
+    real_finish(recording_id, now)
+
+sweep.data_key_destroy, sweep._finish = destroy, finish
+retention_sweep(now=datetime.fromisoformat(sys.argv[3]),
+                on_deleted=lambda rid: print(rid, flush=True))
+"""
+
+
+def environment(home: Path) -> dict:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("CLASSVAULT_", "DATABASE_URL", "DJANGO_"))}
+    env.update(CLASSVAULT_HOME=str(home), DJANGO_SETTINGS_MODULE="classvault.settings")
+    return env
+
+
+def run(home: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], env=environment(home), capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.fixture
+def home(tmp_path) -> tuple[Path, list[str]]:
+    home = tmp_path / "data"
+    assert run(home, "-m", "classvault.cli", "init").returncode == 0
+    made = run(home, "-c", SETUP)
+    assert made.returncode == 0, made.stderr
+    return home, json.loads(made.stdout)
+
+
+def state(home: Path) -> dict:
+    db = sqlite3.connect(home / "classvault.sqlite3")
+    try:
+        return {
+            "recordings": {r for (r,) in db.execute("select id from recordings_recording")},
+            "live_keys": {o for (o,) in db.execute(
+                "select distinct object_id from vault_datakey where destroyed_at is null")},
+            "pending": {r for (r,) in db.execute(
+                "select recording_id from retention_tombstone where blobs_cleared_at is null")},
+        }
+    finally:
+        db.close()
+
+
+def blob_folders(home: Path) -> set[str]:
+    return {p.name for p in (home / "blobs").iterdir() if p.is_dir()}
+
+
+def canonical(hex_id: str) -> str:
+    """SQLite keeps UUIDs as 32 hex digits."""
+    return hex_id.replace("-", "")
+
+
+@pytest.mark.parametrize("where", ["inside", "after-commit"])
+def test_a_sweep_killed_at_the_second_recording_is_finished_by_the_next(home, where):
+    home, (first, second, third) = home
+    killed = run(home, "-c", KILLED_SWEEP, second, where, NOW)
+    assert killed.returncode == -9
+    assert killed.stdout == f"{first}\n"
+    after_kill = state(home)
+    assert canonical(first) not in after_kill["recordings"]
+    if where == "inside":  # rolled back as a whole
+        assert {canonical(second), canonical(third)} <= after_kill["recordings"]
+        assert second in after_kill["live_keys"]
+    else:  # committed: no row, no live key, blobs (noise) waiting for the next sweep
+        assert canonical(second) not in after_kill["recordings"]
+        assert second not in after_kill["live_keys"]
+        assert canonical(second) in after_kill["pending"] and second in blob_folders(home)
+
+    swept = run(home, "-m", "classvault.cli", "sweep", "--now", NOW)
+    assert swept.returncode == 0, swept.stderr
+    expected = [second, third] if where == "inside" else [third]
+    assert swept.stdout.splitlines() == expected
+    final = state(home)
+    assert final == {"recordings": set(), "live_keys": set(), "pending": set()}
+    assert blob_folders(home) == set()
+    assert list((home / "retention-keys").glob("*.key")) == []
+    # Nothing left to do, and the audit chain survived the kill.
+    assert run(home, "-m", "classvault.cli", "sweep", "--now", NOW).stdout == ""
+    verify = run(home, "-m", "classvault.cli", "audit", "verify")
+    assert verify.returncode == 0, verify.stdout

@@ -1,0 +1,152 @@
+"""Every recording endpoint × every persona, against the contract's visibility rule.
+
+The expected statuses below ARE the access table: `docs/access.md` is generated from them
+(`CLASSVAULT_WRITE_ACCESS_DOC=1 pytest tests/sharing/test_access_matrix.py`) and this test
+fails when the document and the table disagree.
+"""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.db import transaction
+
+from classvault.people.models import Role
+from classvault.people.services import enrolment_set, user_create
+from classvault.sharing.models import Screening, ScreeningMode
+from classvault.sharing.services import share_grant
+from conftest import NOW, PASSWORD, Api, login
+from recordings.recording_helpers import TODAY, make_ready
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "access.md"
+WINDOW_START = TODAY + timedelta(days=2)
+WINDOW_END = WINDOW_START + timedelta(hours=2)
+
+ENDPOINTS = [
+    ("view", "GET", "/recordings/{id}", None),
+    ("stream", "GET", "/recordings/{id}/stream", None),
+    ("poster", "GET", "/recordings/{id}/poster", None),
+    ("list comments", "GET", "/recordings/{id}/comments", None),
+    ("comment", "POST", "/recordings/{id}/comments", {"at_seconds": 0.5, "text": "Mooi"}),
+    ("share", "POST", "/recordings/{id}/shares", {"username": "tara"}),
+    ("unshare", "DELETE", "/recordings/{id}/shares/tom", None),
+    ("screening", "POST", "/recordings/{id}/screenings", {
+        "mode": "online", "starts_at": (WINDOW_START + timedelta(days=7)).isoformat(),
+        "ends_at": (WINDOW_END + timedelta(days=7)).isoformat(), "attendees": ["finn"]}),
+    ("assess", "POST", "/recordings/{id}/assessments",
+     {"verdict": "goed", "notes": "", "assessed_on": "2026-11-03"}),
+    ("delete", "DELETE", "/recordings/{id}", None),
+]
+MANAGE = [200, 200, 200, 200, 201, 201, 204, 201, 403, 204]
+HIDDEN = [404] * len(ENDPOINTS)
+WATCH_ONLY = [200, 200, 200] + [403] * 7
+
+# persona -> (description, username or None, moment, expected statuses in ENDPOINTS order)
+MATRIX = {
+    "owner": ("the student teacher who recorded it", "sanne", "now", MANAGE),
+    "custodian": ("her supervisor at school", "mira", "now", MANAGE),
+    "own_trainer_shared": ("her trainer, after she shared it", "tom", "now",
+                           [200, 200, 200, 200, 201, 403, 403, 201, 201, 403]),
+    "own_trainer_unshared": ("her other trainer, not shared with", "tara", "now", HIDDEN),
+    "other_students_trainer": ("another student teacher's trainer", "vera", "now", HIDDEN),
+    "unassigned_trainer": ("a trainer of nobody", "uri", "now", HIDDEN),
+    "other_school_supervisor": ("a supervisor at another school", "otto", "now", HIDDEN),
+    "fellow_no_screening": ("a fellow student teacher, no screening", "finn", "now", HIDDEN),
+    "fellow_before_window": ("fellow, online screening, before it starts", "femke",
+                             "before", HIDDEN),
+    "fellow_inside_window": ("fellow, online screening, while it runs", "femke", "inside",
+                             WATCH_ONLY),
+    "fellow_after_window": ("fellow, online screening, after it ended", "femke", "after",
+                            HIDDEN),
+    "fellow_live_screening": ("fellow, live screening, while it runs", "lotte", "inside",
+                              HIDDEN),
+    "school_admin": ("the school's administrator", "saskia", "now", HIDDEN),
+    "institute_admin": ("the institute's administrator", "anna", "now", HIDDEN),
+    "privacy_officer": ("the privacy officer (purpose logged)", "piet", "now", WATCH_ONLY),
+    "anonymous": ("no token", None, "now", [401] * len(ENDPOINTS)),
+}
+MOMENTS = {"now": TODAY, "before": WINDOW_START - timedelta(seconds=1),
+           "inside": WINDOW_START + timedelta(hours=1), "after": WINDOW_END}
+
+
+@pytest.fixture
+def scene(studio, small_video):
+    world = studio
+    for username, role in (("vera", Role.TRAINER), ("finn", Role.STUDENT_TEACHER),
+                           ("lotte", Role.STUDENT_TEACHER)):
+        user_create(actor=None, username=username, password=PASSWORD, role=role,
+                    full_name=username.title(), now=NOW)
+    enrolment_set(actor=world.admin, username="femke", school_code="NOORD",
+                  study_end=NOW.date() + timedelta(days=400), trainers=["vera"],
+                  supervisors=[], now=NOW)
+    recording_id = make_ready(login("sanne"), small_video, pupils=[world.pupils.ada.pk])
+    from classvault.recordings.models import Recording
+
+    recording = Recording.objects.get(pk=recording_id)
+    share_grant(actor=world.student, recording=recording, username="tom", now=NOW)
+    for mode, attendee in ((ScreeningMode.ONLINE, "femke"), (ScreeningMode.LIVE, "lotte")):
+        screening = Screening.objects.create(recording=recording, mode=mode,
+                                             starts_at=WINDOW_START, ends_at=WINDOW_END,
+                                             scheduled_by=world.student, scheduled_at=NOW)
+        screening.attendees.set([world.student.__class__.objects.get(username=attendee)])
+    return recording_id
+
+
+def _status(api: Api, method: str, path: str, body) -> int:
+    """One call whose effects are rolled back, so every endpoint sees the same scene."""
+    with transaction.atomic():
+        if method == "GET":
+            response = api.get(path)
+        elif method == "DELETE":
+            response = api.delete(path)
+        else:
+            response = api.post(path, body)
+        if getattr(response, "streaming", False):
+            b"".join(response.streaming_content)
+        transaction.set_rollback(True)
+    return response.status_code
+
+
+@pytest.mark.parametrize("persona", list(MATRIX))
+def test_access_matrix(scene, persona):
+    _description, username, moment, expected = MATRIX[persona]
+    with time_machine.travel(MOMENTS[moment], tick=False):
+        api = Api() if username is None else login(username)
+        got = [_status(api, method, path.format(id=scene), body)
+               for _name, method, path, body in ENDPOINTS]
+        listed = scene in [r["id"] for r in api.get("/recordings").json()] if username else None
+    assert dict(zip([e[0] for e in ENDPOINTS], got, strict=True)) == dict(
+        zip([e[0] for e in ENDPOINTS], expected, strict=True))
+    if username:
+        assert listed == (expected[0] == 200), "the list shows exactly what may be viewed"
+
+
+def render_access_doc() -> str:
+    lines = [
+        "# Who may do what with a recording",
+        "",
+        "Generated from `tests/sharing/test_access_matrix.py` (the test fails when this file",
+        "and the test disagree). The scene: student teacher *sanne* recorded a lesson at her",
+        "school and shared it with her trainer *tom*; *femke* is invited to an online",
+        "screening and *lotte* to a live one, both two hours long. Status codes are those of",
+        "the HTTP API; 404 means the recording is invisible (its existence is not revealed).",
+        "",
+        "| persona | " + " | ".join(f"{name}<br>`{method}`" for name, method, _p, _b in ENDPOINTS)
+        + " |",
+        "|---|" + "---|" * len(ENDPOINTS),
+    ]
+    for _key, (description, _username, _moment, expected) in MATRIX.items():
+        lines.append(f"| {description} | " + " | ".join(str(s) for s in expected) + " |")
+    lines += ["", "Endpoints: " + "; ".join(f"{name} = `{method} /api/v1{path}`"
+                                              for name, method, path, _b in ENDPOINTS) + ".", ""]
+    return "\n".join(lines)
+
+
+def test_access_doc_is_generated_from_this_matrix():
+    text = render_access_doc()
+    if os.environ.get("CLASSVAULT_WRITE_ACCESS_DOC"):
+        DOC.write_text(text, encoding="utf-8")
+    assert DOC.read_text(encoding="utf-8") == text, \
+        "regenerate: CLASSVAULT_WRITE_ACCESS_DOC=1 pytest tests/sharing/test_access_matrix.py"
