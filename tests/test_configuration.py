@@ -36,6 +36,16 @@ def test_key_file_readable_by_others_is_an_error(settings, tmp_path):
     assert "classvault.E003" not in _ids()
 
 
+def test_retention_key_folder_open_to_others_is_an_error(settings, tmp_path):
+    settings.CLASSVAULT_MASTER_KEY_FILE = tmp_path / "master.key"
+    folder = tmp_path / "retention-keys"
+    folder.mkdir(mode=0o755)
+    os.chmod(folder, 0o755)
+    assert "classvault.E003" in _ids()
+    os.chmod(folder, 0o700)
+    assert "classvault.E003" not in _ids()
+
+
 def test_debug_is_a_warning(settings):
     settings.DEBUG = True
     assert "classvault.W001" in _ids()

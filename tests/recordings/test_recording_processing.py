@@ -169,3 +169,15 @@ else:
     print(services.recording_process(recording_id="11111111-2222-3333-4444-555555555555",
                                      now=later))
 '''
+
+
+def test_the_worker_schedule_requeues_a_stalled_recording(studio, small_video):
+    from django_tasks_db.models import DBTaskResult
+
+    from classvault.retention.jobs import retention_tick
+
+    recording_id = _uploaded(studio, small_video)
+    DBTaskResult.objects.all().delete()  # as if the worker holding it had died
+    Recording.objects.filter(pk=recording_id).update(lease_until=TODAY - timedelta(minutes=1))
+    assert retention_tick(now=TODAY) is not None
+    assert DBTaskResult.objects.filter(args_kwargs__args=[recording_id]).exists()

@@ -79,15 +79,15 @@ def test_one_audit_event_per_recording_by_system_after_its_key_destruction(studi
     assert key_event.seq < event.seq  # the key went first
 
 
-def test_the_original_waits_under_its_own_key_until_the_schedule_moves_it(studio, ready,
+def test_the_original_moves_to_its_day_key_when_the_recording_is_created(studio, ready,
                                                                           vault_home):
-    # Encrypted while it arrived, before the recording (and so its expiry) existed.
-    assert DataKey.objects.get(object_id=ready, purpose="original").epoch == f"o-{ready}"
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        assert retention_epochs_sync(now=NOW) == 1
+    # Encrypted while it arrived, under a key of its own; creating the recording (and so
+    # knowing its expiry) moved it under the key of its expiry day at once.
+    assert DataKey.objects.get(object_id=ready, purpose="original").epoch == "d-20270502"
     assert epochs_of(ready) == {"d-20270502"}
-    # Its own key went with its last data key: in the database and on disk.
-    assert EpochKey.objects.get(label=f"o-{ready}").destroyed_at == NOW
+    assert EpochKey.objects.get(label=f"o-{ready}").destroyed_at is not None
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert retention_epochs_sync(now=NOW) == 0
     assert key_files(vault_home) == ["d-20270502.key"]
     assert plaintext(ready, "rendition")
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 
+from classvault.vault.epochs import retention_key_folder
 from classvault.vault.keys import retired_key_files
 
 
@@ -36,14 +37,16 @@ def check_configuration(app_configs=None, **kwargs):
             Error("The secret key is shorter than 40 characters.", id="classvault.E002")
         )
     master = Path(settings.CLASSVAULT_MASTER_KEY_FILE)
+    retention_keys = retention_key_folder().root
     key_files = [Path(settings.CLASSVAULT_SECRET_KEY_FILE), master,
-                 *retired_key_files(master)]
+                 *retired_key_files(master), retention_keys,
+                 *(retention_keys.glob("*.key") if retention_keys.is_dir() else [])]
     for path in key_files:
         if path.exists() and _mode_too_open(path):
             problems.append(
                 Error(
                     f"{path} is readable by others than its owner.",
-                    hint=f"chmod 600 {path}",
+                    hint=f"chmod {'700' if path.is_dir() else '600'} {path}",
                     id="classvault.E003",
                 )
             )

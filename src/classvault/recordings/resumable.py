@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from classvault.core.exceptions import Conflict, Invalid, NotVisible
 from classvault.people.models import User
+from classvault.vault.epochs import object_epoch
 from classvault.vault.models import DataKey, Purpose
 from classvault.vault.selectors import vault_open
 from classvault.vault.services import vault_discard, vault_shred, vault_store, vault_writer
@@ -90,7 +91,10 @@ def upload_put_chunk(*, upload: Upload, start: int, pieces: Iterable[bytes], len
     # A chunk stored by a try whose answer got lost is replaced: the newest wins, and the
     # older copies are shredded once the new one is safely stored.
     older = list(DataKey.objects.filter(object_id=part, destroyed_at__isnull=True))
-    vault_store(object_id=part, purpose=Purpose.ORIGINAL, chunks=counted(), now=now)
+    # Each chunk under its own retention key: discarding the upload destroys that key, so a
+    # backup of an abandoned upload's chunks can never be read.
+    vault_store(object_id=part, purpose=Purpose.ORIGINAL, chunks=counted(), now=now,
+                epoch=object_epoch(part))
     with transaction.atomic():
         for data_key in older:
             vault_discard(data_key=data_key, now=now)

@@ -14,6 +14,7 @@ from classvault.core.exceptions import Conflict, Forbidden, Invalid
 from classvault.people.models import Enrolment, Role, User
 from classvault.people.selectors import guidelines_accepted
 from classvault.retention.rules import expiry_for
+from classvault.retention.services.expiry import recording_epoch_apply
 from classvault.vault.blobs import blob_store
 from classvault.vault.models import Purpose
 from classvault.vault.selectors import vault_open_file
@@ -120,6 +121,8 @@ def _recording_create(*, actor, recording_id, upload, title, recorded_at, pupil_
             audit_record(actor=actor, action="recording.attest_out_of_view",
                          object_type="pupil", object_id=pupil_id, now=now,
                          data={"recording": recording_id})
+        # The upload's key moves from its own retention key to its expiry day's (R9).
+        recording_epoch_apply(recording=recording, now=now, actor=actor)
         transaction.on_commit(lambda: _enqueue_processing(recording_id))
     return recording
 

@@ -14,6 +14,8 @@ from django.db import IntegrityError, connections, transaction
 from django_tasks import task
 
 from classvault.core import clock
+from classvault.recordings.resumable import uploads_purge_stale
+from classvault.recordings.services import recordings_resume
 
 from .models import RetentionRun
 from .services import retention_run
@@ -41,6 +43,10 @@ def retention_tick(*, now: datetime, every: int = DEFAULT_EVERY) -> RetentionRun
     except IntegrityError:
         return None
     deleted, reminders = retention_run(now=now)
+    # The same slot looks after work that was left behind: abandoned resumable uploads
+    # (retention of their chunks) and recordings whose transcoding worker died.
+    uploads_purge_stale(now=now)
+    recordings_resume(now=now)
     run.deleted, run.reminders, run.finished_at = len(deleted), reminders, clock.now()
     RetentionRun.objects.filter(pk=slot).update(deleted=run.deleted, reminders=reminders,
                                                 finished_at=run.finished_at)

@@ -14,7 +14,6 @@ from classvault.recordings.models import Recording, RecordingStatus
 from classvault.vault.epochs import object_epoch
 
 from . import rules
-from .hooks import unassessed_filters
 from .models import LegalHold
 
 MAX_WITHIN_DAYS = 366
@@ -48,10 +47,8 @@ def recording_desired_epoch(*, recording: Recording) -> str:
 
 
 def recordings_unassessed(recordings: QuerySet[Recording]) -> QuerySet[Recording]:
-    """Those of ``recordings`` still awaiting an assessment (see hooks.py)."""
-    for narrow in list(unassessed_filters):
-        recordings = narrow(recordings)
-    return recordings
+    """Those of ``recordings`` no trainer has assessed yet."""
+    return recordings.filter(assessments__isnull=True)
 
 
 def recordings_expiring(*, now: datetime, within_days: int) -> QuerySet[Recording]:

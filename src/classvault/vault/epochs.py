@@ -159,8 +159,7 @@ class RetentionKeyFolder:
 
 def retention_key_folder() -> RetentionKeyFolder:
     """``CLASSVAULT_RETENTION_KEY_DIR``, else ``retention-keys/`` beside the master key file."""
-    configured = getattr(settings, "CLASSVAULT_RETENTION_KEY_DIR", None) or os.environ.get(
-        "CLASSVAULT_RETENTION_KEY_DIR")
+    configured = settings.CLASSVAULT_RETENTION_KEY_DIR
     if configured:
         return RetentionKeyFolder(Path(configured))
     return RetentionKeyFolder(Path(settings.CLASSVAULT_MASTER_KEY_FILE).parent / FOLDER_NAME)
