@@ -132,3 +132,25 @@ def test_logout_needs_post_and_ends_the_session(world):
     assert client.get("/logout/").status_code == 405
     assert client.post("/logout/").status_code == 302
     assert client.get("/").status_code == 302
+
+
+def test_privacy_officer_sees_the_legal_holds_on_her_dashboard(studio, small_video):
+    from classvault.recordings.models import Recording
+    from classvault.retention.services import legal_hold_place
+    from conftest import NOW, login
+    from recordings.recording_helpers import make_ready
+
+    recording = Recording.objects.get(pk=make_ready(login("sanne"), small_video))
+    legal_hold_place(actor=studio.privacy, recording=recording, reason="Vordering OM",
+                     reference="PV-2026-118", now=NOW)
+    html = web_login("piet").get("/").content.decode()
+    assert "Wettelijke bewaarplichten" in html and "PV-2026-118" in html
+
+
+def test_institute_admin_sees_upcoming_unassessed_expiries_per_trainer(studio, small_video):
+    from conftest import login
+    from recordings.recording_helpers import make_ready
+
+    make_ready(login("sanne"), small_video, recorded_at="2026-05-20T10:00:00+02:00")
+    html = web_login("anna").get("/").content.decode()
+    assert "Tom Trainer" in html and "Sanne Student: 1 opname" in html

@@ -14,6 +14,7 @@ from classvault.people.models import Role
 from classvault.recordings import selectors as recording_selectors
 from classvault.recordings.models import Assessment
 from classvault.recordings.services import recording_upload_allowed
+from classvault.retention.selectors import days_left
 from classvault.sharing.selectors import (
     may_give_feedback,
     recording_get_visible,
@@ -29,7 +30,7 @@ def recording_list(request: HttpRequest) -> HttpResponse:
                   .select_related("owner").prefetch_related("shares__user")
                   .annotate(assessed=Exists(Assessment.objects.filter(recording=OuterRef("pk"))))
                   .order_by("assessed", "expires_at"))
-    rows = [{"recording": r, "days_left": max(0, (r.expires_at - now).days),
+    rows = [{"recording": r, "days_left": days_left(r.expires_at, now),
              "assessed": r.assessed,
              "shared_with": sorted(s.user.display_name for s in r.shares.all())}
             for r in recordings]
@@ -54,7 +55,7 @@ def recording_player(request: HttpRequest, recording_id: str) -> HttpResponse:
         "may_comment": may_comment,
         "comments": recording.comments.select_related("author") if may_comment else [],
         "detail": recording_selectors.recording_detail(actor=request.user, recording=recording),
-        "days_left": max(0, (recording.expires_at - now).days),
+        "days_left": days_left(recording.expires_at, now),
         "viewed_at": now,
     })
 

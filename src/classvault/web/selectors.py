@@ -1,13 +1,15 @@
 """What each role's landing page shows."""
 
+from datetime import datetime
 from typing import Any
 
 from classvault.audit.models import AuditEvent
 from classvault.people import selectors as people_selectors
 from classvault.people.models import Enrolment, Role, School, User
+from classvault.retention.selectors import expiries_upcoming, legal_holds_list
 
 
-def landing_for(*, user: User) -> dict[str, Any]:
+def landing_for(*, user: User, now: datetime) -> dict[str, Any]:
     context: dict[str, Any] = {}
     if user.role == Role.STUDENT_TEACHER:
         context["enrolment"] = (
@@ -39,6 +41,8 @@ def landing_for(*, user: User) -> dict[str, Any]:
             Enrolment.objects.select_related("student_teacher", "school").order_by("study_end")
         )
         context["user_count"] = User.objects.count()
+        context["expiries"] = expiries_upcoming(actor=user, now=now, within_days=30)
     elif user.role == Role.PRIVACY_OFFICER:
         context["recent_events"] = AuditEvent.objects.order_by("-seq")[:20]
+        context["legal_holds"] = legal_holds_list(actor=user)
     return context

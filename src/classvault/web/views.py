@@ -44,7 +44,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    context = selectors.landing_for(user=request.user)
+    context = selectors.landing_for(user=request.user, now=clock.now())
     return render(request, f"web/home_{request.user.role}.html", context)
 
 
