@@ -1,6 +1,5 @@
 """The `classvault` console script, run as a real process against its own data home."""
 
-import os
 import sqlite3
 import stat
 import subprocess
@@ -9,14 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from liveserver import clean_env
+
 pytestmark = pytest.mark.cli
 
 
 def run(home: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items()
-                   if not k.startswith(("CLASSVAULT_", "DATABASE_URL", "DJANGO_"))}
-    environment["CLASSVAULT_HOME"] = str(home)
-    environment.update(env or {})
+    environment = clean_env(home, **(env or {}))
     return subprocess.run([sys.executable, "-m", "classvault.cli", *args], env=environment,
                           capture_output=True, text=True, timeout=120)
 
@@ -127,19 +125,14 @@ def test_audit_verify_names_the_first_broken_entry(fresh_home, sql, entry):
 
 
 def test_key_rotate_rewraps_under_a_new_master_key(fresh_home):
-    import os as _os
-
     from classvault.vault.keys import kek_id_for
 
     # Give the vault one data key to rotate, through the real service in a subprocess.
     store = ("from classvault.core import clock; from classvault.vault.services import "
              "vault_store; vault_store(object_id='r1', purpose='original', chunks=[b'x'*10],"
              " now=clock.now())")
-    env = {"DJANGO_SETTINGS_MODULE": "classvault.settings"}
     code = f"import django; django.setup(); {store}"
-    environment = {k: v for k, v in _os.environ.items()
-                   if not k.startswith(("CLASSVAULT_", "DATABASE_URL"))}
-    environment.update(env, CLASSVAULT_HOME=str(fresh_home))
+    environment = clean_env(fresh_home, DJANGO_SETTINGS_MODULE="classvault.settings")
     subprocess.run([sys.executable, "-c", code], env=environment, check=True, timeout=60)
     master = fresh_home / "master.key"
     master.rename(fresh_home / "master.key.retired")

@@ -17,6 +17,7 @@ from classvault.recordings.services import LEASE, recording_process, recordings_
 from classvault.vault.models import DataKey
 from classvault.vault.selectors import vault_open
 from conftest import login
+from liveserver import clean_env
 
 
 def _uploaded(studio, video):
@@ -102,9 +103,7 @@ def test_repeated_crashes_end_in_failed(studio, small_video):
 def test_worker_killed_mid_transcode_leaves_no_plaintext_and_next_run_finishes(tmp_path):
     """A real worker process is killed while it transcodes; the next run takes over."""
     home = tmp_path / "data"
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("CLASSVAULT_", "DATABASE_URL", "DJANGO_"))}
-    env["CLASSVAULT_HOME"] = str(home)
+    env = clean_env(home)
     script = tmp_path / "scenario.py"
     script.write_text(SCENARIO)
     subprocess.run([sys.executable, str(script), "setup"], env=env, check=True, timeout=120)

@@ -127,24 +127,26 @@ def _transcode(src, dst, progress) -> MediaInfo:
                             progress(min(1.0, float(frames / float(rate)) / total))
                     elif a_out is not None:
                         frame.pts = None
-                        for resampled in resampler.resample(frame):
-                            resampled.pts = samples
-                            resampled.time_base = Fraction(1, AUDIO_RATE)
-                            samples += resampled.samples
-                            out.mux(a_out.encode(resampled))
+                        samples = _encode_audio(out, a_out, resampler, frame, samples)
             out.mux(v_out.encode(None))
             if a_out is not None:
-                for resampled in resampler.resample(None):
-                    resampled.pts = samples
-                    resampled.time_base = Fraction(1, AUDIO_RATE)
-                    samples += resampled.samples
-                    out.mux(a_out.encode(resampled))
+                _encode_audio(out, a_out, resampler, None, samples)  # flush the resampler
                 out.mux(a_out.encode(None))
             if frames == 0:
                 raise MediaError("The video track holds no frames.")
     if progress:
         progress(1.0)
     return MediaInfo(total, width, height, a_in is not None)
+
+
+def _encode_audio(out, stream, resampler, frame, samples: int) -> int:
+    """Resample one frame (None flushes), number the samples evenly, mux; the new count."""
+    for resampled in resampler.resample(frame):
+        resampled.pts = samples
+        resampled.time_base = Fraction(1, AUDIO_RATE)
+        samples += resampled.samples
+        out.mux(stream.encode(resampled))
+    return samples
 
 
 def poster(src: io.RawIOBase | io.BufferedIOBase, *, at_seconds: float = 1.0) -> bytes:

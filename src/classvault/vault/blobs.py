@@ -156,7 +156,7 @@ class BlobStore(ABC):
         """
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
@@ -187,7 +187,7 @@ class FileBlobWriter(BlobWriter):
         os.fsync(self._file.fileno())
         self._file.close()
         os.replace(self._temp, self._path)
-        _fsync_dir(self._path.parent)
+        fsync_dir(self._path.parent)
 
     def abort(self) -> None:
         self._file.close()
@@ -222,7 +222,7 @@ class FileBlobStore(BlobStore):
         for path in reversed(missing):
             with suppress(FileExistsError):
                 path.mkdir(mode=0o700)
-            _fsync_dir(path.parent)
+            fsync_dir(path.parent)
 
     def _open_temp(self, path: Path) -> tuple[int, Path]:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
@@ -260,7 +260,7 @@ class FileBlobStore(BlobStore):
             path.unlink()
         except FileNotFoundError:
             return False
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
         # Prune folders left empty, so a shredded object leaves no trace of its id.
         folder = path.parent
         while folder != self.root:

@@ -37,6 +37,7 @@ from django.db import IntegrityError, transaction
 
 from classvault.audit.services import audit_record
 
+from .blobs import fsync_dir
 from .exceptions import KeyDestroyed, VaultKeyError
 from .keys import KEK_SIZE, WRAPPED_SIZE, LocalKeyProvider, kek_id_for, key_provider
 from .models import OBJECT_ID_RE, DataKey, EpochKey
@@ -69,14 +70,6 @@ def _context(label: str) -> bytes:
 
 
 # --- the folder -------------------------------------------------------------------------
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
 
 class RetentionKeyFolder:
     """Retention keys as files ``<label>.key`` (the key wrapped by the master key, in hex).
@@ -111,7 +104,7 @@ class RetentionKeyFolder:
         path = self.path(label)
         if not self.root.is_dir():
             self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-            _fsync_dir(self.root.parent)
+            fsync_dir(self.root.parent)
         temp = self.root / f".{path.name}.{secrets.token_hex(8)}.tmp"
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         try:
@@ -124,7 +117,7 @@ class RetentionKeyFolder:
             with suppress(FileNotFoundError):
                 temp.unlink()
             raise
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
 
     def shred(self, label: str) -> bool:
         """Overwrite the file with zeros and remove it; True if there was one.
@@ -147,7 +140,7 @@ class RetentionKeyFolder:
             os.close(fd)
         with suppress(FileNotFoundError):
             path.unlink()
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
         return True
 
     def labels(self) -> list[str]:
