@@ -21,7 +21,7 @@ def ready(studio, small_video):
 
 def test_owner_sees_her_recording_listed_with_expiry_and_access(ready):
     html = browser_for("sanne").get("/recordings/").content.decode()
-    assert "Rekenles groep 5" in html and "nog 179 dagen" in html
+    assert "Rekenles groep 5" in html and "nog 180 dagen" in html
 
 
 def test_player_page_has_no_download_and_names_the_viewer(ready):

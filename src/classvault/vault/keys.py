@@ -181,6 +181,32 @@ class FileKeyProvider(LocalKeyProvider):
         return cls(current, retired_key_files(current))
 
 
+_cached: tuple[tuple, FileKeyProvider] | None = None
+
+
+def _signature(files: Sequence[Path]) -> tuple:
+    """What identifies the key files' contents: paths, inode, size and change time."""
+    result = []
+    for path in files:
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            result.append((str(path), None))
+        else:
+            result.append((str(path), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+    return tuple(result)
+
+
 def key_provider() -> KeyProvider:
-    """The configured key provider; read afresh so a rotated key file is picked up."""
-    return FileKeyProvider.from_settings()
+    """The configured key provider, reread whenever a key file changes (a rotation).
+
+    Reading and parsing the key files on every stream request cost more than the decryption;
+    the cache holds only while every file looks the same as when it was read.
+    """
+    global _cached
+    current = Path(settings.CLASSVAULT_MASTER_KEY_FILE)
+    files = [current, *retired_key_files(current)]
+    signature = _signature(files)
+    if _cached is None or _cached[0] != signature:
+        _cached = (signature, FileKeyProvider(current, files[1:]))
+    return _cached[1]

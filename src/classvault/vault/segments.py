@@ -365,8 +365,12 @@ class SegmentReader:
         seg = self.segment_size
         first, last = start // seg, end // seg
         index = first
+        # One segment first, so the first bytes go out at once; then ever larger reads, up to
+        # READ_BUDGET, for throughput.
+        batch = 1
         while index <= last:
-            upto = min(last, index + self._batch - 1)
+            upto = min(last, index + batch - 1)
+            batch = min(self._batch, batch * 2)
             view = memoryview(self._read(index, upto))
             for k in range(index, upto + 1):
                 offset = (k - index) * self._full
