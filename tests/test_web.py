@@ -154,3 +154,23 @@ def test_institute_admin_sees_upcoming_unassessed_expiries_per_trainer(studio, s
     make_ready(login("sanne"), small_video, recorded_at="2026-05-20T10:00:00+02:00")
     html = web_login("anna").get("/").content.decode()
     assert "Tom Trainer" in html and "Sanne Student: 1 opname" in html
+
+
+def test_logging_out_of_the_api_with_a_session_ends_the_session(world):
+    client = web_login("sanne")
+    assert client.delete("/api/v1/auth/token").status_code == 204
+    assert client.get("/").status_code == 302  # back to the login page
+
+
+def test_privacy_officer_is_asked_for_a_purpose_before_the_player(studio, small_video):
+    from conftest import login
+    from recordings.recording_helpers import make_ready
+
+    recording_id = make_ready(login("sanne"), small_video)
+    client = web_login("piet")
+    response = client.get(f"/recordings/{recording_id}/")
+    assert response.status_code == 400
+    assert "Doel van deze weergave" in response.content.decode()
+    page = client.get(f"/recordings/{recording_id}/?purpose=verzoek-7").content.decode()
+    assert "purpose=verzoek-7" in page
+    assert AuditEvent.objects.get(action="recording.view", actor="piet").purpose == "verzoek-7"

@@ -147,3 +147,16 @@ def test_list_query_count_does_not_grow_with_recordings(studio, small_video,
         make_ready(api, small_video, pupils=[studio.pupils.ada.pk])
     with django_assert_max_num_queries(6):
         assert len(api.get("/recordings").json()) == 3
+
+
+def test_re_adding_a_removed_trainer_does_not_bring_old_shares_back(studio, ready):
+    from datetime import date
+
+    login("sanne").post(f"/recordings/{ready}/shares", {"username": "tom"})
+    for trainers in (["tara"], ["tom", "tara"]):
+        enrolment_set(actor=studio.admin, username="sanne", school_code="NOORD",
+                      study_end=date(2027, 7, 15), trainers=trainers, supervisors=["mira"],
+                      now=NOW)
+    assert login("tom").get(f"/recordings/{ready}").status_code == 404
+    assert AuditEvent.objects.filter(action="recording.unshare", object_id=ready,
+                                     actor="anna").exists()

@@ -143,3 +143,40 @@ def test_rendition_of_another_recording_is_never_served(studio, ready, small_vid
     response, body = stream(login("sanne"), ready)
     assert response.status_code == 500 and b"ftyp" not in body
     assert stream(login("sanne"), other)[0].status_code == 200
+
+
+@pytest.mark.parametrize("header", ["bytes=00-", "BYTES=0-", "bytes=1-", "bytes=-999999999"])
+def test_no_range_form_reads_without_an_audit_event(ready, header):
+    api = login("piet")
+    response = api.client.get(f"/api/v1/recordings/{ready}/stream?purpose=complaint-12",
+                              headers={"Authorization": f"Bearer {api.token}",
+                                       "Range": header})
+    assert response.status_code in (200, 206)
+    event = AuditEvent.objects.get(action="recording.stream", actor="piet")
+    assert event.purpose == "complaint-12"
+
+
+def test_a_seek_right_after_the_start_is_not_logged_again(ready):
+    api = login("sanne")
+    stream(api, ready, "bytes=0-")
+    stream(api, ready, "bytes=1000-")
+    assert AuditEvent.objects.filter(action="recording.stream", actor="sanne").count() == 1
+
+
+def test_privacy_officer_must_state_a_purpose(ready):
+    response, _ = stream(login("piet"), ready)
+    assert response.status_code == 422
+    assert not AuditEvent.objects.filter(action="recording.stream", actor="piet").exists()
+
+
+def test_poster_is_audited(ready):
+    api = login("sanne")
+    response = api.client.get(f"/api/v1/recordings/{ready}/poster",
+                              headers={"Authorization": f"Bearer {api.token}"})
+    assert response.status_code == 200
+    assert AuditEvent.objects.filter(action="recording.poster", actor="sanne").exists()
+
+
+def test_absurd_range_numbers_are_ignored_not_a_crash(ready):
+    response, _ = stream(login("sanne"), ready, "bytes=" + "9" * 5000 + "-")
+    assert response.status_code == 200

@@ -100,7 +100,7 @@ def test_recording_already_past_its_expiry_is_422(studio, small_video, vault_hom
 
 @pytest.mark.parametrize("field,value", [("recorded_at", "gisteren"), ("pupils", "not json"),
                                          ("pupils", json.dumps({"a": 1})), ("title", "  ")])
-def test_malformed_fields_are_422(studio, small_video, field, value):
+def test_malformed_fields_are_422(studio, small_video, field, value, settings):
     api = login("sanne")
     if field == "title":
         response = upload(api, small_video, title=value)
@@ -108,13 +108,31 @@ def test_malformed_fields_are_422(studio, small_video, field, value):
         response = upload(api, small_video, recorded_at=value)
     else:
         from django.core.files.uploadedfile import SimpleUploadedFile
+        from django.test import TestCase
 
-        response = api.client.post("/api/v1/recordings", data={
-            "file": SimpleUploadedFile("les.mp4", small_video), "title": "Les",
-            "recorded_at": "2026-11-02", field: value,
-        }, headers={"Authorization": f"Bearer {api.token}"})
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            response = api.client.post("/api/v1/recordings", data={
+                "file": SimpleUploadedFile("les.mp4", small_video), "title": "Les",
+                "recorded_at": "2026-11-02", field: value,
+            }, headers={"Authorization": f"Bearer {api.token}"})
     assert response.status_code == 422, response.content
     assert not Recording.objects.exists()
+    # The bytes had arrived (encrypted) before the field was read: they are gone again.
+    assert not DataKey.objects.filter(destroyed_at__isnull=True).exists()
+    assert blobs(settings.CLASSVAULT_HOME) == []
+
+
+def test_a_field_too_large_after_the_file_keeps_nothing(studio, small_video):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import TestCase
+
+    api = login("sanne")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = api.client.post("/api/v1/recordings", data={
+            "file": SimpleUploadedFile("les.mp4", small_video), "title": "x" * (3 << 20),
+        }, headers={"Authorization": f"Bearer {api.token}"})
+    assert response.status_code == 400
+    assert not DataKey.objects.filter(destroyed_at__isnull=True).exists()
 
 
 def test_missing_file_is_422(studio):
@@ -152,3 +170,21 @@ def test_unplaced_student_teacher_gets_409(studio, small_video):
 
     Enrolment.objects.filter(student_teacher=studio.student).delete()
     assert upload(login("sanne"), small_video).status_code == 409
+
+
+def test_an_upload_never_registered_is_shredded_by_the_schedule_after_a_day(studio):
+    """A process killed between storing the bytes and creating the recording."""
+    from datetime import timedelta
+
+    from django.test import TestCase
+
+    from classvault.recordings.services import recording_orphans_shred
+    from classvault.vault.services import vault_store
+    from conftest import NOW
+
+    orphan = "0b0b0b0b-1111-4222-8333-444444444444"
+    vault_store(object_id=orphan, purpose="original", chunks=[b"x" * 100], now=NOW)
+    assert recording_orphans_shred(now=NOW + timedelta(hours=1)) == []
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert recording_orphans_shred(now=NOW + timedelta(days=2)) == [orphan]
+    assert not DataKey.objects.filter(object_id=orphan, destroyed_at__isnull=True).exists()

@@ -158,3 +158,13 @@ def test_trainer_assesses_with_the_institute_scale(studio, ready):
 def test_invalid_assessment_is_422(studio, ready, payload):
     login("sanne").post(f"/recordings/{ready}/shares", {"username": "tom"})
     assert login("tom").post(f"/recordings/{ready}/assessments", payload).status_code == 422
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity"])
+def test_non_finite_comment_times_are_422(studio, ready, value):
+    api = login("sanne")
+    response = api.client.post(f"/api/v1/recordings/{ready}/comments",
+                               data=f'{{"at_seconds": {value}, "text": "x"}}',
+                               content_type="application/json",
+                               headers={"Authorization": f"Bearer {api.token}"})
+    assert response.status_code == 422

@@ -1,6 +1,6 @@
 """Authentication, organisation and the caller's own account."""
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, logout
 from django.http import HttpRequest
 from ninja import Router, Status
 
@@ -45,8 +45,12 @@ def token_create(request: HttpRequest, payload: TokenIn):
 
 @auth_router.delete("/token", response={204: None})
 def token_delete(request: HttpRequest):
-    """Revoke the token this request was made with (log out)."""
-    services.token_revoke(token=request.api_token, now=clock.now())
+    """Revoke the token this request was made with (log out); with a session, end it."""
+    token = getattr(request, "api_token", None)
+    if token is not None:
+        services.token_revoke(token=token, now=clock.now())
+    else:
+        logout(request)
     return Status(204, None)
 
 

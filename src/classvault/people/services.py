@@ -136,6 +136,7 @@ def enrolment_set(
     recomputed here, in the same transaction, with an audit event per recording that moved.
     """
     from classvault.retention.services import recordings_expiry_recompute
+    from classvault.sharing.services import shares_revoke_outside_enrolment
 
     require_role(actor, Role.INSTITUTE_ADMIN)
     student = User.objects.filter(username=username).first()
@@ -163,6 +164,8 @@ def enrolment_set(
                  data={"school": school.code, "study_end": study_end.isoformat(),
                        "trainers": sorted(trainers), "supervisors": sorted(supervisors)})
     recordings_expiry_recompute(owner=student, study_end=study_end, actor=actor, now=now)
+    shares_revoke_outside_enrolment(student=student, keep=trainer_users + supervisor_users,
+                                    actor=actor, now=now)
     return enrolment
 
 

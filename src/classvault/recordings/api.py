@@ -38,7 +38,7 @@ from .schemas import (
     ScreeningIn,
     ShareIn,
 )
-from .streaming import stream_response
+from .streaming import Unsatisfiable, parse_range, stream_response
 from .uploads import UPLOAD_FIELD, EncryptingUploadHandler
 
 router = Router(tags=["recordings"])
@@ -100,22 +100,30 @@ def recording_create(request: HttpRequest):
                                       max_bytes=settings.CLASSVAULT_MAX_UPLOAD_BYTES)
     request.upload_handlers = [handler]
     try:
-        files, form = request.FILES, request.POST
-    except MultiPartParserError:
+        try:
+            files, form = request.FILES, request.POST
+        except MultiPartParserError:
+            raise Invalid(_("The upload was malformed or cut off; nothing was kept. "
+                            "Try again.")) from None
+        if handler.too_large:
+            limit = settings.CLASSVAULT_MAX_UPLOAD_BYTES // (1 << 20)
+            return HttpResponse(json.dumps({"detail": _(
+                "The file is larger than %(mb)s MiB; nothing was kept.") % {"mb": limit}}),
+                status=413, content_type="application/json")
+        recording = services.recording_create(
+            actor=request.auth, recording_id=recording_id, upload=files.get(UPLOAD_FIELD),
+            title=form.get("title", ""), recorded_at=_instant(form.get("recorded_at")),
+            pupil_ids=_ids(form.get("pupils"), "pupils"),
+            attested_ids=_ids(form.get("attest_out_of_view"), "attest_out_of_view"),
+            now=now,
+        )
+    except BaseException:
+        # Whatever went wrong after the bytes arrived, the encrypted upload goes: a refused
+        # recording (possibly of pupils without consent) is never kept.
         handler.abort()
-        raise Invalid(
-            _("The upload was malformed or cut off; nothing was kept. Try again.")) from None
-    if handler.too_large:
-        limit = settings.CLASSVAULT_MAX_UPLOAD_BYTES // (1 << 20)
-        return HttpResponse(json.dumps({"detail": _("The file is larger than %(mb)s MiB; "
-                                                    "nothing was kept.") % {"mb": limit}}),
-                            status=413, content_type="application/json")
-    recording = services.recording_create(
-        actor=request.auth, recording_id=recording_id, upload=files.get(UPLOAD_FIELD),
-        title=form.get("title", ""), recorded_at=_instant(form.get("recorded_at")),
-        pupil_ids=_ids(form.get("pupils"), "pupils"),
-        attested_ids=_ids(form.get("attest_out_of_view"), "attest_out_of_view"), now=now,
-    )
+        services.recording_upload_discard(recording_id=recording_id, actor=request.auth,
+                                          now=now)
+        raise
     return Status(201, {"id": str(recording.pk), "status": recording.status,
                         "expires_at": recording.expires_at})
 
@@ -167,7 +175,7 @@ def upload_chunk(request: HttpRequest, upload_id: str):
     """One chunk as the raw body, placed by ``Content-Range: bytes START-END/SIZE``."""
     now = clock.now()
     upload = resumable.upload_get(actor=request.auth, upload_id=upload_id, now=now)
-    match = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)",
+    match = re.fullmatch(r"bytes (\d{1,19})-(\d{1,19})/(\d{1,19})",
                          request.headers.get("Content-Range", "").strip())
     if match is None or int(match[3]) != upload.size or int(match[2]) < int(match[1]):
         raise Invalid(_("Send Content-Range: bytes START-END/SIZE with each chunk."))
@@ -229,24 +237,31 @@ def recording_stream(request: HttpRequest, recording_id: str, purpose: str | Non
     now = clock.now()
     recording = recording_get_visible(actor=request.auth, recording_id=recording_id, now=now)
     _playable(recording)
+    purpose = selectors.view_purpose(actor=request.auth, recording=recording, asked=purpose)
     range_header = request.headers.get("Range")
     reader = vault_open(object_id=str(recording.pk), purpose=Purpose.RENDITION)
-    # One audit event per playback: the player's first request starts at byte 0.
-    if not range_header or range_header.replace(" ", "").startswith("bytes=0-"):
-        with transaction.atomic():
-            audit_record(actor=request.auth, action="recording.stream", obj=recording,
-                         now=now, purpose=selectors.view_purpose(
-                             actor=request.auth, recording=recording, asked=purpose))
+    try:
+        wanted = parse_range(range_header, reader.plaintext_size)
+    except Unsatisfiable:
+        wanted = None  # answered 416 below: nothing is served
+    else:
+        services.recording_stream_audit(actor=request.auth, recording=recording,
+                                        from_start=wanted is None or wanted[0] == 0,
+                                        purpose=purpose, now=now)
     return stream_response(reader, range_header, "video/mp4")
 
 
 @router.get("/recordings/{recording_id}/poster", response={200: None})
-def recording_poster(request: HttpRequest, recording_id: str):
-    """A still from the recording for the player; same visibility and blocking as the stream."""
-    recording = recording_get_visible(actor=request.auth, recording_id=recording_id,
-                                      now=clock.now())
+def recording_poster(request: HttpRequest, recording_id: str, purpose: str | None = None):
+    """A still from the recording for the player; same visibility, blocking and audit."""
+    now = clock.now()
+    recording = recording_get_visible(actor=request.auth, recording_id=recording_id, now=now)
     _playable(recording)
+    purpose = selectors.view_purpose(actor=request.auth, recording=recording, asked=purpose)
     reader = vault_open(object_id=str(recording.pk), purpose=Purpose.POSTER)
+    with transaction.atomic():
+        audit_record(actor=request.auth, action="recording.poster", obj=recording, now=now,
+                     purpose=purpose)
     return stream_response(reader, None, "image/jpeg")
 
 

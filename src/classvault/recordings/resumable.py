@@ -23,7 +23,7 @@ from classvault.vault.selectors import vault_open
 from classvault.vault.services import vault_discard, vault_shred, vault_store, vault_writer
 
 from .models import Recording, Upload
-from .services import recording_create, recording_upload_allowed
+from .services import recording_create, recording_upload_allowed, recording_upload_discard
 from .uploads import EncryptedUpload
 
 CHUNK_SIZE = 8 * 1024 * 1024
@@ -93,14 +93,17 @@ def upload_put_chunk(*, upload: Upload, start: int, pieces: Iterable[bytes], len
     older = list(DataKey.objects.filter(object_id=part, destroyed_at__isnull=True))
     # Each chunk under its own retention key: discarding the upload destroys that key, so a
     # backup of an abandoned upload's chunks can never be read.
-    vault_store(object_id=part, purpose=Purpose.ORIGINAL, chunks=counted(), now=now,
-                epoch=object_epoch(part))
+    stored = vault_store(object_id=part, purpose=Purpose.ORIGINAL, chunks=counted(),
+                         now=now, epoch=object_epoch(part))
     with transaction.atomic():
-        for data_key in older:
+        won = bool(Upload.objects.filter(pk=upload.pk, received=start).update(
+            received=start + expected))
+        # A parallel request that stored this chunk first wins; ours is then the one to drop.
+        doomed = older if won else [DataKey.objects.get(pk=stored.data_key_id)]
+        for data_key in doomed:
             vault_discard(data_key=data_key, now=now)
-        if not Upload.objects.filter(pk=upload.pk, received=start).update(
-                received=start + expected):
-            raise Conflict(_("This chunk was already received."), received=start + expected)
+    if not won:
+        raise Conflict(_("This chunk was already received."), received=start + expected)
     upload.received = start + expected
     return upload.received
 
@@ -113,18 +116,25 @@ def upload_complete(*, actor: User, upload: Upload, title: str, recorded_at: dat
                        % {"got": upload.received, "size": upload.size},
                        received=upload.received)
     recording_id = str(uuid.uuid4())
-    with vault_writer(object_id=recording_id, purpose=Purpose.ORIGINAL, now=now) as writer:
-        for index in range(upload.chunks):
-            with vault_open(object_id=upload.part_object_id(index),
-                            purpose=Purpose.ORIGINAL) as part:
-                for piece in part.iter_all():
-                    writer.write(piece)
-    stored = writer.result
+    try:
+        with vault_writer(object_id=recording_id, purpose=Purpose.ORIGINAL,
+                          now=now) as writer:
+            for index in range(upload.chunks):
+                with vault_open(object_id=upload.part_object_id(index),
+                                purpose=Purpose.ORIGINAL) as part:
+                    for piece in part.iter_all():
+                        writer.write(piece)
+        recording = recording_create(
+            actor=actor, recording_id=recording_id,
+            upload=EncryptedUpload(upload.filename, "", writer.result), title=title,
+            recorded_at=recorded_at, pupil_ids=pupil_ids, attested_ids=attested_ids, now=now)
+    except BaseException:
+        # The joined copy goes; the chunks stay, so the student teacher can correct the
+        # pupils present (or the title, or the date) and complete again without re-sending.
+        recording_upload_discard(recording_id=recording_id, actor=actor, now=now)
+        raise
     upload_discard(upload=upload, now=now)
-    return recording_create(
-        actor=actor, recording_id=recording_id,
-        upload=EncryptedUpload(upload.filename, "", stored), title=title,
-        recorded_at=recorded_at, pupil_ids=pupil_ids, attested_ids=attested_ids, now=now)
+    return recording
 
 
 def upload_discard(*, upload: Upload, now: datetime) -> None:

@@ -1,6 +1,7 @@
 from datetime import date, datetime
 
 from ninja import Schema
+from pydantic import Field
 
 
 class RecordingCreated(Schema):
@@ -43,8 +44,8 @@ class ScreeningCreated(Schema):
 
 
 class CommentIn(Schema):
-    at_seconds: float
-    text: str
+    at_seconds: float = Field(ge=0, allow_inf_nan=False)
+    text: str = Field(max_length=4000)
 
 
 class CommentOut(Schema):

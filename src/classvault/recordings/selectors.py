@@ -2,6 +2,9 @@
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
+from classvault.core.exceptions import Invalid
 from classvault.people.models import Role, User
 from classvault.retention.selectors import legal_hold_active
 from classvault.sharing.selectors import is_custodian, shared_with
@@ -37,10 +40,13 @@ def recording_detail(*, actor: User, recording: Recording) -> dict[str, Any]:
 
 def view_purpose(*, actor: User, recording: Recording, asked: str | None) -> str:
     """The purpose logged with a view (R4): stated, or implied by who is looking."""
-    if asked:
-        return asked[:64]
+    if asked and asked.strip():
+        return asked.strip()[:64]
     if actor.role == Role.PRIVACY_OFFICER:
-        return "privacy_request"
+        # The privacy officer sees recordings only for a request or a legal obligation (R4),
+        # and says which every time.
+        raise Invalid(_("State the purpose of this view (e.g. the request or legal "
+                        "obligation it serves) in the purpose parameter."))
     if actor.role == Role.TRAINER:
         return "assessment"
     if actor.role == Role.STUDENT_TEACHER and recording.owner_id != actor.pk:

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
+from classvault.audit.models import AuditEvent
 from classvault.audit.services import audit_record
 from classvault.consent.selectors import pupils_get_for_school
 from classvault.core.exceptions import Conflict, Forbidden, Invalid
@@ -16,7 +17,7 @@ from classvault.people.selectors import guidelines_accepted
 from classvault.retention.rules import expiry_for
 from classvault.retention.services.expiry import recording_epoch_apply
 from classvault.vault.blobs import blob_store
-from classvault.vault.models import Purpose
+from classvault.vault.models import DataKey, Purpose
 from classvault.vault.selectors import vault_open_file
 from classvault.vault.services import vault_shred, vault_store, vault_writer
 
@@ -66,9 +67,20 @@ def recording_create(
                                  attested_ids=attested_ids, now=now)
     except BaseException:
         if upload is not None:
-            with transaction.atomic():
-                vault_shred(object_id=recording_id, now=now, actor=actor)
+            recording_upload_discard(recording_id=recording_id, actor=actor, now=now)
         raise
+
+
+def recording_upload_discard(*, recording_id: str, actor: User | None, now: datetime) -> None:
+    """Shred whatever was stored for a recording that was not created (refused upload).
+
+    DANGEROUS only in name: there is no recording row, so nothing else refers to it; keys
+    first, blobs after commit (vault_shred).
+    """
+    if Recording.objects.filter(pk=recording_id).exists():
+        return
+    with transaction.atomic():
+        vault_shred(object_id=recording_id, now=now, actor=actor)
 
 
 def _recording_create(*, actor, recording_id, upload, title, recorded_at, pupil_ids,
@@ -260,3 +272,45 @@ def _tell_owner_blocked(recording: Recording) -> None:
                   "redacted, or delete it.") % {"title": recording.title},
         from_email=None, recipient_list=[owner.email], fail_silently=True,
     )
+
+
+STREAM_SESSION = timedelta(minutes=30)
+
+
+def recording_stream_audit(*, actor: User, recording: Recording, from_start: bool,
+                           purpose: str, now: datetime) -> bool:
+    """Log a playback: once when it starts, not for every seek (R4, every access audited).
+
+    A request from byte 0 (or of the whole file) starts a playback; any other range is a
+    seek, logged too unless this person's playback of this recording was logged in the last
+    half hour, so no range request can ever read without a trace. True when it logged.
+    """
+    if not from_start and AuditEvent.objects.filter(
+            action="recording.stream", object_id=str(recording.pk),
+            actor=actor.get_username(), at__gte=now - STREAM_SESSION).exists():
+        return False
+    with transaction.atomic():
+        audit_record(actor=actor, action="recording.stream", obj=recording, now=now,
+                     purpose=purpose)
+    return True
+
+
+ORPHAN_AGE = timedelta(days=1)
+
+
+def recording_orphans_shred(*, now: datetime) -> list[str]:
+    """Shred stored objects of recordings that were never created (a process killed between
+    storing an upload and registering it). A safety net for the schedule: normally a refused
+    upload is shredded at once. Only objects older than a day: an upload in flight is safe.
+    """
+    candidates = set(
+        DataKey.objects.filter(destroyed_at__isnull=True, created_at__lt=now - ORPHAN_AGE,
+                               object_id__regex=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-"
+                                                r"[0-9a-f]{4}-[0-9a-f]{12}$")
+        .values_list("object_id", flat=True))
+    known = {str(pk) for pk in Recording.objects.filter(pk__in=candidates)
+             .values_list("pk", flat=True)}
+    orphans = sorted(candidates - known)
+    for object_id in orphans:
+        recording_upload_discard(recording_id=object_id, actor=None, now=now)
+    return orphans

@@ -34,6 +34,9 @@ class EncryptedUpload:
     def size(self) -> int:
         return self.stored.plaintext_size
 
+    def close(self) -> None:
+        """Django closes uploaded files when parsing fails; a receipt has nothing to close."""
+
 
 class EncryptingUploadHandler(FileUploadHandler):
     chunk_size = 1 << 20

@@ -15,7 +15,7 @@ from django_tasks import task
 
 from classvault.core import clock
 from classvault.recordings.resumable import uploads_purge_stale
-from classvault.recordings.services import recordings_resume
+from classvault.recordings.services import recording_orphans_shred, recordings_resume
 
 from .models import RetentionRun
 from .services import retention_run
@@ -46,6 +46,7 @@ def retention_tick(*, now: datetime, every: int = DEFAULT_EVERY) -> RetentionRun
     # The same slot looks after work that was left behind: abandoned resumable uploads
     # (retention of their chunks) and recordings whose transcoding worker died.
     uploads_purge_stale(now=now)
+    recording_orphans_shred(now=now)
     recordings_resume(now=now)
     run.deleted, run.reminders, run.finished_at = len(deleted), reminders, clock.now()
     RetentionRun.objects.filter(pk=slot).update(deleted=run.deleted, reminders=reminders,

@@ -46,3 +46,19 @@ def share_revoke(*, actor: User, recording: Recording, username: str, now: datet
     if deleted:
         audit_record(actor=actor, action="recording.unshare", obj=recording, now=now,
                      data={"with": username})
+
+
+def shares_revoke_outside_enrolment(*, student: User, keep: list[User], actor: User,
+                                    now: datetime) -> int:
+    """Drop the shares of a student teacher's recordings with people no longer her trainers
+    or supervisors (the visibility rule already hides them; this keeps re-adding someone
+    from silently restoring old access). Runs inside the enrolment change's transaction."""
+    stale = (Share.objects.filter(recording__owner=student)
+             .exclude(user__in=keep).select_related("recording", "user"))
+    count = 0
+    for share in stale:
+        audit_record(actor=actor, action="recording.unshare", obj=share.recording, now=now,
+                     data={"with": share.user.username, "reason": "no longer assigned"})
+        share.delete()
+        count += 1
+    return count

@@ -9,7 +9,7 @@ from django.shortcuts import render
 from classvault.audit.services import audit_record
 from classvault.consent.selectors import pupils_list
 from classvault.core import clock
-from classvault.core.exceptions import DomainError, NotVisible
+from classvault.core.exceptions import DomainError, Invalid, NotVisible
 from classvault.people.models import Role
 from classvault.recordings import selectors as recording_selectors
 from classvault.recordings.models import Assessment
@@ -44,11 +44,15 @@ def recording_player(request: HttpRequest, recording_id: str) -> HttpResponse:
         recording = recording_get_visible(actor=request.user, recording_id=recording_id, now=now)
     except NotVisible as exc:
         raise Http404(exc.detail) from exc
+    try:
+        purpose = recording_selectors.view_purpose(actor=request.user, recording=recording,
+                                                   asked=request.GET.get("purpose"))
+    except Invalid:
+        # The privacy officer states why she looks before anything is shown (R4).
+        return render(request, "web/purpose.html", {"recording_id": recording.pk}, status=400)
     with transaction.atomic():
         audit_record(actor=request.user, action="recording.view", obj=recording, now=now,
-                     purpose=recording_selectors.view_purpose(
-                         actor=request.user, recording=recording,
-                         asked=request.GET.get("purpose")))
+                     purpose=purpose)
     may_comment = may_give_feedback(actor=request.user, recording=recording)
     return render(request, "web/player.html", {
         "recording": recording,
@@ -57,6 +61,7 @@ def recording_player(request: HttpRequest, recording_id: str) -> HttpResponse:
         "detail": recording_selectors.recording_detail(actor=request.user, recording=recording),
         "days_left": days_left(recording.expires_at, now),
         "viewed_at": now,
+        "purpose": request.GET.get("purpose", ""),
     })
 
 
