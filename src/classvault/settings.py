@@ -192,6 +192,9 @@ USE_TZ = True
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 CLASSVAULT_MAX_UPLOAD_BYTES = env_int("CLASSVAULT_MAX_UPLOAD_BYTES", 16 * 1024**3)
+# The browser's resumable upload sends chunks of this size (a whole number of 1 MiB vault
+# segments): larger means less bookkeeping per byte, smaller means less to resend after a drop.
+CLASSVAULT_UPLOAD_CHUNK_BYTES = env_int("CLASSVAULT_UPLOAD_CHUNK_BYTES", 8 * 1024 * 1024)
 
 STATIC_URL = "/static/"
 STATIC_ROOT = env("CLASSVAULT_STATIC_ROOT") or None

@@ -9,8 +9,8 @@ from conftest import Api, login
 
 
 @pytest.fixture
-def small_chunks(monkeypatch):
-    monkeypatch.setattr(resumable, "CHUNK_SIZE", 4096)
+def small_chunks(settings):
+    settings.CLASSVAULT_UPLOAD_CHUNK_BYTES = 4096
 
 
 def start(api, size):

@@ -26,7 +26,6 @@ from .models import Recording, Upload
 from .services import recording_create, recording_upload_allowed, recording_upload_discard
 from .uploads import EncryptedUpload
 
-CHUNK_SIZE = 8 * 1024 * 1024
 UPLOAD_LIFETIME = timedelta(hours=24)
 
 
@@ -38,7 +37,8 @@ def upload_start(*, actor: User, size: int, filename: str, now: datetime) -> Upl
         raise Invalid(_("The file is larger than %(mb)s MiB.")
                       % {"mb": settings.CLASSVAULT_MAX_UPLOAD_BYTES // (1 << 20)})
     return Upload.objects.create(owner=actor, size=size, filename=filename[:255],
-                                 chunk_size=CHUNK_SIZE, created_at=now,
+                                 chunk_size=settings.CLASSVAULT_UPLOAD_CHUNK_BYTES,
+                                 created_at=now,
                                  expires_at=now + UPLOAD_LIFETIME)
 
 
