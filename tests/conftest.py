@@ -177,3 +177,17 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def at_now(time_machine):
+    """The wall clock at NOW, when the personas were made (tests may move it further)."""
+    time_machine.move_to(NOW, tick=False)
+
+
+@pytest.fixture
+def pupils(world):
+    """The pupils of tests/consent/pupil_personas.py: full, recording-only and no consent."""
+    from consent.pupil_personas import Pupils
+
+    return Pupils(world)

@@ -6,7 +6,9 @@ import pytest
 from pupil_personas import add, consent_body, withdraw_body
 
 from classvault.consent.rules import age_on, signer_required
-from conftest import NOW
+
+# The personas were made at NOW; these tests run at that moment too.
+pytestmark = pytest.mark.usefixtures("at_now")
 
 
 @pytest.mark.parametrize("born,day,age", [
@@ -41,11 +43,6 @@ def test_leap_day_birth_turns_16_on_1_march_in_a_common_year():
 
 
 # --- through the API ------------------------------------------------------------------
-
-@pytest.fixture(autouse=True)
-def _today(time_machine):
-    time_machine.move_to(NOW, tick=False)
-
 
 @pytest.fixture
 def sixteen_today(world):

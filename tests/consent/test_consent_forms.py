@@ -4,19 +4,9 @@ import uuid
 
 import pytest
 from django.test import Client
-from pupil_personas import Pupils
 
-from conftest import NOW
-
-
-@pytest.fixture(autouse=True)
-def _today(time_machine):
-    time_machine.move_to(NOW, tick=False)
-
-
-@pytest.fixture
-def pupils(world):
-    return Pupils(world)
+# The personas were made at NOW; these tests run at that moment too.
+pytestmark = pytest.mark.usefixtures("at_now")
 
 
 def client_for(user) -> Client:

@@ -3,22 +3,15 @@
 import uuid
 
 import pytest
-from pupil_personas import Pupils, consent_body
+from pupil_personas import consent_body
 
 from classvault.audit.models import AuditEvent
 from classvault.consent import services
 from classvault.consent.models import ConsentRecord, Pupil, StatementVersion
 from conftest import NOW, Api
 
-
-@pytest.fixture(autouse=True)
-def _today(time_machine):
-    time_machine.move_to(NOW, tick=False)
-
-
-@pytest.fixture
-def pupils(world):
-    return Pupils(world)
+# The personas were made at NOW; these tests run at that moment too.
+pytestmark = pytest.mark.usefixtures("at_now")
 
 
 def give(api, pupil, **overrides):

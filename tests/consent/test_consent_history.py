@@ -4,20 +4,13 @@ import uuid
 
 import pytest
 from django.db import DatabaseError, connection, transaction
-from pupil_personas import Pupils, consent_body, withdraw_body
+from pupil_personas import consent_body, withdraw_body
 
 from classvault.consent.models import ConsentRecord, StatementVersion
-from conftest import NOW, Api
+from conftest import Api
 
-
-@pytest.fixture(autouse=True)
-def _today(time_machine):
-    time_machine.move_to(NOW, tick=False)
-
-
-@pytest.fixture
-def pupils(world):
-    return Pupils(world)
+# The personas were made at NOW; these tests run at that moment too.
+pytestmark = pytest.mark.usefixtures("at_now")
 
 
 def test_history_names_who_signed_when_how_and_under_which_version(world, pupils):

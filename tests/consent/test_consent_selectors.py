@@ -3,15 +3,9 @@
 import uuid
 
 import pytest
-from pupil_personas import Pupils
 
 from classvault.consent.selectors import pupils_get_for_school, pupils_lacking_consent
 from classvault.core.exceptions import Invalid
-
-
-@pytest.fixture
-def pupils(world):
-    return Pupils(world)
 
 
 def ids(*pupils) -> list[str]:

@@ -4,22 +4,15 @@ import uuid
 
 import pytest
 from django.db import transaction
-from pupil_personas import Pupils, withdraw_body
+from pupil_personas import withdraw_body
 
 from classvault.audit.models import AuditEvent
 from classvault.consent import services
 from classvault.consent.models import ConsentRecord
 from conftest import NOW, Api
 
-
-@pytest.fixture(autouse=True)
-def _today(time_machine):
-    time_machine.move_to(NOW, tick=False)
-
-
-@pytest.fixture
-def pupils(world):
-    return Pupils(world)
+# The personas were made at NOW; these tests run at that moment too.
+pytestmark = pytest.mark.usefixtures("at_now")
 
 
 def withdraw(api, pupil, **overrides):

@@ -8,12 +8,10 @@ from classvault.consent import services
 from classvault.consent.models import StatementVersion
 from conftest import NOW, Api
 
+# The personas were made at NOW; these tests run at that moment too.
+pytestmark = pytest.mark.usefixtures("at_now")
+
 NEW = {"version": "2", "text": "# Privacyverklaring\n\nGewijzigde tekst over opnames."}
-
-
-@pytest.fixture(autouse=True)
-def _today(time_machine):
-    time_machine.move_to(NOW, tick=False)
 
 
 def test_every_database_has_version_1_from_the_seed(db):

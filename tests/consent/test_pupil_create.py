@@ -7,12 +7,10 @@ from pupil_personas import pupil_body
 
 from classvault.audit.models import AuditEvent
 from classvault.consent.models import Pupil
-from conftest import NOW, Api
+from conftest import Api
 
-
-@pytest.fixture(autouse=True)
-def _today(time_machine):
-    time_machine.move_to(NOW, tick=False)
+# The personas were made at NOW; these tests run at that moment too.
+pytestmark = pytest.mark.usefixtures("at_now")
 
 
 def test_school_admin_adds_a_pupil_to_her_school(world):

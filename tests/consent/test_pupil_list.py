@@ -3,22 +3,14 @@
 from datetime import date
 
 import pytest
-from pupil_personas import Pupils
 
 from classvault.consent import services
 from classvault.people import services as people_services
 from classvault.people.models import Enrolment
 from conftest import NOW, Api
 
-
-@pytest.fixture(autouse=True)
-def _today(time_machine):
-    time_machine.move_to(NOW, tick=False)
-
-
-@pytest.fixture
-def pupils(world):
-    return Pupils(world)
+# The personas were made at NOW; these tests run at that moment too.
+pytestmark = pytest.mark.usefixtures("at_now")
 
 
 def ids(response) -> list[str]:

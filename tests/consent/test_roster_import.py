@@ -8,17 +8,15 @@ from pupil_personas import add
 
 from classvault.audit.models import AuditEvent
 from classvault.consent.models import Pupil
-from conftest import NOW, Api
+from conftest import Api
+
+# The personas were made at NOW; these tests run at that moment too.
+pytestmark = pytest.mark.usefixtures("at_now")
 
 ROSTER = ("leerlingnummer;roepnaam;tussenvoegsel;achternaam;geboortedatum;klas\n"
           "1001;Ada;;Aap;10-03-2014;5A\n"
           "1002;Bram;de;Beer;20-05-2013;5A\n"
           "1003;Cas;;Cavia;2012-09-01;6B\n")
-
-
-@pytest.fixture(autouse=True)
-def _today(time_machine):
-    time_machine.move_to(NOW, tick=False)
 
 
 def upload(api: Api, content: bytes | str, *, school="NOORD", apply=False, name="roster.csv"):
