@@ -1,6 +1,7 @@
 """Named personas and API helpers shared by every test."""
 
 import json
+import secrets
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import time_machine
 from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.test import Client
 
-from classvault.core.home import home_prepare
+from classvault.core.home import home_prepare, write_secret_file
 from classvault.people import services
 from classvault.people.models import Role, User
 
@@ -33,6 +34,10 @@ def _isolated_home(settings, tmp_path: Path):
     settings.CLASSVAULT_MASTER_KEY_FILE = tmp_path / "home" / "master.key"
     settings.CLASSVAULT_SECRET_KEY_FILE = tmp_path / "home" / "secret.key"
     settings.CLASSVAULT_STORAGE_URL = f"file://{tmp_path / 'home' / 'blobs'}"
+    # Every state change writes an audit event, and every audit event needs the audit key.
+    settings.CLASSVAULT_AUDIT_KEY_FILE = tmp_path / "home" / "audit.key"
+    settings.CLASSVAULT_AUDIT_CHECKPOINT_FILE = tmp_path / "home" / "audit-checkpoints"
+    write_secret_file(settings.CLASSVAULT_AUDIT_KEY_FILE, secrets.token_hex(32))
 
 
 class Api:

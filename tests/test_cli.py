@@ -1,9 +1,12 @@
 """The `classvault` console script, run as a real process against its own data home."""
 
+import hashlib
+import json
 import sqlite3
 import stat
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -29,18 +32,19 @@ def home(tmp_path_factory) -> Path:
 
 def test_init_creates_home_and_private_keys(home):
     assert (home / "classvault.sqlite3").exists()
-    for name in ("master.key", "secret.key"):
+    for name in ("master.key", "secret.key", "audit.key"):
         mode = stat.S_IMODE((home / name).stat().st_mode)
         assert mode == 0o600, f"{name} has mode {oct(mode)}"
     assert stat.S_IMODE(home.stat().st_mode) == 0o700
 
 
 def test_init_is_idempotent_and_keeps_keys(home):
-    before = (home / "master.key").read_bytes(), (home / "secret.key").read_bytes()
+    names = ("master.key", "secret.key", "audit.key")
+    before = [(home / name).read_bytes() for name in names]
     result = run(home, "init")
     assert result.returncode == 0, result.stderr
     assert "created" not in result.stdout
-    assert ((home / "master.key").read_bytes(), (home / "secret.key").read_bytes()) == before
+    assert [(home / name).read_bytes() for name in names] == before
 
 
 def test_user_add_creates_a_user_who_can_log_in(home):
@@ -79,7 +83,7 @@ def test_demo_prints_logins_and_can_run_twice(home):
 def test_audit_verify_passes_on_an_intact_log(home):
     result = run(home, "audit", "verify")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "intact" in result.stdout
+    assert "intact" in result.stdout and "checkpoints agree" in result.stdout
 
 
 def test_worker_batch_drains_and_exits(home):
@@ -122,6 +126,82 @@ def test_audit_verify_names_the_first_broken_entry(fresh_home, sql, entry):
     result = run(fresh_home, "audit", "verify")
     assert result.returncode == 1
     assert entry in result.stdout
+
+
+def _rehash_all(home: Path, hasher, *, actor_of: dict | None = None) -> None:
+    """The attack of someone with the database alone: rewrite (some actors of) the log,
+    recompute every hash with the documented canonical form, and move the head."""
+    db = sqlite3.connect(home / "classvault.sqlite3")
+    db.execute("DROP TRIGGER IF EXISTS audit_auditevent_no_update")
+    rows = db.execute("select id, seq, at, actor, action, object_type, object_id, purpose, "
+                      "data from audit_auditevent order by seq").fetchall()
+    prev = "0" * 64
+    for pk, seq, at, actor, action, object_type, object_id, purpose, data in rows:
+        actor = (actor_of or {}).get(seq, actor)
+        moment = datetime.fromisoformat(at).replace(tzinfo=UTC)
+        body = {"seq": seq, "at": moment.isoformat(timespec="microseconds"), "actor": actor,
+                "action": action, "object_type": object_type, "object_id": object_id,
+                "purpose": purpose, "data": json.loads(data), "prev_hash": prev}
+        digest = hasher(json.dumps(body, sort_keys=True, separators=(",", ":"),
+                                   ensure_ascii=False).encode())
+        db.execute("update audit_auditevent set actor=?, prev_hash=?, hash=? where id=?",
+                   (actor, prev, digest, pk))
+        prev = digest
+    db.execute("update audit_audithead set last_seq=?, last_hash=?", (rows[-1][1], prev))
+    db.commit()
+    db.close()
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_audit_verify_finds_a_log_rewritten_without_the_key(fresh_home):
+    _rehash_all(fresh_home, _sha256, actor_of={3: "mallory"})
+    result = run(fresh_home, "audit", "verify")
+    assert result.returncode == 1
+    assert "BROKEN at entry 1: differs from the checkpoint" in result.stdout
+
+
+def test_audit_verify_finds_a_cut_off_end_with_the_head_moved_back(fresh_home):
+    assert run(fresh_home, "audit", "verify").returncode == 0  # pins the head
+    db = sqlite3.connect(fresh_home / "classvault.sqlite3")
+    (last,) = db.execute("select max(seq) from audit_auditevent").fetchone()
+    db.execute("DROP TRIGGER IF EXISTS audit_auditevent_no_delete")
+    db.execute("delete from audit_auditevent where seq > ?", (last - 2,))
+    db.execute("update audit_audithead set last_seq=?, last_hash=(select hash from "
+               "audit_auditevent where seq=?)", (last - 2, last - 2))
+    db.commit()
+    db.close()
+    result = run(fresh_home, "audit", "verify")
+    assert result.returncode == 1
+    assert f"BROKEN at entry {last - 1}: is missing" in result.stdout
+
+
+def test_audit_verify_fails_without_the_audit_key(fresh_home):
+    (fresh_home / "audit.key").unlink()
+    result = run(fresh_home, "audit", "verify")
+    assert result.returncode == 1
+    assert "CANNOT BE VERIFIED" in result.stdout and "audit.key does not exist" in result.stdout
+
+
+def test_init_keys_a_log_written_before_the_audit_key(fresh_home):
+    # The state an older version left: plain SHA-256 everywhere, no key, no checkpoints.
+    _rehash_all(fresh_home, _sha256)
+    db = sqlite3.connect(fresh_home / "classvault.sqlite3")
+    db.execute("update audit_audithead set keyed_from=0")
+    db.commit()
+    (fresh_home / "audit.key").unlink()
+    (fresh_home / "audit-checkpoints").unlink()
+    (old_count,) = db.execute("select count(*) from audit_auditevent").fetchone()
+    result = run(fresh_home, "init")
+    assert result.returncode == 0, result.stderr
+    assert "audit.key" in result.stdout
+    assert db.execute("select seq, action from audit_auditevent where seq > ?",
+                      (old_count,)).fetchall() == [(old_count + 1, "audit.keyed")]
+    result = run(fresh_home, "audit", "verify")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"intact: {old_count + 1} entries, 1 checkpoints agree" in result.stdout
 
 
 def test_key_rotate_rewraps_under_a_new_master_key(fresh_home):

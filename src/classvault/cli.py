@@ -25,6 +25,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         home=raw_settings.CLASSVAULT_HOME,
         secret_key_file=raw_settings.CLASSVAULT_SECRET_KEY_FILE,
         master_key_file=raw_settings.CLASSVAULT_MASTER_KEY_FILE,
+        audit_key_file=raw_settings.CLASSVAULT_AUDIT_KEY_FILE,
         create_secret_key=not os.environ.get("CLASSVAULT_SECRET_KEY"),
     )
     if created:
@@ -35,12 +36,16 @@ def cmd_init(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import call_command
 
+    from classvault.audit.services import audit_checkpoint, audit_key_adopt
     from classvault.core import clock
     from classvault.people import services
 
     call_command("migrate", interactive=False, verbosity=0)
     services.institute_ensure(name=raw_settings.CLASSVAULT_INSTITUTE_NAME)
     services.guidelines_ensure_default(now=clock.now())
+    # A log written before the audit key existed is keyed from here on, and pinned outside.
+    audit_key_adopt(now=clock.now())
+    audit_checkpoint(now=clock.now())
     for item in created:
         print(f"created {item}")
     print(f"ClassVault data home ready: {raw_settings.CLASSVAULT_HOME}")
@@ -153,13 +158,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     _setup_django()
+    from classvault.audit.checkpoints import CheckpointError, checkpoint_path
+    from classvault.audit.keys import AuditKeyError
     from classvault.audit.selectors import audit_verify
+    from classvault.audit.services import audit_checkpoint
+    from classvault.core import clock
 
-    checked, broken = audit_verify()
+    try:
+        checked, broken, checkpoints = audit_verify()
+    except (AuditKeyError, CheckpointError) as exc:
+        print(f"audit log CANNOT BE VERIFIED: {exc}")
+        return 1
     if broken is not None:
         print(f"audit log BROKEN at {broken} ({checked} entries before it are intact)")
         return 1
-    print(f"audit log intact: {checked} entries")
+    print(f"audit log intact: {checked} entries, {checkpoints} checkpoints agree")
+    if checked and not checkpoints:
+        print(f"warning: {checkpoint_path()} holds no checkpoint yet, so a cut-off end of the "
+              "log could not be noticed; one is written now", file=sys.stderr)
+    try:
+        audit_checkpoint(now=clock.now())
+    except OSError as exc:
+        print(f"warning: no checkpoint written: {exc}", file=sys.stderr)
     return 0
 
 

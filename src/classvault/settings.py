@@ -49,6 +49,15 @@ CLASSVAULT_SECRET_KEY_FILE = Path(
 CLASSVAULT_MASTER_KEY_FILE = Path(
     env("CLASSVAULT_MASTER_KEY_FILE") or CLASSVAULT_HOME / "master.key"
 )
+# The audit chain's HMAC key (docs/audit.md): beside the master key, never in the database.
+CLASSVAULT_AUDIT_KEY_FILE = Path(env("CLASSVAULT_AUDIT_KEY_FILE") or CLASSVAULT_HOME / "audit.key")
+# Checkpoints of the chain's head, appended outside the database: every N events, at least every
+# S seconds per process while events arrive, and by `classvault init` and `audit verify`.
+CLASSVAULT_AUDIT_CHECKPOINT_FILE = Path(
+    env("CLASSVAULT_AUDIT_CHECKPOINT_FILE") or CLASSVAULT_HOME / "audit-checkpoints"
+)
+CLASSVAULT_AUDIT_CHECKPOINT_EVERY = env_int("CLASSVAULT_AUDIT_CHECKPOINT_EVERY", 100)
+CLASSVAULT_AUDIT_CHECKPOINT_SECONDS = env_int("CLASSVAULT_AUDIT_CHECKPOINT_SECONDS", 300)
 # Per-day retention keys (docs/retention.md): never in a backup; default beside the master key.
 CLASSVAULT_RETENTION_KEY_DIR = env("CLASSVAULT_RETENTION_KEY_DIR")
 CLASSVAULT_STORAGE_URL = env("CLASSVAULT_STORAGE_URL") or f"file://{CLASSVAULT_HOME / 'blobs'}"

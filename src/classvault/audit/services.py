@@ -1,14 +1,24 @@
 """Writing audit events: always inside the transaction of the change they record."""
 
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
+from .checkpoints import checkpoint_append, checkpoint_path
+from .keys import AuditKey, audit_key
 from .models import AuditEvent, AuditHead
 
 SYSTEM = "system"
+KEYED = "audit.keyed"
+
+logger = logging.getLogger(__name__)
+
+# When this process last wrote a checkpoint, per checkpoint file (several in tests).
+_last_checkpoint: dict[str, datetime] = {}
 
 
 def _actor_name(actor: Any) -> str:
@@ -17,6 +27,55 @@ def _actor_name(actor: Any) -> str:
     if isinstance(actor, str):
         return actor
     return actor.get_username()
+
+
+def _lock_head() -> AuditHead:
+    """The head row, locked: the write lock on SQLite and the row lock on PostgreSQL, so
+    concurrent writers append one after the other."""
+    AuditHead.objects.get_or_create(pk=1)
+    AuditHead.objects.filter(pk=1).update(last_seq=F("last_seq"))
+    return AuditHead.objects.select_for_update().get(pk=1)
+
+
+def _append(head: AuditHead, key: AuditKey, **fields: Any) -> AuditEvent:
+    """Insert the next event after ``head`` and advance ``head`` (in memory) to it."""
+    event = AuditEvent(seq=head.last_seq + 1, prev_hash=head.last_hash, **fields)
+    event.hash = event.compute_hash(key)
+    event.save(force_insert=True)
+    head.last_seq, head.last_hash = event.seq, event.hash
+    if not head.keyed_from:
+        head.keyed_from = event.seq
+    return event
+
+
+def _adopt_key(head: AuditHead, key: AuditKey, now: datetime) -> AuditEvent | None:
+    """Record the switch to keyed hashes once, when a chain of plain SHA-256 events exists."""
+    if head.keyed_from or not head.last_seq:
+        return None
+    return _append(head, key, at=now, actor=SYSTEM, action=KEYED, object_type="audit",
+                   data={"legacy_until": head.last_seq, "key": key.id})
+
+
+def _checkpoint_after_commit(key: AuditKey, seq: int, hash: str, now: datetime,
+                             force: bool) -> None:
+    """Pin entry ``seq`` outside the database when it is due; never fails the request.
+
+    Due: the first keyed entry (it anchors the switch), every CHECKPOINT_EVERY-th entry, and
+    the first entry after CHECKPOINT_SECONDS without a checkpoint from this process.
+    """
+    path = str(checkpoint_path())
+    every = settings.CLASSVAULT_AUDIT_CHECKPOINT_EVERY
+    last = _last_checkpoint.get(path)
+    due = (force or (every > 0 and seq % every == 0) or last is None
+           or abs(now - last) >= timedelta(seconds=settings.CLASSVAULT_AUDIT_CHECKPOINT_SECONDS))
+    if not due:
+        return
+    try:
+        checkpoint_append(key=key, seq=seq, hash=hash, now=now)
+    except OSError:
+        logger.exception("The audit checkpoint of entry %s could not be written to %s", seq, path)
+        return
+    _last_checkpoint[path] = now
 
 
 def audit_record(
@@ -33,19 +92,21 @@ def audit_record(
     """Append one event to the chain.
 
     Must run inside the caller's atomic block, so the event commits or rolls back with the
-    change it records. The head row is updated first: that takes the write lock on SQLite
-    and the row lock on PostgreSQL, so concurrent writers append one after the other.
+    change it records. The head row is locked first, so concurrent writers append one after
+    the other. After the commit, a checkpoint of the new head may be appended to the
+    checkpoint file (outside the transaction: a rolled-back event is never pinned).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of its change")
+    key = audit_key()  # before taking the lock: a missing key fails fast
     if obj is not None:
         object_type = object_type or obj._meta.model_name
         object_id = object_id or str(obj.pk)
-    AuditHead.objects.get_or_create(pk=1)
-    AuditHead.objects.filter(pk=1).update(last_seq=F("last_seq"))
-    head = AuditHead.objects.select_for_update().get(pk=1)
-    event = AuditEvent(
-        seq=head.last_seq + 1,
+    head = _lock_head()
+    first_keyed = not head.keyed_from
+    _adopt_key(head, key, now)
+    event = _append(
+        head, key,
         at=now,
         actor=_actor_name(actor),
         action=action,
@@ -53,13 +114,38 @@ def audit_record(
         object_id=object_id,
         purpose=purpose,
         data=data or {},
-        prev_hash=head.last_hash,
     )
-    event.hash = event.compute_hash()
-    event.save(force_insert=True)
-    AuditHead.objects.filter(pk=1).update(last_seq=event.seq, last_hash=event.hash)
+    AuditHead.objects.filter(pk=1).update(last_seq=head.last_seq, last_hash=head.last_hash,
+                                          keyed_from=head.keyed_from)
+    transaction.on_commit(
+        lambda: _checkpoint_after_commit(key, event.seq, event.hash, now, first_keyed))
     return event
 
+
+def audit_key_adopt(*, now: datetime) -> AuditEvent | None:
+    """Switch a chain written before the audit key existed to keyed hashes (``init``)."""
+    key = audit_key()
+    with transaction.atomic():
+        head = _lock_head()
+        event = _adopt_key(head, key, now)
+        if event is not None:
+            AuditHead.objects.filter(pk=1).update(
+                last_seq=head.last_seq, last_hash=head.last_hash, keyed_from=head.keyed_from)
+    return event
+
+
+def audit_checkpoint(*, now: datetime) -> int:
+    """Append a checkpoint of the current head now; return its sequence number (0: empty log).
+
+    Written by ``classvault init`` and after every intact ``audit verify``.
+    """
+    key = audit_key()
+    head = AuditHead.objects.filter(pk=1).first()
+    if head is None or not head.last_seq:
+        return 0
+    checkpoint_append(key=key, seq=head.last_seq, hash=head.last_hash, now=now)
+    _last_checkpoint[str(checkpoint_path())] = now
+    return head.last_seq
 
 
 @transaction.atomic

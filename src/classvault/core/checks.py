@@ -18,15 +18,27 @@ def _mode_too_open(path: Path) -> bool:
 def check_ready_to_serve(app_configs=None, **kwargs):
     """Run by ``classvault serve`` (and ``check --deploy``): management commands such as
     ``migrate`` must still work before ``classvault init`` wrote the key."""
+    problems = []
     if settings.CLASSVAULT_SECRET_KEY_MISSING:
-        return [
+        problems.append(
             Error(
                 "No secret key is configured.",
                 hint="Run `classvault init`, or set CLASSVAULT_SECRET_KEY(_FILE).",
                 id="classvault.E001",
             )
-        ]
-    return []
+        )
+    audit_key = Path(settings.CLASSVAULT_AUDIT_KEY_FILE)
+    if not audit_key.is_file():
+        # Without it no audit event can be written, so no change can be made.
+        problems.append(
+            Error(
+                f"The audit key file {audit_key} does not exist.",
+                hint="Run `classvault init`, or set CLASSVAULT_AUDIT_KEY_FILE to the key the "
+                "audit log was written with.",
+                id="classvault.E004",
+            )
+        )
+    return problems
 
 
 @register("classvault")
@@ -39,6 +51,7 @@ def check_configuration(app_configs=None, **kwargs):
     master = Path(settings.CLASSVAULT_MASTER_KEY_FILE)
     retention_keys = retention_key_folder().root
     key_files = [Path(settings.CLASSVAULT_SECRET_KEY_FILE), master,
+                 Path(settings.CLASSVAULT_AUDIT_KEY_FILE),
                  *retired_key_files(master), retention_keys,
                  *(retention_keys.glob("*.key") if retention_keys.is_dir() else [])]
     for path in key_files:

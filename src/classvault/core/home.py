@@ -24,7 +24,7 @@ def write_secret_file(path: Path, content: str) -> bool:
 
 
 def home_prepare(*, home: Path, secret_key_file: Path, master_key_file: Path,
-                 create_secret_key: bool) -> list[str]:
+                 create_secret_key: bool, audit_key_file: Path | None = None) -> list[str]:
     """Make the data home and any missing key files; return what was created."""
     created = []
     if not home.exists():
@@ -37,4 +37,7 @@ def home_prepare(*, home: Path, secret_key_file: Path, master_key_file: Path,
     # The key-encryption key of the vault: 256 random bits, hex encoded.
     if write_secret_file(master_key_file, secrets.token_hex(32)):
         created.append(str(master_key_file))
+    # The audit chain's HMAC key (docs/audit.md): also 256 random bits, never in the database.
+    if audit_key_file is not None and write_secret_file(audit_key_file, secrets.token_hex(32)):
+        created.append(str(audit_key_file))
     return created
