@@ -102,6 +102,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "classvault.web.middleware.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "classvault.urls"
