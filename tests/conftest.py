@@ -26,6 +26,43 @@ class FastArgon2PasswordHasher(Argon2PasswordHasher):
     parallelism = 1
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """SQLite tests run on a file, as production does, not Django's shared-cache memory
+    database: there concurrent writers fail at once ("table is locked") instead of waiting
+    for the lock, so tests with real threads would test something else."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        name = tmp_path_factory.mktemp("database") / "test.sqlite3"
+        database.setdefault("TEST", {})["NAME"] = str(name)
+
+
+@pytest.fixture
+def concurrent_db(transactional_db):
+    """Real commits, for tests with threads or processes (each closes its connection).
+
+    Afterwards pytest-django empties every table; on SQLite that is a DELETE, which the
+    append-only triggers refuse. So the guarded tables are emptied first, their triggers
+    lifted for that moment and put back as they were.
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return  # PostgreSQL's flush is a TRUNCATE, which row triggers do not see
+    with connection.constraint_checks_disabled(), connection.cursor() as cursor:
+        cursor.execute("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
+        triggers = cursor.fetchall()
+        for name, _table, _sql in triggers:
+            cursor.execute(f'DROP TRIGGER "{name}"')
+        for table in {table for _name, table, _sql in triggers}:
+            cursor.execute(f'DELETE FROM "{table}"')
+        for _name, _table, sql in triggers:
+            cursor.execute(sql)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(settings, tmp_path: Path):
     """Every test gets its own data home: nothing touches a developer's classvault-data."""

@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 DEMO_PASSWORD = "demo-wachtwoord-2026"
+# The `classvault serve` process behind each running server's base URL.
+SERVERS: dict[str, subprocess.Popen] = {}
 
 
 def clean_env(home: Path, **extra: str) -> dict[str, str]:
@@ -43,6 +45,7 @@ def running_server(home: Path, *, worker: bool = False, env_extra: dict | None =
     proc = subprocess.Popen(cli + args, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
+    SERVERS[base] = proc
     deadline = time.monotonic() + 30
     try:
         while True:
@@ -55,11 +58,35 @@ def running_server(home: Path, *, worker: bool = False, env_extra: dict | None =
                 time.sleep(0.2)
         yield base
     finally:
+        SERVERS.pop(base, None)
         proc.terminate()
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, 9)
+
+
+def child_pids(pid: int) -> list[int]:
+    """The live children of process ``pid`` (Linux /proc)."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return children
+
+
+def worker_pid(base: str) -> int | None:
+    """The pid of the background worker `classvault serve` runs, or None while there is none."""
+    for child in child_pids(SERVERS[base].pid):
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"classvault.cli" in command and b"worker" in command:
+            return child
+    return None
 
 
 def call(base: str, method: str, path: str, *, token: str | None = None, body=None,

@@ -2,6 +2,7 @@
 
 import logging
 
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
@@ -10,9 +11,15 @@ from ninja.security import django_auth
 
 from classvault.audit.api import router as audit_router
 from classvault.consent.api import router as consent_router
+from classvault.core import clock
+from classvault.core import health as core_health
 from classvault.core.auth import BearerToken
+from classvault.core.busy import busy_json, is_database_busy
 from classvault.core.exceptions import DomainError
+from classvault.core.schemas import HealthDetailOut
 from classvault.people.api import auth_router, me_router, org_router
+from classvault.people.models import Role
+from classvault.people.services import require_role
 from classvault.recordings.api import router as recordings_router
 from classvault.retention.api import router as retention_router
 from classvault.vault.exceptions import VaultIntegrityError, VaultNotFound
@@ -38,6 +45,13 @@ class Health(Schema):
 @api.get("/health", auth=None, response=Health, tags=["health"])
 def health(request: HttpRequest):
     return {"status": "ok"}
+
+
+@api.get("/health/detail", response=HealthDetailOut, tags=["health"])
+def health_detail(request: HttpRequest):
+    """Database, background worker and job queue (privacy officer, institute admin)."""
+    require_role(request.auth, Role.PRIVACY_OFFICER, Role.INSTITUTE_ADMIN)
+    return HealthDetailOut.of(core_health.health_detail(now=clock.now()))
 
 
 @api.exception_handler(DomainError)
@@ -80,6 +94,13 @@ def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+
+@api.exception_handler(OperationalError)
+def database_busy(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+    if not is_database_busy(exc):
+        raise exc
+    return busy_json(request)
 
 
 api.add_router("/auth", auth_router)

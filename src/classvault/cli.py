@@ -89,23 +89,28 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
     from classvault.core import clock
+    from classvault.core.worker import Heartbeat, JobWorker
     from classvault.retention.jobs import RetentionScheduler, retention_tick
 
-    options = {"queue_name": "*", "interval": args.interval, "reload": False}
     if args.batch:
         # Drain-and-exit (cron style): one retention run unless this slot had one already.
         if args.retention_every:
             retention_tick(now=clock.now(), every=args.retention_every)
-        options.update(batch=True, startup_delay=False)
-        call_command("db_worker", **options)
+        call_command("db_worker", queue_name="*", interval=args.interval, reload=False,
+                     batch=True, startup_delay=False)
         return 0
+    worker = JobWorker(interval=args.interval)
+    heartbeat = Heartbeat(worker)
     scheduler = None
     if args.retention_every:
         scheduler = RetentionScheduler(every=args.retention_every)
         scheduler.start()
+    heartbeat.start()
     try:
-        call_command("db_worker", **options)
+        worker.configure_signals()  # SIGTERM: finish the running job, then stop
+        worker.run()
     finally:
+        heartbeat.stop()
         if scheduler is not None:
             scheduler.stop()
     return 0

@@ -111,6 +111,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "classvault.web.middleware.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "classvault.urls"
@@ -143,7 +144,10 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server read while the worker writes; IMMEDIATE avoids the
-    # "database is locked" upgrade deadlock between two writers.
+    # "database is locked" upgrade deadlock between two writers (a write transaction takes
+    # the lock at BEGIN, and waits for it there up to `timeout` seconds). Long writes are
+    # cut into short transactions (the roster import), so the wait stays short; one that
+    # still times out answers 503 "try again" (core.busy), and the worker waits it out.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,

@@ -83,13 +83,18 @@ def test_the_next_slot_is_waited_for():
 
 @pytest.fixture
 def fake_db_worker(monkeypatch):
+    """db_worker (batch) and the job loop (JobWorker) record that they ran, and return."""
     calls = []
     monkeypatch.setattr("django.core.management.call_command",
                         lambda name, **options: calls.append((name, options)))
+    monkeypatch.setattr("classvault.core.worker.JobWorker.run",
+                        lambda self: calls.append(("job_worker", {"interval": self.interval})))
+    monkeypatch.setattr("classvault.core.worker.JobWorker.configure_signals", lambda self: None)
+    monkeypatch.setattr("classvault.core.worker.Heartbeat.start", lambda self: None)
     return calls
 
 
-def test_the_worker_runs_the_schedule_next_to_db_worker(fake_db_worker, monkeypatch):
+def test_the_worker_runs_the_schedule_next_to_its_job_loop(fake_db_worker, monkeypatch):
     started = []
 
     class FakeScheduler:
@@ -105,7 +110,7 @@ def test_the_worker_runs_the_schedule_next_to_db_worker(fake_db_worker, monkeypa
     monkeypatch.setattr(jobs, "RetentionScheduler", FakeScheduler)
     assert cli.main(["worker", "--retention-every", "600"]) == 0
     assert started == [600, "stopped"]
-    assert fake_db_worker[0][0] == "db_worker"
+    assert fake_db_worker == [("job_worker", {"interval": 1.0})]
 
 
 def test_worker_batch_runs_retention_once_then_drains(fake_db_worker, monkeypatch):

@@ -1,12 +1,19 @@
 """``classvault serve``: gunicorn for the web app, plus the task worker in the embedded default."""
 
 import atexit
+import logging
 import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 
 from gunicorn.app.base import BaseApplication
+
+from .worker import Backoff
+
+log = logging.getLogger("classvault.server")
 
 
 class _Gunicorn(BaseApplication):
@@ -24,25 +31,86 @@ class _Gunicorn(BaseApplication):
         return application
 
 
-def _start_worker() -> subprocess.Popen:
-    """The background worker as a child of this server: it starts and stops with it."""
-    proc = subprocess.Popen([sys.executable, "-m", "classvault.cli", "worker"])
+class WorkerSupervisor(threading.Thread):
+    """Keeps one background worker process running beside the web server.
 
-    def stop() -> None:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    The worker dies when something it cannot wait out happens (on SQLite a long write used
+    to be enough); with it the transcoding and, worse, the retention sweep stopped while
+    the web app looked healthy. This thread waits on the worker and starts a new one after
+    ``1 s, 2 s, 4 s ...`` at most ``most`` seconds; a worker that ran ``stable_after``
+    seconds starts the count again. Every death and restart is logged.
 
-    atexit.register(stop)
-    return proc
+    It lives in the process that calls :func:`serve`, gunicorn's master: the web workers
+    gunicorn forks inherit no threads, so no second supervisor exists, and :meth:`stop`
+    does nothing in them (they inherit the ``atexit`` hook). The master also reaps any
+    child it sees exit; when it wins that race the worker's exit status is unknown, the
+    restart is the same.
+    """
+
+    def __init__(self, *, command: list[str] | None = None, first: float = 1.0,
+                 most: float = 60.0, stable_after: float = 300.0) -> None:
+        super().__init__(name="classvault-worker-supervisor", daemon=True)
+        self.command = command or [sys.executable, "-m", "classvault.cli", "worker"]
+        self.backoff = Backoff(first=first, most=most)
+        self.stable_after = stable_after
+        self.proc: subprocess.Popen | None = None
+        self.starts = 0
+        self._owner = os.getpid()
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+
+    def run(self) -> None:
+        while not self._stopping.is_set():
+            with self._lock:
+                if self._stopping.is_set():
+                    break
+                self.proc = proc = subprocess.Popen(self.command)
+                self.starts += 1
+            started = time.monotonic()
+            log.info("Background worker started (pid %d).", proc.pid)
+            code = proc.wait()
+            if self._stopping.is_set():
+                break
+            ran_for = time.monotonic() - started
+            if ran_for >= self.stable_after:
+                self.backoff.reset()
+            delay = self.backoff.next()
+            log.error("The background worker (pid %d) %s after %.0f s; starting a new one "
+                      "in %.0f s.", proc.pid, _exit_reason(code), ran_for, delay)
+            self._stopping.wait(delay)
+
+    def stop(self, timeout: float = 30) -> None:
+        """Stop restarting, and stop the worker (SIGTERM: it finishes its job first)."""
+        if os.getpid() != self._owner:
+            return
+        self._stopping.set()
+        with self._lock:
+            proc = self.proc
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            log.warning("The background worker did not stop in %.0f s; killing it.", timeout)
+            proc.kill()
+            proc.wait()
+
+
+def _exit_reason(code: int) -> str:
+    if code < 0:
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with status {code}"
 
 
 def serve(*, host: str, port: int, workers: int, with_worker: bool) -> int:
     if with_worker:
-        _start_worker()
+        supervisor = WorkerSupervisor()
+        supervisor.start()
+        atexit.register(supervisor.stop)
     print(f"ClassVault serves on http://{host}:{port}" + (" with a background worker"
                                                         if with_worker else ""), flush=True)
     _Gunicorn(

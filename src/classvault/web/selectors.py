@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from classvault.audit.models import AuditEvent
+from classvault.core.health import health_detail
 from classvault.people import selectors as people_selectors
 from classvault.people.models import Enrolment, Role, School, User
 from classvault.retention.selectors import expiries_upcoming, legal_holds_list
@@ -45,4 +46,6 @@ def landing_for(*, user: User, now: datetime) -> dict[str, Any]:
     elif user.role == Role.PRIVACY_OFFICER:
         context["recent_events"] = AuditEvent.objects.order_by("-seq")[:20]
         context["legal_holds"] = legal_holds_list(actor=user)
+        # Without a worker, expired recordings are not deleted: the privacy officer must know.
+        context["health"] = health_detail(now=now)
     return context
