@@ -59,3 +59,10 @@ def test_the_new_supervisor_is_custodian_of_recordings_made_at_her_school(studio
     otto = login("otto")
     assert otto.get(f"/recordings/{recording_id}").status_code == 200
     assert [r["id"] for r in otto.get("/recordings").json()] == [recording_id]
+
+
+def test_the_owner_cannot_share_an_old_schools_recording_with_her_new_supervisor(moved):
+    """A share would list Otto as having access while the rule shows him nothing."""
+    response = login("sanne").post(f"/recordings/{moved.pk}/shares", {"username": "otto"})
+    assert response.status_code == 422
+    assert login("sanne").get(f"/recordings/{moved.pk}").json()["shared_with"] == []
