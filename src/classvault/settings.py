@@ -69,6 +69,8 @@ CLASSVAULT_ASSESSMENT_SCALE = [v.strip() for v in env(
     "CLASSVAULT_ASSESSMENT_SCALE", "onvoldoende,voldoende,goed,uitstekend").split(",") if v.strip()]
 # Small means small (R8): at most this many fellow students in one screening.
 CLASSVAULT_SCREENING_MAX_ATTENDEES = env_int("CLASSVAULT_SCREENING_MAX_ATTENDEES", 12)
+# A screening is a meeting (R8), not a standing share: it lasts at most this many hours.
+CLASSVAULT_SCREENING_MAX_HOURS = env_int("CLASSVAULT_SCREENING_MAX_HOURS", 4)
 
 # An empty key would make Django refuse to start; a random one keeps management commands
 # usable before `classvault init`, and the system check classvault.E001 blocks serving.

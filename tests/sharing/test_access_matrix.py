@@ -6,7 +6,7 @@ fails when the document and the table disagree.
 """
 
 import os
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,8 @@ from django.db import transaction
 
 from classvault.people.models import Role
 from classvault.people.services import enrolment_set, user_create
+from classvault.recordings.models import Recording
+from classvault.retention.services import legal_hold_place
 from classvault.sharing.models import Screening, ScreeningMode
 from classvault.sharing.services import share_grant
 from conftest import NOW, PASSWORD, Api, login
@@ -53,6 +55,10 @@ MATRIX = {
     "other_students_trainer": ("another student teacher's trainer", "vera", "now", HIDDEN),
     "unassigned_trainer": ("a trainer of nobody", "uri", "now", HIDDEN),
     "other_school_supervisor": ("a supervisor at another school", "otto", "now", HIDDEN),
+    "supervisor_after_move": ("a supervisor at the school she moved to afterwards", "otto",
+                              "now", HIDDEN),
+    "custodian_after_move": ("her former supervisor, after she moved school", "mira", "now",
+                             HIDDEN),
     "fellow_no_screening": ("a fellow student teacher, no screening", "finn", "now", HIDDEN),
     "fellow_before_window": ("fellow, online screening, before it starts", "femke",
                              "before", HIDDEN),
@@ -67,12 +73,42 @@ MATRIX = {
     "privacy_officer": ("the privacy officer, stating a purpose", "piet", "now", WATCH_ONLY),
     "privacy_officer_no_purpose": ("the privacy officer, without a purpose", "piet", "now",
                                    [422, 422, 422] + [403] * 7),
+    "owner_expired": ("the student teacher, from its expiry on (sweep or not)", "sanne",
+                      "expired", HIDDEN),
+    "custodian_expired": ("her supervisor, from its expiry on", "mira", "expired", HIDDEN),
+    "own_trainer_shared_expired": ("her trainer it is shared with, from its expiry on", "tom",
+                                   "expired", HIDDEN),
+    "privacy_officer_expired": ("the privacy officer, from its expiry on", "piet", "expired",
+                                HIDDEN),
+    "owner_expired_held": ("the student teacher, from its expiry on, under legal hold",
+                           "sanne", "expired", HIDDEN),
+    "privacy_officer_expired_held": ("the privacy officer, from its expiry on, under legal "
+                                     "hold", "piet", "expired", WATCH_ONLY),
     "anonymous": ("no token", None, "now", [401] * len(ENDPOINTS)),
 }
 # Query string per persona: the privacy officer states why she looks (R4).
-QUERY = {"privacy_officer": "?purpose=access-request-2026-017"}
+QUERY = dict.fromkeys(["privacy_officer", "privacy_officer_expired",
+                       "privacy_officer_expired_held"], "?purpose=access-request-2026-017")
 MOMENTS = {"now": TODAY, "before": WINDOW_START - timedelta(seconds=1),
            "inside": WINDOW_START + timedelta(hours=1), "after": WINDOW_END}
+# "expired" is the recording's own expires_at, not yet swept.
+
+
+def _move(world, recording) -> None:
+    """She moves to the other school, where otto supervises her; mira no longer does."""
+    enrolment_set(actor=world.admin, username="sanne", school_code="ZUID",
+                  study_end=date(2027, 7, 15), trainers=["tom", "tara"],
+                  supervisors=["otto"], now=NOW)
+
+
+def _hold(world, recording) -> None:
+    legal_hold_place(actor=world.privacy, recording=recording, reason="Vordering OM",
+                     reference="OM-2026-0412", now=NOW)
+
+
+# persona -> what happened to the scene first
+SETUP = {"supervisor_after_move": _move, "custodian_after_move": _move,
+         "owner_expired_held": _hold, "privacy_officer_expired_held": _hold}
 
 
 @pytest.fixture
@@ -114,9 +150,13 @@ def _status(api: Api, method: str, path: str, body) -> int:
 
 
 @pytest.mark.parametrize("persona", list(MATRIX))
-def test_access_matrix(scene, persona):
+def test_access_matrix(studio, scene, persona):
     _description, username, moment, expected = MATRIX[persona]
-    with time_machine.travel(MOMENTS[moment], tick=False):
+    recording = Recording.objects.get(pk=scene)
+    if persona in SETUP:
+        SETUP[persona](studio, recording)
+    at = recording.expires_at if moment == "expired" else MOMENTS[moment]
+    with time_machine.travel(at, tick=False):
         api = Api() if username is None else login(username)
         got = [_status(api, method, path.format(id=scene) + QUERY.get(persona, ""), body)
                for _name, method, path, body in ENDPOINTS]
@@ -138,6 +178,10 @@ def render_access_doc() -> str:
         "screening and *lotte* to a live one, both two hours long. Status codes are those of",
         "the HTTP API; 404 means the recording is invisible (its existence is not revealed);",
         "the privacy officer must state a `purpose` (logged with every view), else 422.",
+        "\"After she moved\": sanne was placed at another school (supervisor *otto*) after",
+        "recording; a supervisor is custodian only of recordings made at her own school.",
+        "\"From its expiry on\": at the recording's `expires_at` and later, whether or not the",
+        "sweep has run; under legal hold only the privacy officer still sees it.",
         "",
         "| persona | " + " | ".join(f"{name}<br>`{method}`" for name, method, _p, _b in ENDPOINTS)
         + " |",

@@ -1,13 +1,15 @@
 """Screenings for small-group meetings (R8): only when every pupil taking part consented."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from classvault.audit.services import audit_record
-from classvault.core.exceptions import Conflict, Forbidden, Invalid
+from classvault.consent.models import Pupil
+from classvault.core.exceptions import Conflict, Forbidden, Invalid, NotVisible
 from classvault.people.models import Role, User
 from classvault.recordings.models import Recording, RecordingStatus
 
@@ -23,9 +25,31 @@ def _may_schedule(actor: User, recording: Recording) -> bool:
         recording=recording, user=actor).exists()
 
 
+def _pupils_present_locked(recording: Recording) -> list[Pupil]:
+    """The pupils taking part in the recording, their rows locked until this transaction
+    ends, so their consent cannot change between the check and the new screening.
+
+    A withdrawal locks the same pupil row first (consent services) and cancels, in its own
+    transaction, the screenings that exist by then. So either the withdrawal waits for the
+    new screening to commit and cancels it, or the schedule waits for the withdrawal and
+    reads the withdrawn consent (409). On PostgreSQL ``select_for_update`` takes the row
+    locks (and re-reads a row changed while it waited). SQLite has one writer: the
+    IMMEDIATE transaction mode (settings) holds the write lock from BEGIN, before any read.
+    """
+    present = recording.presences.filter(attested_out_of_view=False).values("pupil_id")
+    # In primary-key order, so two schedules of one recording never deadlock.
+    return list(Pupil.objects.select_for_update().filter(pk__in=present).order_by("pk"))
+
+
 @transaction.atomic
 def screening_schedule(*, actor: User, recording: Recording, mode: str, starts_at: datetime,
                        ends_at: datetime, attendees: list[str], now: datetime) -> Screening:
+    """Schedule a screening: a meeting of a few fellow students, every pupil consenting.
+
+    It must end in the future and last at most ``CLASSVAULT_SCREENING_MAX_HOURS``; so it
+    may have started already (a meeting planned while it runs), but never longer ago than
+    that. Consent is decided on the pupils' locked rows (see :func:`_pupils_present_locked`).
+    """
     if not _may_schedule(actor, recording):
         raise Forbidden(_("Only the student teacher, their supervisor or a trainer it is "
                           "shared with schedules a screening."))
@@ -33,6 +57,13 @@ def screening_schedule(*, actor: User, recording: Recording, mode: str, starts_a
         raise Invalid(_("mode must be live or online."))
     if ends_at <= starts_at:
         raise Invalid(_("A screening must end after it starts."))
+    max_hours = settings.CLASSVAULT_SCREENING_MAX_HOURS
+    if ends_at - starts_at > timedelta(hours=max_hours):
+        raise Invalid(ngettext("A screening is a meeting: it lasts at most %(hours)s hour. "
+                               "Plan a shorter one, or several.",
+                               "A screening is a meeting: it lasts at most %(hours)s hours. "
+                               "Plan a shorter one, or several.", max_hours)
+                      % {"hours": max_hours})
     if ends_at <= now:
         raise Invalid(_("This screening would already be over."))
     if ends_at > recording.expires_at:
@@ -48,12 +79,15 @@ def screening_schedule(*, actor: User, recording: Recording, mode: str, starts_a
     if wrong:
         raise Invalid(_("Attendees must be fellow student teachers: %(names)s.")
                       % {"names": ", ".join(wrong)}, attendees=wrong)
-    if recording.status == RecordingStatus.BLOCKED:
+    pupils = _pupils_present_locked(recording)
+    # Read after the locks: a withdrawal of all consent blocks the recording in the same
+    # transaction that changed the pupil.
+    status = Recording.objects.filter(pk=recording.pk).values_list("status", flat=True).first()
+    if status is None:
+        raise NotVisible("No such recording.")
+    if status == RecordingStatus.BLOCKED:
         raise Conflict(_("This recording is blocked and cannot be shown."))
-    lacking = sorted(
-        str(pk) for pk in recording.presences.filter(
-            attested_out_of_view=False, pupil__peer_viewing_consent=False,
-        ).values_list("pupil_id", flat=True))
+    lacking = sorted(str(p.pk) for p in pupils if not p.peer_viewing_consent)
     if lacking:
         raise Conflict(_("Not every pupil in this recording consented to being shown to "
                          "fellow students."), pupils_without_peer_consent=lacking)

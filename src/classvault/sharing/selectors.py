@@ -1,9 +1,11 @@
 """THE visibility rule: who may see a recording. Every interface fetches through here.
 
-Owner; the owner's current supervisors (custodians); the owner's current trainers it is
-shared with; attendees of an online screening while it runs; the privacy officer. Nobody
-else, whatever their role. Missing and forbidden look the same to the caller:
-:class:`NotVisible` (404).
+Until its ``expires_at``: the owner; the owner's current supervisors at the school where it
+was recorded (custodians); the owner's current trainers it is shared with; attendees of an
+online screening while it runs; the privacy officer. Nobody else, whatever their role.
+From ``expires_at`` on, sweep or not: nobody, except the privacy officer while something
+keeps it (a legal hold; see :mod:`.hooks`). Missing and forbidden look the same to the
+caller: :class:`NotVisible` (404).
 """
 
 import uuid
@@ -15,18 +17,23 @@ from classvault.core.exceptions import NotVisible
 from classvault.people.models import Enrolment, Role, User
 from classvault.recordings.models import Recording
 
+from .hooks import kept_after_expiry
 from .models import Screening, ScreeningMode, Share
 
 
 def recordings_visible(*, actor: User, now: datetime) -> QuerySet[Recording]:
     """Every recording the actor may see at ``now``."""
     recordings = Recording.objects.all()
+    alive = Q(expires_at__gt=now)
     if actor.role == Role.PRIVACY_OFFICER:
-        return recordings
+        kept = kept_after_expiry()
+        return recordings.filter(alive if kept is None else alive | kept)
     rule = Q(owner=actor)
     if actor.role == Role.SCHOOL_SUPERVISOR:
-        rule |= Q(Exists(Enrolment.objects.filter(student_teacher=OuterRef("owner"),
-                                                  supervisors=actor)))
+        # Custodian only of what was recorded at her own school: a student teacher placed
+        # elsewhere brings her older recordings to nobody at the new school.
+        rule |= Q(school_id=actor.school_id) & Q(Exists(Enrolment.objects.filter(
+            student_teacher=OuterRef("owner"), supervisors=actor)))
     elif actor.role == Role.TRAINER:
         # Shared with them AND still one of the owner's trainers: removing a trainer from
         # the student teacher takes away everything shared with them at once.
@@ -37,7 +44,7 @@ def recordings_visible(*, actor: User, now: datetime) -> QuerySet[Recording]:
         rule |= Q(Exists(Screening.objects.filter(
             recording=OuterRef("pk"), attendees=actor, mode=ScreeningMode.ONLINE,
             cancelled_at__isnull=True, starts_at__lte=now, ends_at__gt=now)))
-    return recordings.filter(rule)
+    return recordings.filter(alive & rule)
 
 
 def recording_get_visible(*, actor: User, recording_id: str | uuid.UUID,
@@ -50,9 +57,11 @@ def recording_get_visible(*, actor: User, recording_id: str | uuid.UUID,
     recording = Recording.objects.select_related("owner", "school").filter(pk=pk).first()
     if recording is None:
         raise NotVisible("No such recording.")
-    # The owner and the privacy officer need no further query (most requests are theirs);
-    # everyone else goes through the full rule.
-    if recording.owner_id == actor.pk or actor.role == Role.PRIVACY_OFFICER:
+    # The owner and the privacy officer need no further query while the recording has not
+    # expired (most requests are theirs); everyone else, and everyone after expiry, goes
+    # through the full rule.
+    if recording.expires_at > now and (recording.owner_id == actor.pk
+                                       or actor.role == Role.PRIVACY_OFFICER):
         return recording
     if not recordings_visible(actor=actor, now=now).filter(pk=pk).exists():
         raise NotVisible("No such recording.")
@@ -60,11 +69,15 @@ def recording_get_visible(*, actor: User, recording_id: str | uuid.UUID,
 
 
 def is_custodian(*, actor: User, recording: Recording) -> bool:
-    """The owner, or one of the owner's supervisors: they manage access (R6)."""
+    """The owner, or one of the owner's supervisors at the school where it was recorded:
+    they manage access (R6). Only asked about a recording fetched through
+    :func:`recording_get_visible`, which has already refused an expired one."""
     if recording.owner_id == actor.pk:
         return True
-    return actor.role == Role.SCHOOL_SUPERVISOR and Enrolment.objects.filter(
-        student_teacher_id=recording.owner_id, supervisors=actor).exists()
+    return (actor.role == Role.SCHOOL_SUPERVISOR and actor.school_id is not None
+            and actor.school_id == recording.school_id
+            and Enrolment.objects.filter(student_teacher_id=recording.owner_id,
+                                         supervisors=actor).exists())
 
 
 def shared_with(*, recording: Recording) -> list[str]:

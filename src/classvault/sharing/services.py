@@ -20,12 +20,19 @@ def _require_custodian(actor: User, recording: Recording) -> None:
 
 @transaction.atomic
 def share_grant(*, actor: User, recording: Recording, username: str, now: datetime) -> Share:
-    """Share with one of the owner's own trainers or supervisors; idempotent."""
+    """Share with one of the owner's own trainers or supervisors; idempotent.
+
+    A supervisor only at the school where it was recorded: one at the school the student
+    teacher moved to would see nothing through the share (the visibility rule), yet be
+    listed as having access.
+    """
     _require_custodian(actor, recording)
     enrolment = Enrolment.objects.filter(student_teacher_id=recording.owner_id).first()
     allowed = User.objects.none()
     if enrolment is not None:
-        allowed = (enrolment.trainers.all() | enrolment.supervisors.all()).filter(is_active=True)
+        allowed = (enrolment.trainers.all()
+                   | enrolment.supervisors.filter(school_id=recording.school_id)
+                   ).filter(is_active=True)
     user = allowed.filter(username=username).first()
     if user is None:
         raise Invalid(f"{username} is not one of the student teacher's own trainers or "
