@@ -1,6 +1,7 @@
 """Writes about recordings: create from an encrypted upload, process, block, delete."""
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from classvault.audit.models import AuditEvent
 from classvault.audit.services import audit_record
+from classvault.consent.models import Pupil
 from classvault.consent.selectors import pupils_get_for_school
 from classvault.core.exceptions import Conflict, Forbidden, Invalid
 from classvault.people.models import Enrolment, Role, User
@@ -54,17 +56,23 @@ def recording_create(
     pupil_ids: list[str],
     attested_ids: list[str],
     now: datetime,
+    in_same_transaction: Callable[[], None] | None = None,
 ) -> Recording:
     """Register an uploaded (already encrypted) recording, or throw the upload away.
 
     Checks consent for every pupil present (R2): a pupil without recording consent who is not
-    attested out of view and sound refuses the whole upload (409). Whatever is refused, the
-    encrypted upload is shredded: nothing is kept.
+    attested out of view and sound refuses the whole upload (409). The deciding check is
+    made on the pupils' locked rows in the transaction that creates the recording, so a
+    withdrawal either comes first (409 here) or waits and then blocks the new recording.
+    Whatever is refused, the encrypted upload is shredded: nothing is kept.
+    ``in_same_transaction`` runs inside that transaction too: work that must commit with
+    the recording or not at all (a resumable upload is used up by it).
     """
     try:
         return _recording_create(actor=actor, recording_id=recording_id, upload=upload,
                                  title=title, recorded_at=recorded_at, pupil_ids=pupil_ids,
-                                 attested_ids=attested_ids, now=now)
+                                 attested_ids=attested_ids, now=now,
+                                 in_same_transaction=in_same_transaction)
     except BaseException:
         if upload is not None:
             recording_upload_discard(recording_id=recording_id, actor=actor, now=now)
@@ -84,7 +92,7 @@ def recording_upload_discard(*, recording_id: str, actor: User | None, now: date
 
 
 def _recording_create(*, actor, recording_id, upload, title, recorded_at, pupil_ids,
-                      attested_ids, now) -> Recording:
+                      attested_ids, now, in_same_transaction) -> Recording:
     enrolment = recording_upload_allowed(actor=actor)
     if upload is None:
         raise Invalid(_("Choose a video file to upload."))
@@ -103,12 +111,8 @@ def _recording_create(*, actor, recording_id, upload, title, recorded_at, pupil_
                                     pupil_ids=list(pupil_ids) + list(attested_ids))
     attested = {str(p.pk) for p in pupils_get_for_school(school=enrolment.school,
                                                          pupil_ids=attested_ids)}
-    lacking = [str(p.pk) for p in present
-               if str(p.pk) not in attested and not p.recording_consent]
-    if lacking:
-        raise Conflict(_("Pupils without consent to be recorded were present. Record "
-                         "without them, or attest they were kept out of view and sound."),
-                       pupils_without_consent=lacking)
+    # A quick refusal before the video is probed; the deciding check follows, locked.
+    _refuse_without_consent({str(p.pk): p.recording_consent for p in present}, attested)
     try:
         with vault_open_file(object_id=recording_id, purpose=Purpose.ORIGINAL) as src:
             info = media.probe(src)
@@ -116,6 +120,10 @@ def _recording_create(*, actor, recording_id, upload, title, recorded_at, pupil_
         raise Invalid(_("The file is not a video that can be played: %(reason)s")
                       % {"reason": exc}) from exc
     with transaction.atomic():
+        locked = _consent_locked([p.pk for p in present])
+        # A pupil erased meanwhile counts as one without consent.
+        _refuse_without_consent({str(p.pk): locked.get(str(p.pk), False) for p in present},
+                                attested)
         recording = Recording.objects.create(
             id=recording_id, owner=actor, school=enrolment.school, title=title[:200],
             recorded_at=recorded_at, expires_at=expires_at, created_at=now,
@@ -135,8 +143,31 @@ def _recording_create(*, actor, recording_id, upload, title, recorded_at, pupil_
                          data={"recording": recording_id})
         # The upload's key moves from its own retention key to its expiry day's (R9).
         recording_epoch_apply(recording=recording, now=now, actor=actor)
+        if in_same_transaction is not None:
+            in_same_transaction()
         transaction.on_commit(lambda: _enqueue_processing(recording_id))
     return recording
+
+
+def _consent_locked(pupil_ids: list) -> dict[str, bool]:
+    """The recording consent of these pupils, read with their rows locked until commit.
+
+    A withdrawal locks and changes the same row (``consent_withdraw``), so the two run one
+    after the other: on PostgreSQL through the row locks (taken in id order, so two uploads
+    cannot deadlock), on SQLite because every transaction begins IMMEDIATE (settings.py) and
+    so holds the single write lock from its first statement on.
+    """
+    rows = (Pupil.objects.select_for_update(of=("self",)).filter(pk__in=pupil_ids)
+            .order_by("pk").values_list("pk", "recording_consent"))
+    return {str(pk): consent for pk, consent in rows}
+
+
+def _refuse_without_consent(consent: dict[str, bool], attested: set[str]) -> None:
+    lacking = [pk for pk, given in consent.items() if pk not in attested and not given]
+    if lacking:
+        raise Conflict(_("Pupils without consent to be recorded were present. Record "
+                         "without them, or attest they were kept out of view and sound."),
+                       pupils_without_consent=lacking)
 
 
 def _enqueue_processing(recording_id: str) -> None:
