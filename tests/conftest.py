@@ -14,6 +14,9 @@ from classvault.core.home import home_prepare, write_secret_file
 from classvault.people import services
 from classvault.people.models import Role, User
 
+# Fixtures for tests with real threads (concurrency.py).
+pytest_plugins = ["concurrency"]
+
 PASSWORD = "correct-horse-battery-1"
 NOW = datetime.fromisoformat("2026-11-02T10:00:00+01:00")
 

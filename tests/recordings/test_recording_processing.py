@@ -72,8 +72,8 @@ def test_a_second_worker_leaves_a_leased_job_alone(studio, small_video):
     assert recording_process(recording_id=recording_id, now=later) == "ready"
 
 
-def test_file_that_fails_to_convert_is_failed_and_nothing_is_left(studio, small_video,
-                                                                  vault_home, monkeypatch):
+def test_file_that_fails_to_convert_is_failed_and_keeps_its_original(studio, small_video,
+                                                                     vault_home, monkeypatch):
     recording_id = _uploaded(studio, small_video)
     from classvault.recordings import media
 
@@ -88,15 +88,40 @@ def test_file_that_fails_to_convert_is_failed_and_nothing_is_left(studio, small_
         assert recording_process(recording_id=recording_id, now=TODAY) == "failed"
     recording = Recording.objects.get(pk=recording_id)
     assert recording.failure_reason
-    assert not DataKey.objects.filter(object_id=recording_id, destroyed_at__isnull=True).exists()
-    assert [p for p in (vault_home / "blobs").rglob("*") if p.is_file()] == []
+    # The failure of a job never costs the lesson: the original and its key stay (until the
+    # recording expires or is deleted); nothing half-made is left.
+    live = DataKey.objects.filter(object_id=recording_id, destroyed_at__isnull=True)
+    assert list(live.values_list("purpose", flat=True)) == ["original"]
+    files = [p for p in (vault_home / "blobs").rglob("*") if p.is_file()]
+    assert [p.name for p in files] == [live.get().blob_name.rsplit("/", 1)[1]]
     assert login("sanne").get(f"/recordings/{recording_id}").json()["status"] == "failed"
+    assert AuditEvent.objects.filter(action="recording.failed", object_id=recording_id).exists()
 
 
-def test_repeated_crashes_end_in_failed(studio, small_video):
+def test_a_failed_recording_still_expires(studio, small_video, monkeypatch):
+    from django.test import TestCase
+
+    from classvault.recordings import media
+    from classvault.retention.services import retention_sweep
+
+    recording_id = _uploaded(studio, small_video)
+    def broken(src, dst, progress=None):
+        raise media.MediaError("The video could not be converted.")
+
+    monkeypatch.setattr(media, "transcode", broken)
+    assert recording_process(recording_id=recording_id, now=TODAY) == "failed"
+    expires_at = Recording.objects.get(pk=recording_id).expires_at
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert retention_sweep(now=expires_at) == [recording_id]
+    assert not DataKey.objects.filter(object_id=recording_id, destroyed_at__isnull=True).exists()
+
+
+def test_repeated_errors_end_in_failed(studio, small_video):
     recording_id = _uploaded(studio, small_video)
     Recording.objects.filter(pk=recording_id).update(attempts=3)
     assert recording_process(recording_id=recording_id, now=TODAY) == "failed"
+    assert DataKey.objects.filter(object_id=recording_id, purpose="original",
+                                  destroyed_at__isnull=True).exists()
 
 
 @pytest.mark.cli

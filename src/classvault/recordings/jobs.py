@@ -9,4 +9,5 @@ from .services import recording_process
 
 @task()
 def process_recording(recording_id: str) -> str:
-    return recording_process(recording_id=recording_id, now=clock.now())
+    # The clock goes along too: the job renews its lease by it while the transcode runs.
+    return recording_process(recording_id=recording_id, now=clock.now(), clock=clock.now)

@@ -123,8 +123,10 @@ def _transcode(src, dst, progress) -> MediaInfo:
                         frame.time_base = 1 / rate
                         out.mux(v_out.encode(frame))
                         frames += 1
-                        if progress and total and frames % 25 == 0:
-                            progress(min(1.0, float(frames / float(rate)) / total))
+                        # Also without a known duration: the job renews its lease from here.
+                        if progress and frames % 25 == 0:
+                            done = float(frames / float(rate)) / total if total else 0.0
+                            progress(min(1.0, done))
                     elif a_out is not None:
                         frame.pts = None
                         samples = _encode_audio(out, a_out, resampler, frame, samples)

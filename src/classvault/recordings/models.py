@@ -34,10 +34,15 @@ class Recording(models.Model):
     original_size = models.BigIntegerField(default=0)
     rendition_size = models.BigIntegerField(default=0)
     duration_seconds = models.FloatField(null=True, blank=True)
-    # A worker holds the transcoding lease until this instant; a worker that dies lets it
-    # lapse, and the next one takes the job over.
+    # A worker holds the transcoding lease until this instant and renews it while it works;
+    # a worker that dies lets it lapse, and the next one takes the job over. The token names
+    # the holder: a worker that lost its lease can neither renew it nor finish the job.
     lease_until = models.DateTimeField(null=True, blank=True)
+    lease_token = models.UUIDField(null=True, blank=True)
+    # Real failures (an error while converting), and takeovers of a lapsed lease (a worker
+    # that died): each has its own cap (recordings/services.py).
     attempts = models.PositiveSmallIntegerField(default=0)
+    takeovers = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-recorded_at"]
@@ -82,6 +87,10 @@ class Upload(models.Model):
     received = models.BigIntegerField(default=0)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField(db_index=True)
+    # Completing is claimed, so one request makes the recording however many arrive; the
+    # claim lapses, so a request killed while joining does not block the upload for good.
+    completing_token = models.UUIDField(null=True, blank=True)
+    completing_until = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"upload {self.pk}"

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from classvault.core.exceptions import Conflict, Invalid, NotVisible
@@ -108,13 +109,31 @@ def upload_put_chunk(*, upload: Upload, start: int, pieces: Iterable[bytes], len
     return upload.received
 
 
+# How long a completion's claim holds; joining even a few GB takes far less.
+COMPLETE_CLAIM = timedelta(hours=1)
+
+
 def upload_complete(*, actor: User, upload: Upload, title: str, recorded_at: datetime,
                     pupil_ids: list[str], attested_ids: list[str], now: datetime) -> Recording:
-    """Join the chunks into a new recording's original, then register it as a recording."""
+    """Join the chunks into a new recording's original, then register it as a recording.
+
+    However many requests complete one upload at once, one makes the recording: it claims
+    the upload first (a conditional update), the others get 409 before joining anything. The
+    recording is created and the upload used up in one transaction, so even a claim that
+    lapsed under a stalled request cannot give a second recording.
+    """
     if upload.received != upload.size:
         raise Conflict(_("The upload is not complete yet (%(got)s of %(size)s bytes).")
                        % {"got": upload.received, "size": upload.size},
                        received=upload.received)
+    token = uuid.uuid4()
+    with transaction.atomic():
+        claimed = (Upload.objects.filter(pk=upload.pk, received=F("size"))
+                   .filter(Q(completing_until__isnull=True) | Q(completing_until__lte=now))
+                   .update(completing_token=token, completing_until=now + COMPLETE_CLAIM))
+    if not claimed:
+        raise Conflict(_("This upload is already being completed. Wait a moment, then look "
+                         "for the recording in your list."))
     recording_id = str(uuid.uuid4())
     try:
         with vault_writer(object_id=recording_id, purpose=Purpose.ORIGINAL,
@@ -127,14 +146,25 @@ def upload_complete(*, actor: User, upload: Upload, title: str, recorded_at: dat
         recording = recording_create(
             actor=actor, recording_id=recording_id,
             upload=EncryptedUpload(upload.filename, "", writer.result), title=title,
-            recorded_at=recorded_at, pupil_ids=pupil_ids, attested_ids=attested_ids, now=now)
+            recorded_at=recorded_at, pupil_ids=pupil_ids, attested_ids=attested_ids, now=now,
+            in_same_transaction=lambda: _upload_use_up(upload=upload, token=token, now=now))
     except BaseException:
         # The joined copy goes; the chunks stay, so the student teacher can correct the
         # pupils present (or the title, or the date) and complete again without re-sending.
         recording_upload_discard(recording_id=recording_id, actor=actor, now=now)
+        Upload.objects.filter(pk=upload.pk, completing_token=token).update(
+            completing_token=None, completing_until=None)
         raise
-    upload_discard(upload=upload, now=now)
     return recording
+
+
+def _upload_use_up(*, upload: Upload, token: uuid.UUID, now: datetime) -> None:
+    """Inside the transaction creating the recording: the upload goes with it, if still ours."""
+    deleted, _rows = Upload.objects.filter(pk=upload.pk, completing_token=token).delete()
+    if not deleted:
+        raise Conflict(_("This upload was completed or discarded meanwhile."))
+    for index in range(upload.chunks):
+        vault_shred(object_id=upload.part_object_id(index), now=now)
 
 
 def upload_discard(*, upload: Upload, now: datetime) -> None:

@@ -1,16 +1,20 @@
 """Writes about recordings: create from an encrypted upload, process, block, delete."""
 
 import logging
+import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, PositiveSmallIntegerField, Q, When
 from django.utils.translation import gettext as _
 
 from classvault.audit.models import AuditEvent
 from classvault.audit.services import audit_record
+from classvault.consent.models import Pupil
 from classvault.consent.selectors import pupils_get_for_school
+from classvault.core import clock as core_clock
 from classvault.core.exceptions import Conflict, Forbidden, Invalid
 from classvault.people.models import Enrolment, Role, User
 from classvault.people.selectors import guidelines_accepted
@@ -19,7 +23,7 @@ from classvault.retention.services.expiry import recording_epoch_apply
 from classvault.vault.blobs import blob_store
 from classvault.vault.models import DataKey, Purpose
 from classvault.vault.selectors import vault_open_file
-from classvault.vault.services import vault_shred, vault_store, vault_writer
+from classvault.vault.services import vault_discard, vault_shred, vault_store, vault_writer
 
 from . import media
 from .models import Recording, RecordingPupil, RecordingStatus
@@ -28,7 +32,13 @@ from .uploads import EncryptedUpload
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=15)
+# A lease is renewed at most this often: one small write a minute while a transcode runs.
+RENEW_EVERY = timedelta(minutes=1)
+# Real failures (errors other than an unconvertible video) before a job is failed.
 MAX_ATTEMPTS = 3
+# A job whose worker keeps dying (killed for its memory, say) must not loop for ever:
+# after this many takeovers of a lapsed lease it is failed, keeping its original.
+MAX_TAKEOVERS = 5
 
 
 def recording_upload_allowed(*, actor: User) -> Enrolment:
@@ -54,17 +64,23 @@ def recording_create(
     pupil_ids: list[str],
     attested_ids: list[str],
     now: datetime,
+    in_same_transaction: Callable[[], None] | None = None,
 ) -> Recording:
     """Register an uploaded (already encrypted) recording, or throw the upload away.
 
     Checks consent for every pupil present (R2): a pupil without recording consent who is not
-    attested out of view and sound refuses the whole upload (409). Whatever is refused, the
-    encrypted upload is shredded: nothing is kept.
+    attested out of view and sound refuses the whole upload (409). The deciding check is
+    made on the pupils' locked rows in the transaction that creates the recording, so a
+    withdrawal either comes first (409 here) or waits and then blocks the new recording.
+    Whatever is refused, the encrypted upload is shredded: nothing is kept.
+    ``in_same_transaction`` runs inside that transaction too: work that must commit with
+    the recording or not at all (a resumable upload is used up by it).
     """
     try:
         return _recording_create(actor=actor, recording_id=recording_id, upload=upload,
                                  title=title, recorded_at=recorded_at, pupil_ids=pupil_ids,
-                                 attested_ids=attested_ids, now=now)
+                                 attested_ids=attested_ids, now=now,
+                                 in_same_transaction=in_same_transaction)
     except BaseException:
         if upload is not None:
             recording_upload_discard(recording_id=recording_id, actor=actor, now=now)
@@ -84,7 +100,7 @@ def recording_upload_discard(*, recording_id: str, actor: User | None, now: date
 
 
 def _recording_create(*, actor, recording_id, upload, title, recorded_at, pupil_ids,
-                      attested_ids, now) -> Recording:
+                      attested_ids, now, in_same_transaction) -> Recording:
     enrolment = recording_upload_allowed(actor=actor)
     if upload is None:
         raise Invalid(_("Choose a video file to upload."))
@@ -103,12 +119,8 @@ def _recording_create(*, actor, recording_id, upload, title, recorded_at, pupil_
                                     pupil_ids=list(pupil_ids) + list(attested_ids))
     attested = {str(p.pk) for p in pupils_get_for_school(school=enrolment.school,
                                                          pupil_ids=attested_ids)}
-    lacking = [str(p.pk) for p in present
-               if str(p.pk) not in attested and not p.recording_consent]
-    if lacking:
-        raise Conflict(_("Pupils without consent to be recorded were present. Record "
-                         "without them, or attest they were kept out of view and sound."),
-                       pupils_without_consent=lacking)
+    # A quick refusal before the video is probed; the deciding check follows, locked.
+    _refuse_without_consent({str(p.pk): p.recording_consent for p in present}, attested)
     try:
         with vault_open_file(object_id=recording_id, purpose=Purpose.ORIGINAL) as src:
             info = media.probe(src)
@@ -116,6 +128,10 @@ def _recording_create(*, actor, recording_id, upload, title, recorded_at, pupil_
         raise Invalid(_("The file is not a video that can be played: %(reason)s")
                       % {"reason": exc}) from exc
     with transaction.atomic():
+        locked = _consent_locked([p.pk for p in present])
+        # A pupil erased meanwhile counts as one without consent.
+        _refuse_without_consent({str(p.pk): locked.get(str(p.pk), False) for p in present},
+                                attested)
         recording = Recording.objects.create(
             id=recording_id, owner=actor, school=enrolment.school, title=title[:200],
             recorded_at=recorded_at, expires_at=expires_at, created_at=now,
@@ -135,8 +151,31 @@ def _recording_create(*, actor, recording_id, upload, title, recorded_at, pupil_
                          data={"recording": recording_id})
         # The upload's key moves from its own retention key to its expiry day's (R9).
         recording_epoch_apply(recording=recording, now=now, actor=actor)
+        if in_same_transaction is not None:
+            in_same_transaction()
         transaction.on_commit(lambda: _enqueue_processing(recording_id))
     return recording
+
+
+def _consent_locked(pupil_ids: list) -> dict[str, bool]:
+    """The recording consent of these pupils, read with their rows locked until commit.
+
+    A withdrawal locks and changes the same row (``consent_withdraw``), so the two run one
+    after the other: on PostgreSQL through the row locks (taken in id order, so two uploads
+    cannot deadlock), on SQLite because every transaction begins IMMEDIATE (settings.py) and
+    so holds the single write lock from its first statement on.
+    """
+    rows = (Pupil.objects.select_for_update(of=("self",)).filter(pk__in=pupil_ids)
+            .order_by("pk").values_list("pk", "recording_consent"))
+    return {str(pk): consent for pk, consent in rows}
+
+
+def _refuse_without_consent(consent: dict[str, bool], attested: set[str]) -> None:
+    lacking = [pk for pk, given in consent.items() if pk not in attested and not given]
+    if lacking:
+        raise Conflict(_("Pupils without consent to be recorded were present. Record "
+                         "without them, or attest they were kept out of view and sound."),
+                       pupils_without_consent=lacking)
 
 
 def _enqueue_processing(recording_id: str) -> None:
@@ -145,62 +184,200 @@ def _enqueue_processing(recording_id: str) -> None:
     process_recording.enqueue(recording_id)
 
 
-def _take_lease(recording_id: str, now: datetime) -> bool:
+class LeaseLost(Exception):
+    """Another worker took the job over: this one stops and leaves everything to it."""
+
+
+class _Lease:
+    """One worker's hold on a recording's transcoding job, renewed while the work goes on.
+
+    ``clock`` tells the time as the job progresses (a test passes one it advances by hand).
+    A renewal, at most every RENEW_EVERY, moves ``lease_until`` on, but only while the token
+    is still the recording's: once another worker took over, renewing raises LeaseLost.
+    """
+
+    def __init__(self, recording_id: str, token: uuid.UUID, clock: Callable[[], datetime],
+                 taken_at: datetime) -> None:
+        self.recording_id = recording_id
+        self.token = token
+        self.clock = clock
+        self.renewed_at = taken_at
+
+    def renew(self, *, force: bool = False) -> None:
+        now = self.clock()
+        if not force and now - self.renewed_at < RENEW_EVERY:
+            return
+        with transaction.atomic():
+            held = Recording.objects.filter(
+                pk=self.recording_id, lease_token=self.token,
+            ).update(lease_until=now + LEASE)
+        if not held:
+            raise LeaseLost(self.recording_id)
+        self.renewed_at = now
+
+
+def _take_lease(recording_id: str, now: datetime) -> uuid.UUID | None:
+    """Claim the job if nobody holds it: a fresh token, or None.
+
+    Taking over a lease that lapsed (its worker died or hung) counts as a takeover, not as a
+    failed attempt; a lease released after a real failure (NULL) counts as neither.
+    """
+    token = uuid.uuid4()
     with transaction.atomic():
-        return bool(
+        taken = (
             Recording.objects.filter(pk=recording_id, status=RecordingStatus.PROCESSING)
             .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
-            .update(lease_until=now + LEASE, attempts=F("attempts") + 1)
+            .update(lease_until=now + LEASE, lease_token=token,
+                    takeovers=Case(When(lease_until__isnull=False,
+                                        then=F("takeovers") + 1),
+                                   default=F("takeovers"),
+                                   output_field=PositiveSmallIntegerField()))
         )
+    return token if taken else None
 
 
-def recording_process(*, recording_id: str, now: datetime) -> str:
+def _status(recording_id) -> str:
+    current = Recording.objects.filter(pk=recording_id).values_list("status", flat=True)
+    return current.first() or "gone"
+
+
+def recording_process(*, recording_id: str, now: datetime,
+                      clock: Callable[[], datetime] | None = None) -> str:
     """Transcode the original into the playable rendition and take a poster still.
 
-    Idempotent and safe against a killed worker: the job holds a lease on the recording; a
-    second worker skips it while the lease holds and takes it over once it lapsed. Whatever a
-    killed run left half-written (only ever ciphertext) is purged before the next attempt.
-    Returns the recording's status afterwards ("gone" if it was deleted meanwhile).
+    Idempotent and safe against a killed worker: the job holds a lease on the recording,
+    renewed from the transcode's progress while it runs (``clock`` tells the time then; by
+    default the real clock). A second worker skips it while the lease holds and takes it
+    over once it lapsed; the first, should it still run, finds its lease gone at its next
+    renewal and stops without storing anything. A takeover deletes nothing: each worker
+    removes its own unfinished files when it stops, and what a killed one left half-written
+    (only ever ciphertext) is purged once the job is over. Only real failures count as
+    failed attempts: a video that cannot be converted fails at once, another error after
+    MAX_ATTEMPTS tries; a job whose worker keeps dying fails after MAX_TAKEOVERS takeovers.
+    A failed job keeps the original. Returns the recording's status afterwards ("gone" if
+    it was deleted meanwhile).
     """
-    if not _take_lease(recording_id, now):
-        current = Recording.objects.filter(pk=recording_id).values_list("status", flat=True)
-        return current.first() or "gone"
+    token = _take_lease(recording_id, now)
+    if token is None:
+        return _status(recording_id)
+    lease = _Lease(recording_id, token, clock or core_clock.now, now)
     recording = Recording.objects.get(pk=recording_id)
-    if recording.attempts > MAX_ATTEMPTS:
-        return _fail(recording, _("Converting the video failed repeatedly."), now)
-    store = blob_store()
-    store.purge_unfinished(str(recording.pk))
+    if recording.attempts >= MAX_ATTEMPTS:
+        return _fail(recording, token, _("Converting the video failed repeatedly."), now)
+    if recording.takeovers > MAX_TAKEOVERS:
+        return _fail(recording, token, _("Converting the video was interrupted too often."),
+                     now)
+    object_id = str(recording.pk)
+    rendition = None
     try:
-        with vault_open_file(object_id=str(recording.pk), purpose=Purpose.ORIGINAL) as src, \
-                vault_writer(object_id=str(recording.pk), purpose=Purpose.RENDITION,
+        with vault_open_file(object_id=object_id, purpose=Purpose.ORIGINAL) as src, \
+                vault_writer(object_id=object_id, purpose=Purpose.RENDITION,
                              now=now) as dst:
-            media.transcode(src, dst)
-        rendition_size = dst.result.plaintext_size
-        with vault_open_file(object_id=str(recording.pk), purpose=Purpose.RENDITION) as src:
+            media.transcode(src, dst, progress=lambda fraction: lease.renew())
+            # Still ours? Then the rendition is stored; if not, it is thrown away unstored.
+            lease.renew(force=True)
+        rendition = dst.result
+        with vault_open_file(object_id=object_id, purpose=Purpose.RENDITION) as src:
             still = media.poster(src)
-        vault_store(object_id=str(recording.pk), purpose=Purpose.POSTER, chunks=[still],
-                    now=now)
+        lease.renew(force=True)
+        poster = vault_store(object_id=object_id, purpose=Purpose.POSTER, chunks=[still],
+                             now=now)
+    except LeaseLost:
+        log.info("Recording %s: another worker took the transcode over; this one stops.",
+                 recording_id)
+        if rendition is not None:  # stored before the loss was noticed: not ours to keep
+            with transaction.atomic():
+                for data_key in DataKey.objects.filter(pk=rendition.data_key_id):
+                    vault_discard(data_key=data_key, now=now)
+        return _status(recording_id)
     except media.MediaError as exc:
-        return _fail(recording, str(exc), now)
+        return _fail(recording, token, str(exc), now)
+    except Exception:
+        log.exception("Transcoding recording %s failed; it is tried again.", recording_id)
+        if _count_failure(recording, token, now) == RecordingStatus.FAILED:
+            return RecordingStatus.FAILED
+        raise
+    return _finish(recording, token, rendition, poster, now)
+
+
+def _finish(recording: Recording, token: uuid.UUID, rendition, poster, now: datetime) -> str:
+    """Mark ready if this worker still holds the lease; else throw its own work away."""
+    ours = [rendition.data_key_id, poster.data_key_id]
     with transaction.atomic():
         updated = Recording.objects.filter(
-            pk=recording.pk, status=RecordingStatus.PROCESSING
-        ).update(status=RecordingStatus.READY, rendition_size=rendition_size, lease_until=None)
-        if not updated:
-            return Recording.objects.filter(pk=recording.pk).values_list(
-                "status", flat=True).first() or "gone"
-        audit_record(actor=None, action="recording.ready", obj=recording, now=now)
-    return RecordingStatus.READY
+            pk=recording.pk, status=RecordingStatus.PROCESSING, lease_token=token,
+        ).update(status=RecordingStatus.READY, rendition_size=rendition.plaintext_size,
+                 lease_until=None, lease_token=None)
+        if updated:
+            # Renditions or posters a dead attempt managed to store are superseded now.
+            _discard_derived(recording, now, keep=ours)
+            audit_record(actor=None, action="recording.ready", obj=recording, now=now)
+            transaction.on_commit(lambda: _purge_unfinished(recording))
+            return RecordingStatus.READY
+        status = _status(recording.pk)
+        if status == RecordingStatus.PROCESSING:
+            # Taken over between the last renewal and now: the new holder's work counts.
+            for data_key in DataKey.objects.filter(pk__in=ours):
+                vault_discard(data_key=data_key, now=now)
+    return status
 
 
-def _fail(recording: Recording, reason: str, now: datetime) -> str:
-    """Mark failed and keep nothing of the video (its row stays, to tell the owner why)."""
+def _discard_derived(recording: Recording, now: datetime, keep=()) -> None:
+    """Shred the recording's renditions and posters (not the ones in ``keep``)."""
+    derived = (DataKey.objects.filter(object_id=str(recording.pk), destroyed_at__isnull=True,
+                                      purpose__in=[Purpose.RENDITION, Purpose.POSTER])
+               .exclude(pk__in=list(keep)))
+    for data_key in derived:
+        vault_discard(data_key=data_key, now=now)
+
+
+def _purge_unfinished(recording: Recording) -> None:
+    """Remove what killed workers left half-written, once the job is over.
+
+    Not at a takeover: the old worker may still be writing then. Once the recording left
+    ``processing`` any worker still at it lost its lease and stops at its next renewal, and
+    its files are of no use to anyone.
+    """
+    try:
+        blob_store().purge_unfinished(str(recording.pk))
+    except OSError:
+        log.exception("Removing unfinished files of recording %s failed.", recording.pk)
+
+
+def _count_failure(recording: Recording, token: uuid.UUID, now: datetime) -> str:
+    """A real failure: count it and release the lease for a retry, or fail at the cap."""
     with transaction.atomic():
+        row = (Recording.objects.select_for_update()
+               .filter(pk=recording.pk, lease_token=token, status=RecordingStatus.PROCESSING)
+               .values_list("attempts", flat=True).first())
+        if row is None:
+            return _status(recording.pk)
+        if row + 1 >= MAX_ATTEMPTS:
+            Recording.objects.filter(pk=recording.pk).update(attempts=row + 1)
+            return _fail(recording, token, _("Converting the video failed repeatedly."), now)
         Recording.objects.filter(pk=recording.pk).update(
-            status=RecordingStatus.FAILED, failure_reason=reason[:300], lease_until=None)
-        vault_shred(object_id=str(recording.pk), now=now)
+            attempts=row + 1, lease_until=None, lease_token=None)
+    return RecordingStatus.PROCESSING
+
+
+def _fail(recording: Recording, token: uuid.UUID, reason: str, now: datetime) -> str:
+    """Mark failed and say why; the original stays, so the lesson is not lost.
+
+    Only the lease holder fails a job. Partial renditions and posters are shredded (keys
+    first, blobs after commit); the original goes when the recording expires or is deleted,
+    like any other.
+    """
+    with transaction.atomic():
+        failed = Recording.objects.filter(
+            pk=recording.pk, lease_token=token, status=RecordingStatus.PROCESSING,
+        ).update(status=RecordingStatus.FAILED, failure_reason=reason[:300],
+                 lease_until=None, lease_token=None)
+        if not failed:
+            return _status(recording.pk)
+        _discard_derived(recording, now)
         audit_record(actor=None, action="recording.failed", obj=recording, now=now,
                      data={"reason": reason[:300]})
+        transaction.on_commit(lambda: _purge_unfinished(recording))
     return RecordingStatus.FAILED
 
 
