@@ -6,11 +6,10 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.security import django_auth
 
 from classvault.audit.api import router as audit_router
 from classvault.consent.api import router as consent_router
-from classvault.core.auth import BearerToken
+from classvault.core.auth import BearerToken, SessionCookie
 from classvault.core.exceptions import DomainError
 from classvault.people.api import auth_router, me_router, org_router
 from classvault.recordings.api import router as recordings_router
@@ -26,7 +25,7 @@ api = NinjaAPI(
     "the token endpoint and these documents needs `Authorization: Bearer <token>`.",
     # Bearer tokens for systems; the session cookie for the web pages (player, upload),
     # with Django's CSRF check on every unsafe method.
-    auth=[BearerToken(), django_auth],
+    auth=[BearerToken(), SessionCookie()],
     urls_namespace="api",
 )
 
