@@ -97,6 +97,8 @@ MIDDLEWARE = [
     "classvault.core.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "classvault.core.middleware.DutchFirstLocaleMiddleware",
+    # Inside the locale middleware, so its message speaks the person's language.
+    "classvault.core.middleware.InputGuardMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -1,11 +1,14 @@
-"""Security headers Django does not set by itself."""
+"""Security headers Django does not set by itself; the input guard."""
 
+import json
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+
+from .validation import contains_nul, nul_message
 
 # A closed system serves every asset itself: nothing may load from elsewhere.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -54,3 +57,47 @@ class DutchFirstLocaleMiddleware:
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def request_has_nul(request: HttpRequest) -> bool:
+    """A NUL in the path, query string, form fields or JSON body (see core/validation.py)."""
+    if contains_nul(request.path_info) or contains_nul(request.GET):
+        return True
+    content_type = request.content_type or ""
+    if not _is_api(request):
+        # The pages take small forms (Django's CSRF check reads them anyway), never uploads.
+        return request.method == "POST" and contains_nul(request.POST)
+    if content_type.startswith("multipart/") or content_type == "application/octet-stream":
+        return False  # an upload: its handler streams it; the endpoint checks its fields
+    if content_type == "application/x-www-form-urlencoded":
+        return contains_nul(request.POST)
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return False
+    # The API reads any other body as JSON. A raw NUL is no valid JSON (the parser refuses
+    # it); the escape \u0000 is, so look closer only when it occurs.
+    body = request.body
+    if b"\\u0000" not in body:
+        return False
+    try:
+        return contains_nul(json.loads(body))
+    except ValueError:
+        return False  # not JSON: the endpoint answers that itself
+
+
+class InputGuardMiddleware:
+    """Refuse NUL characters before any view sees them: 422 under /api, 400 elsewhere."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request_has_nul(request):
+            if _is_api(request):
+                return JsonResponse({"detail": nul_message()}, status=422)
+            return HttpResponseBadRequest(nul_message(), content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
