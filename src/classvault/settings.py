@@ -97,7 +97,8 @@ MIDDLEWARE = [
     "classvault.core.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "classvault.core.middleware.DutchFirstLocaleMiddleware",
-    # Inside the locale middleware, so its message speaks the person's language.
+    # Inside the locale middleware, so their messages speak the person's language.
+    "classvault.core.middleware.ApiJsonErrorsMiddleware",
     "classvault.core.middleware.InputGuardMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -1,4 +1,4 @@
-"""Security headers Django does not set by itself; the input guard."""
+"""Security headers Django does not set by itself; the input guard; JSON errors under /api."""
 
 import json
 from collections.abc import Callable
@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 
 from .validation import contains_nul, nul_message
 
@@ -101,3 +102,41 @@ class InputGuardMiddleware:
             return HttpResponseBadRequest(nul_message(), content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 
+
+def api_error_detail(status: int) -> str:
+    return {
+        400: _("The request is malformed."),
+        401: _("Not authenticated."),
+        403: _("You may not do this."),
+        404: _("Not found."),
+        405: _("This method is not allowed here; the Allow header lists those that are."),
+        413: _("The request is too large."),
+        500: _("Internal error; it has been logged."),
+    }.get(status, _("The request failed (HTTP %(status)s).") % {"status": status})
+
+
+class ApiJsonErrorsMiddleware:
+    """Every failure under /api answers ``{"detail": ...}``, whoever produced it.
+
+    The API's own errors are JSON already; this catches the rest: Django's 400 pages (a
+    body over the size or field limits, an unknown host), a 405 for a wrong method, a
+    CSRF refusal, an empty 416 from the stream. Headers such as Allow, WWW-Authenticate and
+    Content-Range are kept.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (not _is_api(request) or response.status_code < 400 or response.streaming
+                or response.get("Content-Type", "").startswith("application/json")):
+            return response
+        replacement = JsonResponse({"detail": api_error_detail(response.status_code)},
+                                   status=response.status_code)
+        for header, value in response.headers.items():
+            if header.lower() not in ("content-type", "content-length"):
+                replacement.headers[header] = value
+        for cookie in response.cookies.values():
+            replacement.cookies[cookie.key] = cookie
+        return replacement
