@@ -35,6 +35,10 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", "camera=(self), microphone=(self)")
+        # Nearly every page and API answer carries personal data (pupils, consent, who saw
+        # what): no browser or proxy may keep a copy. Static files never get here (WhiteNoise
+        # answers them earlier, cacheable); a response that chose its own policy keeps it.
+        response.headers.setdefault("Cache-Control", "no-store")
         return response
 
 
