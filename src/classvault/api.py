@@ -14,7 +14,7 @@ from classvault.core.exceptions import DomainError
 from classvault.people.api import auth_router, me_router, org_router
 from classvault.recordings.api import router as recordings_router
 from classvault.retention.api import router as retention_router
-from classvault.vault.exceptions import VaultIntegrityError, VaultNotFound
+from classvault.vault.exceptions import KeyDestroyed, VaultIntegrityError, VaultNotFound
 
 log = logging.getLogger("classvault.api")
 
@@ -45,7 +45,9 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 
 @api.exception_handler(VaultNotFound)
-def vault_not_found(request: HttpRequest, exc: VaultNotFound) -> HttpResponse:
+@api.exception_handler(KeyDestroyed)
+def vault_not_found(request: HttpRequest, exc: VaultNotFound | KeyDestroyed) -> HttpResponse:
+    # KeyDestroyed: the recording was deleted (its key shredded) while this request ran.
     return api.create_response(request, {"detail": "Not found."}, status=404)
 
 

@@ -250,7 +250,13 @@ def recording_stream(request: HttpRequest, recording_id: str, purpose: str | Non
         services.recording_stream_audit(actor=request.auth, recording=recording,
                                         from_start=wanted is None or wanted[0] == 0,
                                         purpose=purpose, now=now)
-    return stream_response(reader, range_header, "video/mp4")
+
+    def may_continue() -> bool:
+        # Still visible to this person, and neither blocked by a withdrawal nor deleted.
+        return recordings_visible(actor=request.auth, now=clock.now()).filter(
+            pk=recording.pk, status=RecordingStatus.READY).exists()
+
+    return stream_response(reader, range_header, "video/mp4", may_continue)
 
 
 @router.get("/recordings/{recording_id}/poster", response={200: None})
