@@ -238,3 +238,10 @@ def test_key_rotate_rewraps_under_a_new_master_key(fresh_home):
                   "DataKey.objects.filter(destroyed_at__isnull=True)]")
     subprocess.run([sys.executable, "-c", f"import django; django.setup(); {unwrap_all}"],
                    env=environment, check=True, timeout=60)
+
+
+def test_serve_refuses_an_unsupported_storage_url(home):
+    result = run(home, "serve", "--port", "8998", env={
+        "CLASSVAULT_STORAGE_URL": "s3://classvault/blobs?endpoint_url=https://s3.example.org"})
+    assert result.returncode == 1
+    assert "classvault.E005" in result.stderr and "s3" in result.stderr

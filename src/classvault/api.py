@@ -7,13 +7,12 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.security import django_auth
 
 from classvault.audit.api import router as audit_router
 from classvault.consent.api import router as consent_router
 from classvault.core import clock
 from classvault.core import health as core_health
-from classvault.core.auth import BearerToken
+from classvault.core.auth import BearerToken, SessionCookie
 from classvault.core.busy import busy_json, is_database_busy
 from classvault.core.exceptions import DomainError
 from classvault.core.schemas import HealthDetailOut
@@ -22,7 +21,7 @@ from classvault.people.models import Role
 from classvault.people.services import require_role
 from classvault.recordings.api import router as recordings_router
 from classvault.retention.api import router as retention_router
-from classvault.vault.exceptions import VaultIntegrityError, VaultNotFound
+from classvault.vault.exceptions import KeyDestroyed, VaultIntegrityError, VaultNotFound
 
 log = logging.getLogger("classvault.api")
 
@@ -33,7 +32,7 @@ api = NinjaAPI(
     "the token endpoint and these documents needs `Authorization: Bearer <token>`.",
     # Bearer tokens for systems; the session cookie for the web pages (player, upload),
     # with Django's CSRF check on every unsafe method.
-    auth=[BearerToken(), django_auth],
+    auth=[BearerToken(), SessionCookie()],
     urls_namespace="api",
 )
 
@@ -60,7 +59,9 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 
 @api.exception_handler(VaultNotFound)
-def vault_not_found(request: HttpRequest, exc: VaultNotFound) -> HttpResponse:
+@api.exception_handler(KeyDestroyed)
+def vault_not_found(request: HttpRequest, exc: VaultNotFound | KeyDestroyed) -> HttpResponse:
+    # KeyDestroyed: the recording was deleted (its key shredded) while this request ran.
     return api.create_response(request, {"detail": "Not found."}, status=404)
 
 

@@ -108,6 +108,9 @@ MIDDLEWARE = [
     "classvault.core.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "classvault.core.middleware.DutchFirstLocaleMiddleware",
+    # Inside the locale middleware, so their messages speak the person's language.
+    "classvault.core.middleware.ApiJsonErrorsMiddleware",
+    "classvault.core.middleware.InputGuardMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -9,5 +9,7 @@ urlpatterns = [
     path("", include("classvault.web.urls")),
 ]
 
+handler400 = "classvault.core.views.bad_request"
+handler403 = "classvault.core.views.forbidden"
 handler404 = "classvault.core.views.not_found"
 handler500 = "classvault.core.views.error"

@@ -131,7 +131,8 @@ def test_a_field_too_large_after_the_file_keeps_nothing(studio, small_video):
         response = api.client.post("/api/v1/recordings", data={
             "file": SimpleUploadedFile("les.mp4", small_video), "title": "x" * (3 << 20),
         }, headers={"Authorization": f"Bearer {api.token}"})
-    assert response.status_code == 400
+    assert response.status_code == 413
+    assert response.json()["detail"]
     assert not DataKey.objects.filter(destroyed_at__isnull=True).exists()
 
 

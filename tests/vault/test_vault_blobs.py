@@ -175,3 +175,21 @@ def test_open_write_leaves_nothing_after_an_exception(store):
         writer.write(b"abc")
         raise KeyError("transcoder crashed")
     assert every_file(store.root) == []
+
+
+def test_an_aborted_write_leaves_no_empty_folder(store):
+    """A refused upload must not leave a folder named after its object id (issue 9, 12a)."""
+    store.put_stream("rec-2/original.cv", [b"kept"])
+    with pytest.raises(KeyError), store.open_write("rec-1/deep/original.cv") as writer:
+        writer.write(b"abc")
+        raise KeyError("refused")
+    assert not (store.root / "rec-1").exists()
+    assert store.exists("rec-2/original.cv")
+
+
+def test_an_aborted_write_keeps_the_folder_of_other_blobs(store):
+    store.put_stream("rec-1/original.cv", [b"kept"])
+    with pytest.raises(KeyError), store.open_write("rec-1/rendition.cv") as writer:
+        writer.write(b"abc")
+        raise KeyError("transcoder crashed")
+    assert every_file(store.root) == ["rec-1/original.cv"]

@@ -1,9 +1,10 @@
 """The audit log, for the privacy officer."""
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router
 
 from classvault.core import clock
+from classvault.core.validation import InputSchema
 from classvault.people.models import Role
 from classvault.people.services import require_role
 
@@ -13,7 +14,7 @@ from .services import audit_log_read
 router = Router(tags=["audit"])
 
 
-class AuditFilter(Schema):
+class AuditFilter(InputSchema):
     recording: str | None = None
     object: str | None = None
     limit: int = 1000

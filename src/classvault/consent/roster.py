@@ -16,6 +16,7 @@ from datetime import date
 from django.utils.translation import gettext as _
 
 from classvault.core.exceptions import Invalid
+from classvault.core.validation import EARLIEST_DAY, refuse_nul
 
 MAX_BYTES = 5 * 1024 * 1024
 DELIMITERS = (";", ",", "\t")
@@ -177,6 +178,9 @@ def _row(cells: list[str], columns: dict[str, int], line: int,
                           "2015-12-31") % {"value": raw_date})
     elif born > today:
         problems.append(_("date of birth %(value)s lies in the future") % {"value": raw_date})
+    elif born < EARLIEST_DAY:
+        problems.append(_("date of birth %(value)s lies before %(earliest)s")
+                        % {"value": raw_date, "earliest": EARLIEST_DAY.isoformat()})
     if problems:
         return RowError(line, "; ".join(problems) + ".")
     assert born is not None
@@ -188,6 +192,7 @@ def parse_roster(data: bytes, *, today: date) -> Roster:
     if len(data) > MAX_BYTES:
         raise Invalid(_("The file is larger than 5 MB. Upload one school's roster at a time."))
     text, encoding = _decode(data)
+    refuse_nul(text)  # the input guard does not read uploaded files (core/validation.py)
     if not text.strip():
         raise Invalid(_("The file is empty."))
     delimiter = _pick_delimiter(text)

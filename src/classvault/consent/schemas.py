@@ -5,10 +5,12 @@ from uuid import UUID
 from ninja import Schema
 from pydantic import Field, StrictBool
 
+from classvault.core.validation import InputSchema
+
 # Consent flags are strict: "no" or 0 must never be read as a decision.
 
 
-class PupilIn(Schema):
+class PupilIn(InputSchema):
     school: str = Field(min_length=1, max_length=32)
     external_id: str = Field(min_length=1, max_length=64)
     full_name: str = Field(min_length=1, max_length=200)
@@ -39,12 +41,12 @@ class PupilListItem(Schema):
     peer_viewing_consent: bool
 
 
-class PupilFilter(Schema):
+class PupilFilter(InputSchema):
     school: str | None = None
     group: str | None = None
 
 
-class ConsentIn(Schema):
+class ConsentIn(InputSchema):
     recording: StrictBool
     peer_viewing: StrictBool
     given_by: Literal["pupil", "guardian"]
@@ -53,7 +55,7 @@ class ConsentIn(Schema):
     received_how: Literal["paper_form", "digital_form", "in_person"] = "paper_form"
 
 
-class WithdrawalIn(Schema):
+class WithdrawalIn(InputSchema):
     scope: Literal["all", "peer_viewing"]
     by: Literal["pupil", "guardian"]
     signer_name: str = Field(min_length=1, max_length=200)
@@ -98,7 +100,7 @@ class ConsentOut(Schema):
     history: list[ConsentRecordOut]
 
 
-class ContactSchema(Schema):
+class ContactSchema(InputSchema):
     kind: Literal["privacy_officer", "data_protection_officer", "supervisory_authority"]
     name: str = Field(min_length=1, max_length=200)
     email: str = ""
@@ -106,7 +108,7 @@ class ContactSchema(Schema):
     phone: str = ""
 
 
-class StatementIn(Schema):
+class StatementIn(InputSchema):
     version: str = Field(min_length=1, max_length=32)
     text: str = Field(min_length=1)
     contacts: list[ContactSchema] | None = None

@@ -1,7 +1,7 @@
-"""Bearer-token authentication for the API."""
+"""Authentication for the API: bearer tokens for systems, the session for the web pages."""
 
 from django.http import HttpRequest
-from ninja.security import HttpBearer
+from ninja.security import HttpBearer, SessionAuth
 
 from classvault.core import clock
 
@@ -15,3 +15,17 @@ class BearerToken(HttpBearer):
             return None
         request.api_token = api_token  # type: ignore[attr-defined]
         return api_token.user
+
+
+class SessionCookie(SessionAuth):
+    """The web pages' login session, with Django's CSRF check on unsafe methods.
+
+    Ninja's own session auth checks CSRF first, so a call without any valid credentials got
+    403 "CSRF check failed" instead of 401. Here a request without a logged-in session is
+    simply not authenticated (401); only a real session is held to the CSRF check (403).
+    """
+
+    def __call__(self, request: HttpRequest):
+        if not request.user.is_authenticated:
+            return None
+        return super().__call__(request)

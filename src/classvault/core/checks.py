@@ -5,7 +5,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.checks import Error, Warning, register
+from django.core.exceptions import ImproperlyConfigured
 
+from classvault.vault.blobs import blob_store
 from classvault.vault.epochs import retention_key_folder
 from classvault.vault.keys import retired_key_files
 
@@ -63,6 +65,15 @@ def check_configuration(app_configs=None, **kwargs):
                     id="classvault.E003",
                 )
             )
+    try:
+        blob_store()
+    except ImproperlyConfigured as exc:
+        # Refused at start, not with a 500 on the first upload.
+        problems.append(
+            Error(str(exc), hint="Set CLASSVAULT_STORAGE_URL to file:///absolute/path, or "
+                  "unset it to keep the blobs in CLASSVAULT_HOME/blobs.",
+                  id="classvault.E005")
+        )
     if settings.DEBUG:
         problems.append(
             Warning(

@@ -1,11 +1,15 @@
-"""Security headers Django does not set by itself."""
+"""Security headers Django does not set by itself; the input guard; JSON errors under /api."""
 
+import json
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+
+from .validation import contains_nul, nul_message
 
 # A closed system serves every asset itself: nothing may load from elsewhere.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -31,6 +35,10 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", "camera=(self), microphone=(self)")
+        # Nearly every page and API answer carries personal data (pupils, consent, who saw
+        # what): no browser or proxy may keep a copy. Static files never get here (WhiteNoise
+        # answers them earlier, cacheable); a response that chose its own policy keeps it.
+        response.headers.setdefault("Cache-Control", "no-store")
         return response
 
 
@@ -54,3 +62,85 @@ class DutchFirstLocaleMiddleware:
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def request_has_nul(request: HttpRequest) -> bool:
+    """A NUL in the path, query string, form fields or JSON body (see core/validation.py)."""
+    if contains_nul(request.path_info) or contains_nul(request.GET):
+        return True
+    content_type = request.content_type or ""
+    if not _is_api(request):
+        # The pages take small forms (Django's CSRF check reads them anyway), never uploads.
+        return request.method == "POST" and contains_nul(request.POST)
+    if content_type.startswith("multipart/") or content_type == "application/octet-stream":
+        return False  # an upload: its handler streams it; the endpoint checks its fields
+    if content_type == "application/x-www-form-urlencoded":
+        return contains_nul(request.POST)
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return False
+    # The API reads any other body as JSON. A raw NUL is no valid JSON (the parser refuses
+    # it); the escape \u0000 is, so look closer only when it occurs.
+    body = request.body
+    if b"\\u0000" not in body:
+        return False
+    try:
+        return contains_nul(json.loads(body))
+    except ValueError:
+        return False  # not JSON: the endpoint answers that itself
+
+
+class InputGuardMiddleware:
+    """Refuse NUL characters before any view sees them: 422 under /api, 400 elsewhere."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request_has_nul(request):
+            if _is_api(request):
+                return JsonResponse({"detail": nul_message()}, status=422)
+            return HttpResponseBadRequest(nul_message(), content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+
+def api_error_detail(status: int) -> str:
+    return {
+        400: _("The request is malformed."),
+        401: _("Not authenticated."),
+        403: _("You may not do this."),
+        404: _("Not found."),
+        405: _("This method is not allowed here; the Allow header lists those that are."),
+        413: _("The request is too large."),
+        500: _("Internal error; it has been logged."),
+    }.get(status, _("The request failed (HTTP %(status)s).") % {"status": status})
+
+
+class ApiJsonErrorsMiddleware:
+    """Every failure under /api answers ``{"detail": ...}``, whoever produced it.
+
+    The API's own errors are JSON already; this catches the rest: Django's 400 pages (a
+    body over the size or field limits, an unknown host), a 405 for a wrong method, a
+    CSRF refusal, an empty 416 from the stream. Headers such as Allow, WWW-Authenticate and
+    Content-Range are kept.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (not _is_api(request) or response.status_code < 400 or response.streaming
+                or response.get("Content-Type", "").startswith("application/json")):
+            return response
+        replacement = JsonResponse({"detail": api_error_detail(response.status_code)},
+                                   status=response.status_code)
+        for header, value in response.headers.items():
+            if header.lower() not in ("content-type", "content-length"):
+                replacement.headers[header] = value
+        for cookie in response.cookies.values():
+            replacement.cookies[cookie.key] = cookie
+        return replacement

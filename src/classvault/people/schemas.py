@@ -3,8 +3,10 @@ from datetime import date, datetime
 from ninja import Schema
 from pydantic import Field
 
+from classvault.core.validation import InputSchema
 
-class TokenIn(Schema):
+
+class TokenIn(InputSchema):
     username: str
     password: str
 
@@ -14,7 +16,7 @@ class TokenOut(Schema):
     expires_at: datetime
 
 
-class SchoolIn(Schema):
+class SchoolIn(InputSchema):
     code: str = Field(min_length=1, max_length=32)
     name: str = Field(min_length=1, max_length=200)
 
@@ -24,7 +26,7 @@ class SchoolOut(Schema):
     name: str
 
 
-class UserIn(Schema):
+class UserIn(InputSchema):
     username: str = Field(min_length=1, max_length=150)
     password: str
     role: str
@@ -46,9 +48,16 @@ class MeOut(Schema):
     guidelines_accepted: bool
 
 
-class EnrolmentIn(Schema):
+# A study end is a date of this era: year 1 expired every recording at once, year 9999
+# overflowed the expiry arithmetic. A study end in the past is allowed (it expires the
+# recordings at once, as intended when a student teacher has left).
+STUDY_END_EARLIEST = date(2000, 1, 1)
+STUDY_END_LATEST = date(2100, 12, 31)
+
+
+class EnrolmentIn(InputSchema):
     school: str
-    study_end: date
+    study_end: date = Field(ge=STUDY_END_EARLIEST, le=STUDY_END_LATEST)
     trainers: list[str] = []
     supervisors: list[str] = []
 
@@ -61,7 +70,7 @@ class EnrolmentOut(Schema):
     supervisors: list[str]
 
 
-class GuidelinesIn(Schema):
+class GuidelinesIn(InputSchema):
     version: str = Field(min_length=1, max_length=32)
     text: str = Field(min_length=1)
 

@@ -17,6 +17,7 @@ from classvault.audit.services import audit_record
 from classvault.core import clock
 from classvault.core.auth import BearerToken
 from classvault.core.exceptions import Conflict, Invalid
+from classvault.core.validation import InputSchema, check_instant, refuse_nul
 from classvault.retention.rules import AMSTERDAM
 from classvault.sharing import services as sharing_services
 from classvault.sharing.screenings import screening_schedule
@@ -86,7 +87,7 @@ def _instant(raw: str | None) -> datetime:
         parsed = None
     if parsed is None:
         raise Invalid(_("recorded_at must be a date (YYYY-MM-DD) or an ISO-8601 instant."))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=AMSTERDAM)
+    return check_instant(parsed if parsed.tzinfo else parsed.replace(tzinfo=AMSTERDAM))
 
 
 @router.post("/recordings", auth=BearerToken(), response={201: RecordingCreated},
@@ -105,6 +106,7 @@ def recording_create(request: HttpRequest):
         except MultiPartParserError:
             raise Invalid(_("The upload was malformed or cut off; nothing was kept. "
                             "Try again.")) from None
+        refuse_nul(form)  # the input guard cannot read a multipart body (core/validation.py)
         if handler.too_large:
             limit = settings.CLASSVAULT_MAX_UPLOAD_BYTES // (1 << 20)
             return HttpResponse(json.dumps({"detail": _(
@@ -128,7 +130,7 @@ def recording_create(request: HttpRequest):
                         "expires_at": recording.expires_at})
 
 
-class UploadStart(Schema):
+class UploadStart(InputSchema):
     size: int
     filename: str = ""
 
@@ -140,7 +142,7 @@ class UploadState(Schema):
     received: int
 
 
-class UploadComplete(Schema):
+class UploadComplete(InputSchema):
     title: str
     recorded_at: str
     pupils: list[str] = []
@@ -248,7 +250,13 @@ def recording_stream(request: HttpRequest, recording_id: str, purpose: str | Non
         services.recording_stream_audit(actor=request.auth, recording=recording,
                                         from_start=wanted is None or wanted[0] == 0,
                                         purpose=purpose, now=now)
-    return stream_response(reader, range_header, "video/mp4")
+
+    def may_continue() -> bool:
+        # Still visible to this person, and neither blocked by a withdrawal nor deleted.
+        return recordings_visible(actor=request.auth, now=clock.now()).filter(
+            pk=recording.pk, status=RecordingStatus.READY).exists()
+
+    return stream_response(reader, range_header, "video/mp4", may_continue)
 
 
 @router.get("/recordings/{recording_id}/poster", response={200: None})

@@ -3,6 +3,8 @@ from datetime import date, datetime
 from ninja import Schema
 from pydantic import Field
 
+from classvault.core.validation import InputSchema
+
 
 class RecordingCreated(Schema):
     id: str
@@ -28,11 +30,11 @@ class RecordingDetail(RecordingItem):
     pupils: list[str] | None = None
 
 
-class ShareIn(Schema):
+class ShareIn(InputSchema):
     username: str
 
 
-class ScreeningIn(Schema):
+class ScreeningIn(InputSchema):
     mode: str
     starts_at: datetime
     ends_at: datetime
@@ -43,7 +45,7 @@ class ScreeningCreated(Schema):
     id: str
 
 
-class CommentIn(Schema):
+class CommentIn(InputSchema):
     at_seconds: float = Field(ge=0, allow_inf_nan=False)
     text: str = Field(max_length=4000)
 
@@ -56,7 +58,7 @@ class CommentOut(Schema):
     created_at: datetime
 
 
-class AssessmentIn(Schema):
+class AssessmentIn(InputSchema):
     verdict: str
     notes: str = ""
     assessed_on: date

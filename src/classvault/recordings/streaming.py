@@ -2,7 +2,8 @@
 
 import itertools
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 from django.http import HttpResponse, StreamingHttpResponse
 
@@ -44,15 +45,33 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, end
 
 
-def _chunks(reader: SegmentReader, start: int, end: int) -> Iterator[bytes]:
+# A stream in flight asks again whether it may go on (one query) every few segments or
+# seconds, whichever comes first: a withdrawal, a deletion or an ended screening stops a
+# playback that already started within about this much video or time.
+RECHECK_SEGMENTS = 4
+RECHECK_SECONDS = 5.0
+
+
+def _chunks(reader: SegmentReader, start: int, end: int,
+            may_continue: Callable[[], bool] | None) -> Iterator[bytes]:
     try:
-        yield from reader.iter_range(start, end)
+        checked_at, since = time.monotonic(), 0
+        for piece in reader.iter_range(start, end):
+            if may_continue is not None and since and (
+                    since >= RECHECK_SEGMENTS or time.monotonic() - checked_at >= RECHECK_SECONDS):
+                if not may_continue():
+                    return  # the response ends short of its Content-Length: the player stops
+                checked_at, since = time.monotonic(), 0
+            yield piece
+            since += 1
     finally:
         reader.close()
 
 
-def stream_response(reader: SegmentReader, range_header: str | None,
-                    content_type: str) -> HttpResponse:
+def stream_response(reader: SegmentReader, range_header: str | None, content_type: str,
+                    may_continue: Callable[[], bool] | None = None) -> HttpResponse:
+    """Answer with the (Range of the) object; ``may_continue`` is asked now and then while
+    the bytes go out, and the stream stops when it says no."""
     size = reader.plaintext_size
     try:
         wanted = parse_range(range_header, size)
@@ -65,7 +84,7 @@ def stream_response(reader: SegmentReader, range_header: str | None,
         reader.close()
         return _headers(HttpResponse(b"", content_type=content_type), content_type)
     start, end = wanted if wanted is not None else (0, size - 1)
-    chunks = _chunks(reader, start, end)
+    chunks = _chunks(reader, start, end, may_continue)
     # Decrypt the first piece before answering: a damaged object fails with an error
     # status instead of a 200 that breaks off.
     first = next(chunks)

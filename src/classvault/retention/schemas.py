@@ -3,8 +3,10 @@ from datetime import datetime
 from ninja import Schema
 from pydantic import Field
 
+from classvault.core.validation import InputSchema
 
-class LegalHoldIn(Schema):
+
+class LegalHoldIn(InputSchema):
     reason: str = Field(description="The legal obligation the hold serves (required).")
     reference: str = Field("", max_length=200,
                            description="The case or demand it rests on, e.g. a case number.")

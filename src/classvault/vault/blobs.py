@@ -10,7 +10,7 @@ import os
 import re
 import secrets
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Self
@@ -167,10 +167,12 @@ def fsync_dir(path: Path) -> None:
 class FileBlobWriter(BlobWriter):
     """Writes to a hidden temporary file in the blob's folder; commit renames it."""
 
-    def __init__(self, fd: int, temp: Path, path: Path) -> None:
+    def __init__(self, fd: int, temp: Path, path: Path,
+                 prune: Callable[[Path], None] = lambda folder: None) -> None:
         self._file = os.fdopen(fd, "wb")
         self._temp = temp
         self._path = path
+        self._prune = prune
         self.size = 0
 
     def __repr__(self) -> str:
@@ -193,6 +195,9 @@ class FileBlobWriter(BlobWriter):
         self._file.close()
         with suppress(FileNotFoundError):
             os.unlink(self._temp)
+        # The folder was made for this blob (one per object): a refused upload leaves no
+        # trace of its id, not even an empty folder.
+        self._prune(self._path.parent)
 
 
 class FileBlobStore(BlobStore):
@@ -240,7 +245,7 @@ class FileBlobStore(BlobStore):
     def start_write(self, name: str) -> "FileBlobWriter":
         path = self._path(name)
         fd, temp = self._open_temp(path)
-        return FileBlobWriter(fd, temp, path)
+        return FileBlobWriter(fd, temp, path, prune=self._prune_empty)
 
     def open_range(self, name: str) -> BlobRange:
         return BlobRange(self._path(name))
@@ -261,15 +266,18 @@ class FileBlobStore(BlobStore):
         except FileNotFoundError:
             return False
         fsync_dir(path.parent)
-        # Prune folders left empty, so a shredded object leaves no trace of its id.
-        folder = path.parent
-        while folder != self.root:
+        self._prune_empty(path.parent)
+        return True
+
+    def _prune_empty(self, folder: Path) -> None:
+        """Remove ``folder`` and its parents below the root while they are empty, so a
+        shredded or refused object leaves no trace of its id."""
+        while folder != self.root and folder.is_relative_to(self.root):
             try:
                 folder.rmdir()
             except OSError:
-                break
+                break  # not empty (another blob of the object), or already gone
             folder = folder.parent
-        return True
 
     def names(self, prefix: str = "") -> Iterator[str]:
         base = prefix.rpartition("/")[0]

@@ -3,6 +3,8 @@
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -17,6 +19,32 @@ from ..rules import local_today
 
 CONTACT_FIELDS = ("kind", "name", "email", "website", "phone")
 
+# The public /privacy page links these: a javascript: or data: URL there would run in the
+# visitor's browser, and plain http: invites a downgrade. An e-mail address is linked as
+# mailto: by the page itself.
+_https_url = URLValidator(schemes=["https"])
+
+
+def _valid(validator, value: str) -> bool:
+    try:
+        validator(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def _check_links(item: dict[str, str]) -> None:
+    if item["email"] and not _valid(validate_email, item["email"]):
+        raise Invalid(_("The e-mail address of contact %(name)s is not valid.")
+                      % {"name": item["name"]})
+    website = item["website"]
+    if website and not (
+        _valid(_https_url, website)
+        or (website[:7].lower() == "mailto:" and _valid(validate_email, website[7:]))
+    ):
+        raise Invalid(_("The website of contact %(name)s must be an https:// address (or "
+                        "mailto: with an e-mail address).") % {"name": item["name"]})
+
 
 def _clean_contacts(contacts: list[dict[str, Any]]) -> list[dict[str, str]]:
     cleaned = []
@@ -27,6 +55,7 @@ def _clean_contacts(contacts: list[dict[str, Any]]) -> list[dict[str, str]]:
         if item["kind"] not in ContactKind.values or not item["name"]:
             raise Invalid(_("Each contact needs a kind (%(kinds)s) and a name.")
                           % {"kinds": ", ".join(ContactKind.values)})
+        _check_links(item)
         cleaned.append(item)
     missing = [k for k in ContactKind.values if k not in {c["kind"] for c in cleaned}]
     if missing:
