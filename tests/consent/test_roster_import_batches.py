@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 from django.db import IntegrityError, connection
+from django.utils import translation
 from pupil_personas import add
 
 from classvault.audit.models import AuditEvent
@@ -90,7 +91,7 @@ def test_an_import_stopped_half_way_completes_when_uploaded_again(world, monkeyp
         real(**kwargs)
 
     monkeypatch.setattr(pupil_services, "_apply_batch", third_batch_loses_a_race)
-    with pytest.raises(Conflict) as refused:
+    with pytest.raises(Conflict) as refused, translation.override("en"):
         apply(world, roster(25), batch_size=10)
     assert "20 of 25" in refused.value.detail
     assert Pupil.objects.filter(external_id__startswith="90").count() == 20

@@ -6,6 +6,7 @@ import threading
 from datetime import datetime, timedelta
 
 import pytest
+from django.utils import translation
 from recording_helpers import TODAY, upload
 
 from classvault.audit.models import AuditEvent
@@ -118,7 +119,8 @@ def test_a_job_whose_worker_always_dies_fails_in_the_end_and_keeps_the_original(
         with pytest.raises(Killed):
             recording_process(recording_id=recording_id, now=now)
         now += LEASE + timedelta(seconds=1)
-    assert recording_process(recording_id=recording_id, now=now) == "failed"
+    with translation.override("en"):
+        assert recording_process(recording_id=recording_id, now=now) == "failed"
     recording = Recording.objects.get(pk=recording_id)
     assert "interrupted" in recording.failure_reason
     assert _live(recording_id, "original") == 1
