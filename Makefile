@@ -29,14 +29,14 @@ run: install
 	if [ $$new = 1 ]; then $(BIN)/classvault demo; fi && \
 	exec $(BIN)/classvault serve --host 127.0.0.1 --port 8000
 
-test: install browser
-	$(BIN)/ruff check src tests
+test: lint browser
 	$(BIN)/pytest -q
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -m "not browser and not cli"
 
+# ruff, and the layers contract: a lower app never imports a higher one (pyproject.toml).
 lint: install
 	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/lint-imports --no-cache
 
 format: install
 	$(BIN)/ruff format src tests

@@ -9,17 +9,12 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from classvault.consent.models import Pupil
+from classvault.core.time import add_months, add_months_instant, end_of_day
 from classvault.core.validation import InputSchema
 from classvault.people import services as people_services
 from classvault.people.models import Enrolment
 from classvault.recordings.models import Recording
-from classvault.retention.rules import (
-    add_months,
-    add_months_instant,
-    end_of_day,
-    expiry_day,
-    expiry_for,
-)
+from classvault.recordings.rules import expiry_day, expiry_for
 from conftest import NOW, login
 from consent.pupil_personas import pupil_body
 from recordings.recording_helpers import make_ready, upload

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from classvault.core.server import WorkerSupervisor
+from classvault.server import WorkerSupervisor
 from liveserver import call, multipart, running_server, token_for, worker_pid
 from mediagen import make_video
 

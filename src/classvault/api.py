@@ -12,15 +12,16 @@ from classvault.audit.api import router as audit_router
 from classvault.consent.api import router as consent_router
 from classvault.core import clock
 from classvault.core import health as core_health
-from classvault.core.auth import BearerToken, SessionCookie
 from classvault.core.busy import busy_json, is_database_busy
 from classvault.core.exceptions import DomainError
 from classvault.core.schemas import HealthDetailOut
 from classvault.people.api import auth_router, me_router, org_router
+from classvault.people.auth import BearerToken, SessionCookie
 from classvault.people.models import Role
 from classvault.people.services import require_role
 from classvault.recordings.api import router as recordings_router
 from classvault.retention.api import router as retention_router
+from classvault.sharing.api import router as sharing_router
 from classvault.vault.exceptions import KeyDestroyed, VaultIntegrityError, VaultNotFound
 
 log = logging.getLogger("classvault.api")
@@ -110,4 +111,5 @@ api.add_router("/me", me_router)
 api.add_router("/audit", audit_router)
 api.add_router("/", consent_router)
 api.add_router("/", recordings_router)
+api.add_router("/", sharing_router)
 api.add_router("/", retention_router)

@@ -73,7 +73,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from django.conf import settings
     from django.core.checks import ERROR, run_checks
 
-    from classvault.core.server import serve
+    from classvault.server import serve
 
     errors = [m for m in run_checks(include_deployment_checks=True, tags=["classvault"])
               if m.level >= ERROR]

@@ -10,8 +10,9 @@ from classvault.consent.models import Pupil
 from classvault.people import services
 from classvault.people.models import Role, School, User
 from classvault.recordings.models import Recording
+from classvault.recordings.processing import recording_process
 from classvault.recordings.sample import sample_video
-from classvault.recordings.services import recording_create, recording_process
+from classvault.recordings.services import recording_create
 from classvault.recordings.uploads import EncryptedUpload
 from classvault.sharing.services import share_grant
 from classvault.vault.models import Purpose

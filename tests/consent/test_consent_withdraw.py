@@ -119,10 +119,8 @@ def test_unknown_pupil_is_404(world):
 @pytest.fixture
 def no_handlers():
     """An empty handler list for the test; whatever other apps registered comes back after."""
-    saved = list(services.withdrawal_handlers)
-    services.withdrawal_handlers.clear()
-    yield
-    services.withdrawal_handlers[:] = saved
+    with services.consent_withdrawn.replaced():
+        yield
 
 
 @pytest.fixture
@@ -133,8 +131,8 @@ def handler_calls(no_handlers):
         assert transaction.get_connection().in_atomic_block
         calls.append((pupil.pk, scope, record.kind, actor.username, now))
 
-    services.register_withdrawal_handler(handler)
-    services.register_withdrawal_handler(handler)  # twice is once
+    services.consent_withdrawn.register(handler)
+    services.consent_withdrawn.register(handler)  # twice is once
     return calls
 
 
@@ -145,7 +143,7 @@ def test_withdrawal_calls_the_registered_handlers_in_its_transaction(world, pupi
 
 
 def test_a_failing_handler_undoes_the_withdrawal(world, pupils, no_handlers):
-    @services.register_withdrawal_handler
+    @services.consent_withdrawn.register
     def broken(**kwargs):
         raise RuntimeError("recordings could not be blocked")
 

@@ -14,8 +14,8 @@ from classvault.audit.models import AuditEvent
 from classvault.consent.models import Pupil
 from classvault.consent.services import pupils as pupil_services
 from classvault.core.exceptions import Conflict
-from classvault.recordings.feedback import comment_add
 from classvault.recordings.models import Comment, Recording
+from classvault.sharing.feedback import comment_add
 from conftest import NOW, login
 from recordings.recording_helpers import make_ready
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, TestCase
 
-from classvault.recordings.services import recording_process
+from classvault.recordings.processing import recording_process
 from conftest import NOW
 
 TODAY = NOW + timedelta(days=1)  # the wall clock while `frozen` holds (see conftest)

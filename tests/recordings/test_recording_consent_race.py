@@ -16,7 +16,9 @@ from classvault.consent.services import consent_withdraw
 from classvault.core.exceptions import Conflict
 from classvault.people.services import guidelines_acknowledge
 from classvault.recordings import media, services
+from classvault.recordings.hooks import recording_created
 from classvault.recordings.models import Recording
+from classvault.recordings.processing import recording_process
 from classvault.recordings.uploads import EncryptedUpload
 from classvault.vault.models import DataKey
 from classvault.vault.services import vault_store
@@ -97,15 +99,15 @@ def test_a_withdrawal_while_the_video_is_probed_refuses_the_upload(
 def test_a_withdrawal_while_the_recording_is_written_blocks_it(
         threaded_studio, small_video, monkeypatch):
     writing, asked = threading.Event(), threading.Event()
-    real_apply = services.recording_epoch_apply
 
-    def slow_apply(**kwargs):
-        real_apply(**kwargs)
+    def slow_handler(**kwargs):
         writing.set()
         assert asked.wait(30)
         time.sleep(0.2)  # let the withdrawal reach the lock (either order is correct)
 
-    monkeypatch.setattr(services, "recording_epoch_apply", slow_apply)
+    # Last in the new recording's transaction: the recording row is written by now.
+    monkeypatch.setattr(recording_created, "_handlers",
+                        [*recording_created.handlers, slow_handler])
 
     def withdraw():
         assert writing.wait(30)
@@ -115,4 +117,4 @@ def test_a_withdrawal_while_the_recording_is_written_blocks_it(
     created, record = run_in_threads(lambda: _create(threaded_studio, small_video), withdraw)
     _assert_withdrawal_holds(created, record)
     # The job that follows never makes it ready.
-    assert services.recording_process(recording_id=RECORDING, now=TODAY) == "blocked"
+    assert recording_process(recording_id=RECORDING, now=TODAY) == "blocked"

@@ -13,7 +13,7 @@ from classvault.audit.models import AuditEvent
 from classvault.people.services import guidelines_acknowledge
 from classvault.recordings import media
 from classvault.recordings.models import Recording
-from classvault.recordings.services import LEASE, MAX_TAKEOVERS, recording_process
+from classvault.recordings.processing import LEASE, MAX_TAKEOVERS, recording_process
 from classvault.vault.models import DataKey
 from concurrency import run_in_threads, separate_database
 from conftest import NOW, World, login
@@ -217,7 +217,7 @@ def test_a_worker_that_lost_its_lease_late_keeps_nothing_it_stored(studio, small
                                                                    taken_over_during):
     import uuid
 
-    from classvault.recordings import services
+    from classvault.recordings import processing as services
 
     recording_id = _uploaded(small_video)
 

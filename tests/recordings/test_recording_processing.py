@@ -12,8 +12,9 @@ import pytest
 from recording_helpers import TODAY, upload
 
 from classvault.audit.models import AuditEvent
+from classvault.recordings.jobs import recordings_resume
 from classvault.recordings.models import Recording
-from classvault.recordings.services import LEASE, recording_process, recordings_resume
+from classvault.recordings.processing import LEASE, recording_process
 from classvault.vault.models import DataKey
 from classvault.vault.selectors import vault_open
 from conftest import login
@@ -161,7 +162,7 @@ if sys.argv[1] == "setup":
 import django; django.setup()
 from django.db import transaction
 from classvault.core import clock
-from classvault.recordings import media, services
+from classvault.recordings import media, processing, services
 from classvault.recordings.models import Recording
 from classvault.people.models import User
 from classvault.people.services import guidelines_acknowledge
@@ -187,10 +188,10 @@ elif sys.argv[1] == "process":
             time.sleep(60)
         return real(src, dst, progress=stall)
     media.transcode = slow
-    services.recording_process(recording_id="11111111-2222-3333-4444-555555555555", now=now)
+    processing.recording_process(recording_id="11111111-2222-3333-4444-555555555555", now=now)
 else:
-    later = now + services.LEASE + timedelta(seconds=1)
-    print(services.recording_process(recording_id="11111111-2222-3333-4444-555555555555",
+    later = now + processing.LEASE + timedelta(seconds=1)
+    print(processing.recording_process(recording_id="11111111-2222-3333-4444-555555555555",
                                      now=later))
 '''
 

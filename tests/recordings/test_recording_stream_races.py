@@ -11,8 +11,8 @@ from django.test import TestCase
 from recording_helpers import TODAY, make_ready
 
 from classvault.consent.services import consent_withdraw
-from classvault.recordings import services
 from classvault.recordings.models import Recording, RecordingStatus
+from classvault.retention import services
 from classvault.vault import selectors as vault_selectors
 from classvault.vault.models import DataKey, Purpose
 from classvault.vault.services import vault_discard, vault_store

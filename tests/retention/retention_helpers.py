@@ -8,7 +8,7 @@ from django.conf import settings
 from django.test import TestCase
 
 from classvault.recordings.models import Recording, RecordingStatus
-from classvault.retention.rules import expiry_for
+from classvault.recordings.rules import expiry_for
 from classvault.retention.services import retention_sweep
 from classvault.vault.models import DataKey, Purpose
 from classvault.vault.selectors import vault_open

@@ -16,8 +16,7 @@ from django.test import TestCase
 from retention_helpers import ORIGINAL, plaintext, store_recording, sweep
 
 from classvault.people.services import enrolment_set
-from classvault.recordings.services import recording_delete
-from classvault.retention.services import retention_epochs_sync
+from classvault.retention.services import recording_delete, retention_epochs_sync
 from classvault.vault.exceptions import VaultError, VaultKeyError
 from classvault.vault.keys import key_provider
 from classvault.vault.models import DataKey, EpochKey

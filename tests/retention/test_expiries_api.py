@@ -5,8 +5,8 @@ from datetime import date, datetime, timedelta
 import pytest
 from retention_helpers import store_recording
 
+from classvault.core.time import AMSTERDAM
 from classvault.people.services import enrolment_set
-from classvault.retention.rules import AMSTERDAM
 from classvault.retention.services import legal_hold_place
 from conftest import NOW, Api, login
 

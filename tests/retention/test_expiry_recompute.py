@@ -8,9 +8,9 @@ from django.test import TestCase
 from retention_helpers import ORIGINAL, epochs_of, plaintext, store_recording, sweep
 
 from classvault.audit.models import AuditEvent
+from classvault.core.time import AMSTERDAM
 from classvault.people.services import enrolment_set
 from classvault.recordings.models import Recording
-from classvault.retention.rules import AMSTERDAM
 from classvault.retention.services import legal_hold_place
 from classvault.vault.models import EpochKey
 from conftest import NOW, login

@@ -9,10 +9,10 @@ from django.db import IntegrityError, transaction
 from retention_helpers import store_recording
 
 from classvault.audit.models import AuditEvent
+from classvault.core.time import AMSTERDAM
 from classvault.people.services import enrolment_set
 from classvault.recordings.models import Assessment
 from classvault.retention.models import Reminder
-from classvault.retention.rules import AMSTERDAM
 from classvault.retention.services import legal_hold_place, reminders_send
 from conftest import NOW
 

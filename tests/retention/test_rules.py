@@ -4,13 +4,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from classvault.retention.rules import (
-    AMSTERDAM,
-    add_months,
-    end_of_day,
-    expiry_for,
-    today_in_amsterdam,
-)
+from classvault.core.time import AMSTERDAM, add_months, end_of_day, today_in_amsterdam
+from classvault.recordings.rules import expiry_for
 
 
 @pytest.mark.parametrize("day,months,expected", [

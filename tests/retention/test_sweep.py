@@ -17,9 +17,9 @@ from retention_helpers import (
 
 from classvault.audit.models import AuditEvent
 from classvault.cli import main
+from classvault.core.time import AMSTERDAM
 from classvault.recordings.models import Recording, RecordingPupil
 from classvault.retention.models import Tombstone
-from classvault.retention.rules import AMSTERDAM
 from classvault.retention.services import legal_hold_place, retention_epochs_sync
 from classvault.sharing.models import Share
 from classvault.vault.exceptions import KeyDestroyed, VaultNotFound

@@ -5,9 +5,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from retention_helpers import store_recording, sweep
 
+from classvault.core.time import AMSTERDAM
 from classvault.people.services import enrolment_set
 from classvault.recordings.models import Recording
-from classvault.retention.rules import AMSTERDAM, days_left
+from classvault.recordings.rules import days_left
 from conftest import NOW
 
 SECOND = timedelta(seconds=1)

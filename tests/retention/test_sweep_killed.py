@@ -21,7 +21,7 @@ import django; django.setup()
 from django.conf import settings
 from classvault.people import services as people
 from classvault.recordings.models import Recording
-from classvault.retention.rules import expiry_for
+from classvault.recordings.rules import expiry_for
 from classvault.vault.services import vault_store
 
 now = datetime.fromisoformat("2026-11-02T10:00:00+01:00")

@@ -19,8 +19,7 @@ import pytest
 from django.db import connection, connections
 
 from classvault.consent.models import ConsentRecord
-from classvault.consent.services import consent_withdraw
-from classvault.consent.services import hooks as consent_hooks
+from classvault.consent.services import consent_withdraw, consent_withdrawn
 from classvault.core.exceptions import Conflict
 from classvault.recordings.models import Recording, RecordingPupil
 from classvault.sharing import screenings
@@ -191,8 +190,8 @@ def test_a_schedule_while_the_withdrawal_commits_sees_it_and_answers_409(scene, 
         hold_until_the_other_waits_or_ends(schedule_done)
 
     # Last in line: the screenings that exist by now have been cancelled already.
-    monkeypatch.setattr(consent_hooks, "withdrawal_handlers",
-                        [*consent_hooks.withdrawal_handlers, after_the_other_handlers])
+    monkeypatch.setattr(consent_withdrawn, "_handlers",
+                        [*consent_withdrawn.handlers, after_the_other_handlers])
 
     def schedule_once_withdrawn():
         assert withdrawn_event.wait(20)

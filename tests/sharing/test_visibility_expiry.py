@@ -117,7 +117,7 @@ def test_without_a_registered_hold_check_an_expired_recording_is_visible_to_nobo
     from classvault.sharing import hooks
 
     hold(scene)
-    monkeypatch.setattr(hooks, "kept_after_expiry_expressions", [])
+    monkeypatch.setattr(hooks.kept_after_expiry_hook, "_handlers", [])
     with time_machine.travel(scene.expires_at, tick=False):
         assert login("piet").get(f"/recordings/{scene.pk}{PURPOSE}").status_code == 404
 

@@ -150,9 +150,9 @@ def audit_checkpoint(*, now: datetime) -> int:
 
 @transaction.atomic
 def audit_log_read(*, actor: Any, object_id: str | None, limit: int,
-                   now: datetime) -> list[AuditEvent]:
+                   now: datetime, newest_first: bool = False) -> list[AuditEvent]:
     """Return events (all, or of one object) and log that they were read."""
-    qs = AuditEvent.objects.order_by("seq")
+    qs = AuditEvent.objects.order_by("-seq" if newest_first else "seq")
     if object_id:
         qs = qs.filter(object_id=object_id)
     events = list(qs[:limit])

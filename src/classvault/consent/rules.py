@@ -1,19 +1,11 @@
 """Pure rules of consent: age, who signs, the school's day. No clock, no database."""
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from .models import Signer
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-
 # From 16 a pupil acts alone; below it the people with parental responsibility act (R13).
 AGE_OF_CONSENT = 16
-
-
-def local_today(now: datetime) -> date:
-    """The date in Europe/Amsterdam at the instant ``now`` (the contract's "day")."""
-    return now.astimezone(AMSTERDAM).date()
 
 
 def age_on(date_of_birth: date, day: date) -> int:

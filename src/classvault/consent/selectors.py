@@ -17,11 +17,11 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from classvault.core.exceptions import Forbidden, Invalid, NotVisible
+from classvault.core.time import today_in_amsterdam
 from classvault.people.models import Enrolment, Role, School, User
 from classvault.people.services import require_role
 
 from .models import ConsentRecord, ConsentScope, ContactKind, Pupil, StatementVersion
-from .rules import local_today
 
 
 def parse_pupil_id(value: object) -> uuid.UUID | None:
@@ -94,7 +94,7 @@ def roster_school(*, actor: User, school_code: str | None, now: datetime) -> Sch
     if actor.role == Role.SCHOOL_ADMIN:
         own_id = actor.school_id
     elif actor.role == Role.STUDENT_TEACHER:
-        own_id = _enrolled_school_id(actor, local_today(now))
+        own_id = _enrolled_school_id(actor, today_in_amsterdam(now))
         if own_id is None:
             raise Forbidden(_("You are not placed at a school (or your study has ended), so "
                               "there is no roster to show. Ask the institute."))

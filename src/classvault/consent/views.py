@@ -12,10 +12,11 @@ from django.views.decorators.http import require_GET
 
 from classvault.core import clock
 from classvault.core.exceptions import DomainError, Forbidden
+from classvault.core.time import today_in_amsterdam
 from classvault.people.models import Role
 
 from . import selectors
-from .rules import local_today, signer_required
+from .rules import signer_required
 
 
 def _call(fn: Callable[..., Any], **kwargs: Any) -> Any:
@@ -61,7 +62,7 @@ def consent_forms(request: HttpRequest, pupil_id: str | None = None) -> HttpResp
     pupils = _call(selectors.pupils_for_forms, actor=request.user,
                    school_code=request.GET.get("school"), group=request.GET.get("group"),
                    pupil_id=pupil_id, now=now)
-    today = local_today(now)
+    today = today_in_amsterdam(now)
     statement = selectors.statement_current()
     return render(request, "consent/forms.html", {
         "forms": [(p, signer_required(p.date_of_birth, today)) for p in pupils],

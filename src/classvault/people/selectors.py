@@ -1,6 +1,8 @@
 """Reads about people."""
 
-from .models import GuidelinesAcknowledgement, GuidelinesVersion, User
+from django.db.models import QuerySet
+
+from .models import Enrolment, GuidelinesAcknowledgement, GuidelinesVersion, Role, School, User
 
 
 def guidelines_current() -> GuidelinesVersion | None:
@@ -13,3 +15,33 @@ def guidelines_accepted(*, user: User) -> bool:
     return current is not None and GuidelinesAcknowledgement.objects.filter(
         user=user, version=current
     ).exists()
+
+
+def enrolment_of(*, student: User) -> Enrolment | None:
+    """The student teacher's placement, with her school, trainers and supervisors."""
+    return (Enrolment.objects.select_related("school")
+            .prefetch_related("trainers", "supervisors").filter(student_teacher=student).first())
+
+
+def enrolments_for(*, actor: User) -> QuerySet[Enrolment]:
+    """The placements the actor looks after, by study end: a trainer's or supervisor's own
+    students, a school admin's school, every placement for the institute admin."""
+    enrolments = Enrolment.objects.select_related("student_teacher", "school").order_by(
+        "study_end")
+    if actor.role == Role.TRAINER:
+        return enrolments.filter(trainers=actor)
+    if actor.role == Role.SCHOOL_SUPERVISOR:
+        return enrolments.filter(supervisors=actor)
+    if actor.role == Role.SCHOOL_ADMIN:
+        return enrolments.filter(school_id=actor.school_id)
+    if actor.role == Role.INSTITUTE_ADMIN:
+        return enrolments
+    return enrolments.none()
+
+
+def schools_all() -> QuerySet[School]:
+    return School.objects.order_by("name")
+
+
+def users_count() -> int:
+    return User.objects.count()

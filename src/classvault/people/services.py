@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from classvault.audit.services import audit_record
 from classvault.core.exceptions import Conflict, Forbidden, Invalid, NotVisible
 
+from .hooks import enrolment_changed
 from .models import (
     ROLES_WITH_SCHOOL,
     ApiToken,
@@ -132,12 +133,10 @@ def enrolment_set(
 ) -> Enrolment:
     """Place a student teacher at a school with their trainers and supervisors.
 
-    The expiry of the student teacher's recordings follows their study end (R9): it is
-    recomputed here, in the same transaction, with an audit event per recording that moved.
+    The expiry of the student teacher's recordings follows their study end (R9), and shares
+    follow her coaches (R7): the apps above recompute both through the
+    :data:`enrolment_changed` hook, in the same transaction.
     """
-    from classvault.retention.services import recordings_expiry_recompute
-    from classvault.sharing.services import shares_revoke_outside_enrolment
-
     require_role(actor, Role.INSTITUTE_ADMIN)
     student = User.objects.filter(username=username).first()
     if student is None:
@@ -163,9 +162,7 @@ def enrolment_set(
                  object_id=username, now=now,
                  data={"school": school.code, "study_end": study_end.isoformat(),
                        "trainers": sorted(trainers), "supervisors": sorted(supervisors)})
-    recordings_expiry_recompute(owner=student, study_end=study_end, actor=actor, now=now)
-    shares_revoke_outside_enrolment(student=student, keep=trainer_users + supervisor_users,
-                                    actor=actor, now=now)
+    enrolment_changed.run(enrolment=enrolment, actor=actor, now=now)
     return enrolment
 
 

@@ -1,4 +1,4 @@
-"""Recordings: upload, list, view, stream, delete, share."""
+"""Recordings: upload, list, view, stream, delete (shares and feedback: sharing/api.py)."""
 
 import json
 import re
@@ -6,38 +6,32 @@ import uuid
 from datetime import datetime, time
 
 from django.conf import settings
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
-from classvault.audit.services import audit_record
 from classvault.core import clock
-from classvault.core.auth import BearerToken
 from classvault.core.exceptions import Conflict, Invalid
+from classvault.core.time import AMSTERDAM
 from classvault.core.validation import InputSchema, check_instant, refuse_nul
-from classvault.retention.rules import AMSTERDAM
-from classvault.sharing import services as sharing_services
-from classvault.sharing.screenings import screening_schedule
-from classvault.sharing.selectors import recording_get_visible, recordings_visible
+from classvault.people.auth import BearerToken
+from classvault.retention import services as retention_services
+from classvault.sharing.selectors import (
+    recording_detail,
+    recording_get_visible,
+    recordings_visible,
+)
 from classvault.vault.models import Purpose
 from classvault.vault.selectors import vault_open
 
-from . import feedback, resumable, selectors, services
+from . import resumable, selectors, services
 from .models import RecordingStatus
 from .schemas import (
-    AssessmentIn,
-    AssessmentOut,
-    CommentIn,
-    CommentOut,
     RecordingCreated,
     RecordingDetail,
     RecordingItem,
-    ScreeningCreated,
-    ScreeningIn,
-    ShareIn,
 )
 from .streaming import Unsatisfiable, parse_range, stream_response
 from .uploads import UPLOAD_FIELD, EncryptingUploadHandler
@@ -217,11 +211,10 @@ def recording_list(request: HttpRequest):
 def recording_get(request: HttpRequest, recording_id: str, purpose: str | None = None):
     now = clock.now()
     recording = recording_get_visible(actor=request.auth, recording_id=recording_id, now=now)
-    with transaction.atomic():
-        audit_record(actor=request.auth, action="recording.view", obj=recording, now=now,
-                     purpose=selectors.view_purpose(actor=request.auth, recording=recording,
-                                                    asked=purpose))
-    return selectors.recording_detail(actor=request.auth, recording=recording)
+    services.recording_access_record(
+        actor=request.auth, recording=recording, what="view", now=now,
+        purpose=selectors.view_purpose(actor=request.auth, recording=recording, asked=purpose))
+    return recording_detail(actor=request.auth, recording=recording)
 
 
 def _playable(recording) -> None:
@@ -267,9 +260,8 @@ def recording_poster(request: HttpRequest, recording_id: str, purpose: str | Non
     _playable(recording)
     purpose = selectors.view_purpose(actor=request.auth, recording=recording, asked=purpose)
     reader = vault_open(object_id=str(recording.pk), purpose=Purpose.POSTER)
-    with transaction.atomic():
-        audit_record(actor=request.auth, action="recording.poster", obj=recording, now=now,
-                     purpose=purpose)
+    services.recording_access_record(actor=request.auth, recording=recording, what="poster",
+                                     purpose=purpose, now=now)
     return stream_response(reader, None, "image/jpeg")
 
 
@@ -277,74 +269,5 @@ def recording_poster(request: HttpRequest, recording_id: str, purpose: str | Non
 def recording_delete(request: HttpRequest, recording_id: str):
     now = clock.now()
     recording = recording_get_visible(actor=request.auth, recording_id=recording_id, now=now)
-    services.recording_delete(actor=request.auth, recording=recording, now=now)
+    retention_services.recording_delete(actor=request.auth, recording=recording, now=now)
     return Status(204, None)
-
-
-@router.post("/recordings/{recording_id}/screenings", response={201: ScreeningCreated})
-def screening_create(request: HttpRequest, recording_id: str, payload: ScreeningIn):
-    """Show the recording to fellow student teachers in a small group (R8)."""
-    now = clock.now()
-    recording = recording_get_visible(actor=request.auth, recording_id=recording_id, now=now)
-    if payload.starts_at.tzinfo is None or payload.ends_at.tzinfo is None:
-        raise Invalid(_("Give starts_at and ends_at with their UTC offset."))
-    screening = screening_schedule(
-        actor=request.auth, recording=recording, mode=payload.mode,
-        starts_at=payload.starts_at, ends_at=payload.ends_at, attendees=payload.attendees,
-        now=now)
-    return Status(201, {"id": str(screening.pk)})
-
-
-@router.post("/recordings/{recording_id}/comments", response={201: CommentOut})
-def comment_create(request: HttpRequest, recording_id: str, payload: CommentIn):
-    now = clock.now()
-    recording = recording_get_visible(actor=request.auth, recording_id=recording_id, now=now)
-    comment = feedback.comment_add(actor=request.auth, recording=recording,
-                                   at_seconds=payload.at_seconds, text=payload.text, now=now)
-    return Status(201, _comment(comment))
-
-
-@router.get("/recordings/{recording_id}/comments", response=list[CommentOut])
-def comment_list(request: HttpRequest, recording_id: str):
-    recording = recording_get_visible(actor=request.auth, recording_id=recording_id,
-                                      now=clock.now())
-    return [_comment(c) for c in feedback.comments_for(actor=request.auth, recording=recording)]
-
-
-def _comment(comment) -> dict:
-    return {"id": str(comment.pk), "at_seconds": comment.at_seconds, "text": comment.text,
-            "author": comment.author.username, "created_at": comment.created_at}
-
-
-@router.post("/recordings/{recording_id}/assessments", response={201: AssessmentOut})
-def assessment_create(request: HttpRequest, recording_id: str, payload: AssessmentIn):
-    """A trainer's assessment of the lesson (verdict from the institute's scale)."""
-    now = clock.now()
-    recording = recording_get_visible(actor=request.auth, recording_id=recording_id, now=now)
-    assessment = feedback.assessment_add(
-        actor=request.auth, recording=recording, verdict=payload.verdict,
-        notes=payload.notes, assessed_on=payload.assessed_on, now=now)
-    return Status(201, {"id": str(assessment.pk), "verdict": assessment.verdict,
-                        "notes": assessment.notes, "assessed_on": assessment.assessed_on,
-                        "trainer": request.auth.username})
-
-
-@router.post("/recordings/{recording_id}/shares", response={201: ShareIn})
-def share_create(request: HttpRequest, recording_id: str, payload: ShareIn):
-    now = clock.now()
-    recording = recording_get_visible(actor=request.auth, recording_id=recording_id, now=now)
-    sharing_services.share_grant(actor=request.auth, recording=recording,
-                                 username=payload.username, now=now)
-    return Status(201, {"username": payload.username})
-
-
-@router.delete("/recordings/{recording_id}/shares/{username}", response={204: None})
-def share_delete(request: HttpRequest, recording_id: str, username: str):
-    now = clock.now()
-    recording = recording_get_visible(actor=request.auth, recording_id=recording_id, now=now)
-    sharing_services.share_revoke(actor=request.auth, recording=recording, username=username,
-                                  now=now)
-    return Status(204, None)
-
-
-

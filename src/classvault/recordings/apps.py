@@ -8,8 +8,9 @@ class RecordingsConfig(AppConfig):
     verbose_name = _("Recordings")
 
     def ready(self) -> None:
-        from classvault.consent.services import register_withdrawal_handler
+        from classvault.consent.services import consent_withdrawn
 
         from .services import recordings_block_for_withdrawal
 
-        register_withdrawal_handler(recordings_block_for_withdrawal)
+        # A withdrawal of all consent blocks every recording the pupil takes part in (R14).
+        consent_withdrawn.register(recordings_block_for_withdrawal)

@@ -6,8 +6,6 @@ from django.utils.translation import gettext as _
 
 from classvault.core.exceptions import Invalid
 from classvault.people.models import Role, User
-from classvault.retention.selectors import legal_hold_active
-from classvault.sharing.selectors import is_custodian, shared_with
 
 from .models import Recording
 
@@ -21,21 +19,6 @@ def recording_item(recording: Recording) -> dict[str, Any]:
         "expires_at": recording.expires_at,
         "status": recording.status,
     }
-
-
-def recording_detail(*, actor: User, recording: Recording) -> dict[str, Any]:
-    detail = recording_item(recording) | {
-        "school": recording.school.code,
-        "shared_with": shared_with(recording=recording),
-        "legal_hold": legal_hold_active(recording=recording),
-        "failure_reason": recording.failure_reason or None,
-        "duration_seconds": recording.duration_seconds,
-    }
-    # Who was present is for those who manage the recording and the privacy officer only.
-    if actor.role == Role.PRIVACY_OFFICER or is_custodian(actor=actor, recording=recording):
-        detail["pupils"] = [str(pk) for pk in recording.presences.filter(
-            attested_out_of_view=False).values_list("pupil_id", flat=True)]
-    return detail
 
 
 def view_purpose(*, actor: User, recording: Recording, asked: str | None) -> str:

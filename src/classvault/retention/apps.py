@@ -8,15 +8,25 @@ class RetentionConfig(AppConfig):
     verbose_name = _("Retention")
 
     def ready(self) -> None:
-        from classvault.sharing.hooks import register_kept_after_expiry
-        from classvault.vault.epochs import register_epoch_policy
+        from classvault.people.hooks import enrolment_changed
+        from classvault.recordings.hooks import recording_created
+        from classvault.sharing.hooks import kept_after_expiry_hook
+        from classvault.vault.epochs import epoch_policy
 
         from .selectors import held
-        from .services import epoch_for_recording_key
+        from .services import (
+            epoch_for_recording_key,
+            recording_epoch_apply,
+            recordings_expiry_follow_enrolment,
+        )
 
         # Every new data key of a recording is wrapped under the retention key of its
         # expiry day (or of the recording alone while its expiry is unknown or it is held).
-        register_epoch_policy(epoch_for_recording_key)
+        epoch_policy.register(epoch_for_recording_key)
+        # A new recording's original moves under its expiry day's key at once.
+        recording_created.register(recording_epoch_apply)
+        # Expiries follow the student teacher's study end (R9).
+        enrolment_changed.register(recordings_expiry_follow_enrolment)
         # A recording under legal hold outlives its expiry for the privacy officer only; the
         # visibility rule (sharing, below us) asks through this hook.
-        register_kept_after_expiry(held)
+        kept_after_expiry_hook.register(held)

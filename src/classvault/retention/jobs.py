@@ -14,8 +14,9 @@ from django.db import IntegrityError, connections, transaction
 from django_tasks import task
 
 from classvault.core import clock
+from classvault.recordings.jobs import recordings_resume
 from classvault.recordings.resumable import uploads_purge_stale
-from classvault.recordings.services import recording_orphans_shred, recordings_resume
+from classvault.recordings.services import recording_orphans_shred
 
 from .models import RetentionRun
 from .services import retention_run

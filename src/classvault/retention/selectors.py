@@ -9,24 +9,16 @@ from django.db.models import Count, Exists, Min, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from classvault.core.exceptions import Forbidden, Invalid
+from classvault.core.time import end_of_day, today_in_amsterdam
 from classvault.people.models import Role, User
 from classvault.recordings.models import Recording, RecordingStatus
+from classvault.recordings.rules import days_left
 from classvault.vault.epochs import object_epoch
 
 from . import rules
 from .models import LegalHold
 
 MAX_WITHIN_DAYS = 366
-
-
-def days_left(expires_at: datetime, now: datetime) -> int:
-    """Days left to show next to a recording: whole Amsterdam calendar days until its expiry
-    day; 0 means it is deleted today (or already was), 1 tomorrow."""
-    return rules.days_left(expires_at, now)
-
-
-def legal_hold_get_active(*, recording: Recording) -> LegalHold | None:
-    return LegalHold.objects.filter(recording=recording, released_at__isnull=True).first()
 
 
 def legal_hold_active(*, recording: Recording) -> bool:
@@ -54,7 +46,7 @@ def recordings_unassessed(recordings: QuerySet[Recording]) -> QuerySet[Recording
 def recordings_expiring(*, now: datetime, within_days: int) -> QuerySet[Recording]:
     """Recordings that the sweep will delete within ``within_days`` calendar days (days_left
     <= within_days): not yet expired, not failed (nothing left to lose), not held."""
-    horizon = rules.end_of_day(rules.today_in_amsterdam(now) + timedelta(days=within_days))
+    horizon = end_of_day(today_in_amsterdam(now) + timedelta(days=within_days))
     return (Recording.objects.filter(expires_at__gt=now, expires_at__lte=horizon)
             .exclude(status=RecordingStatus.FAILED)
             .exclude(held()))
@@ -109,7 +101,7 @@ def expiries_upcoming(*, actor: User, now: datetime, within_days: int) -> list[d
             "full_name": owner.full_name,
             "recordings": row["count"],
             "earliest_expires_at": row["earliest"],
-            "days_left": rules.days_left(row["earliest"], now),
+            "days_left": days_left(row["earliest"], now),
         }
         enrolment = getattr(owner, "enrolment", None)
         trainers = [t for t in enrolment.trainers.all() if t.is_active] if enrolment else []

@@ -1,4 +1,4 @@
-"""The integration point where retention tells the visibility rule what outlives its expiry.
+"""The hook where retention tells the visibility rule what outlives its expiry.
 
 From ``expires_at`` on a recording is visible to nobody, sweep or not; one under legal hold
 stays visible to the privacy officer only (contract: "Retention and legal hold"). Legal
@@ -12,6 +12,8 @@ from typing import Protocol
 from django.db.models import Q
 from django.db.models.expressions import Combinable
 
+from classvault.core.hooks import Hook
+
 
 class KeptAfterExpiry(Protocol):
     """An expression for ``Recording`` querysets (with ``OuterRef("pk")`` for the recording):
@@ -20,22 +22,13 @@ class KeptAfterExpiry(Protocol):
     def __call__(self) -> Combinable: ...
 
 
-kept_after_expiry_expressions: list[KeptAfterExpiry] = []
-
-
-def register_kept_after_expiry(expression: KeptAfterExpiry) -> KeptAfterExpiry:
-    """Subscribe (in ``AppConfig.ready``; usable as a decorator); registering twice is a
-    no-op."""
-    if expression not in kept_after_expiry_expressions:
-        kept_after_expiry_expressions.append(expression)
-    return expression
+kept_after_expiry_hook: Hook[KeptAfterExpiry] = Hook("sharing.kept_after_expiry")
 
 
 def kept_after_expiry() -> Q | None:
     """The filter for recordings kept past their expiry, or None when nothing registered
     one: then an expired recording is visible to nobody (failing closed)."""
     kept = None
-    for expression in list(kept_after_expiry_expressions):
-        condition = Q(expression())
-        kept = condition if kept is None else kept | condition
+    for condition in kept_after_expiry_hook.run():
+        kept = Q(condition) if kept is None else kept | Q(condition)
     return kept

@@ -10,12 +10,15 @@ caller: :class:`NotVisible` (404).
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from classvault.core.exceptions import NotVisible
 from classvault.people.models import Enrolment, Role, User
-from classvault.recordings.models import Recording
+from classvault.recordings.models import Assessment, Recording
+from classvault.recordings.rules import days_left
+from classvault.recordings.selectors import recording_item
 
 from .hooks import kept_after_expiry
 from .models import Screening, ScreeningMode, Share
@@ -92,3 +95,36 @@ def may_give_feedback(*, actor: User, recording: Recording) -> bool:
         return True
     return actor.role == Role.TRAINER and Share.objects.filter(
         recording=recording, user=actor).exists()
+
+
+def recording_detail(*, actor: User, recording: Recording) -> dict[str, Any]:
+    detail = recording_item(recording) | {
+        "school": recording.school.code,
+        "shared_with": shared_with(recording=recording),
+        "legal_hold": _kept(recording),
+        "failure_reason": recording.failure_reason or None,
+        "duration_seconds": recording.duration_seconds,
+    }
+    # Who was present is for those who manage the recording and the privacy officer only.
+    if actor.role == Role.PRIVACY_OFFICER or is_custodian(actor=actor, recording=recording):
+        detail["pupils"] = [str(pk) for pk in recording.presences.filter(
+            attested_out_of_view=False).values_list("pupil_id", flat=True)]
+    return detail
+
+
+def _kept(recording: Recording) -> bool:
+    """Whether something keeps the recording past its expiry (a legal hold, see .hooks)."""
+    kept = kept_after_expiry()
+    return kept is not None and Recording.objects.filter(kept, pk=recording.pk).exists()
+
+
+def recordings_inbox(*, actor: User, now: datetime) -> list[dict[str, Any]]:
+    """What the actor may see, as a work queue: unassessed first, then what expires first
+    (a trainer's inbox), with days left and who it is shared with."""
+    recordings = (recordings_visible(actor=actor, now=now)
+                  .select_related("owner").prefetch_related("shares__user")
+                  .annotate(assessed=Exists(Assessment.objects.filter(recording=OuterRef("pk"))))
+                  .order_by("assessed", "expires_at"))
+    return [{"recording": r, "days_left": days_left(r.expires_at, now), "assessed": r.assessed,
+             "shared_with": sorted(s.user.display_name for s in r.shares.all())}
+            for r in recordings]

@@ -55,12 +55,14 @@ def share_revoke(*, actor: User, recording: Recording, username: str, now: datet
                      data={"with": username})
 
 
-def shares_revoke_outside_enrolment(*, student: User, keep: list[User], actor: User,
+def shares_revoke_outside_enrolment(*, enrolment: Enrolment, actor: User | None,
                                     now: datetime) -> int:
     """Drop the shares of a student teacher's recordings with people no longer her trainers
     or supervisors (the visibility rule already hides them; this keeps re-adding someone
-    from silently restoring old access). Runs inside the enrolment change's transaction."""
-    stale = (Share.objects.filter(recording__owner=student)
+    from silently restoring old access). The people.enrolment_changed hook: runs inside the
+    enrolment change's transaction."""
+    keep = [*enrolment.trainers.all(), *enrolment.supervisors.all()]
+    stale = (Share.objects.filter(recording__owner_id=enrolment.student_teacher_id)
              .exclude(user__in=keep).select_related("recording", "user"))
     count = 0
     for share in stale:

@@ -6,3 +6,6 @@ class VaultConfig(AppConfig):
     name = "classvault.vault"
     label = "vault"
     verbose_name = _("Vault")
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the system checks)

@@ -321,13 +321,6 @@ def _file_url_root(url: str) -> Path:
     return Path(path)
 
 
-def _default_storage_url() -> str:
-    """The URL settings compute when CLASSVAULT_STORAGE_URL is not set in the environment."""
-    from classvault import settings as defaults
-
-    return f"file://{defaults.CLASSVAULT_HOME / 'blobs'}"
-
-
 def blob_store() -> BlobStore:
     """The store named by ``settings.CLASSVAULT_STORAGE_URL``.
 
@@ -336,7 +329,7 @@ def blob_store() -> BlobStore:
     a test (or anything else) that moves the home moves the blobs with it.
     """
     url = settings.CLASSVAULT_STORAGE_URL
-    if url == _default_storage_url():
+    if url == settings.CLASSVAULT_STORAGE_URL_DEFAULT:
         return FileBlobStore(Path(settings.CLASSVAULT_HOME) / "blobs")
     scheme = urlsplit(url).scheme
     if scheme == "file":

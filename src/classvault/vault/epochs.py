@@ -20,7 +20,7 @@ expiring that day) and ``o-<object id>`` (:func:`object_epoch`: one object alone
 expiry is unknown or it is under legal hold).
 
 The vault asks the registered *epoch policies* which label a new data key gets
-(:func:`register_epoch_policy`); without an answer it wraps under the master key directly.
+(the :data:`epoch_policy` hook); without an answer it wraps under the master key directly.
 """
 
 import os
@@ -36,6 +36,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from classvault.audit.services import audit_record
+from classvault.core.hooks import Hook
 
 from .blobs import fsync_dir
 from .exceptions import KeyDestroyed, VaultKeyError
@@ -166,23 +167,14 @@ class EpochPolicy(Protocol):
 
 # Asked in registration order inside the transaction that stores the new key; the first label
 # wins. A policy may raise ObjectRetired to refuse a key for an object deleted meanwhile.
-epoch_policies: list[EpochPolicy] = []
-
-
-def register_epoch_policy(policy: EpochPolicy) -> EpochPolicy:
-    """Subscribe a policy (in ``AppConfig.ready``); registering twice is a no-op."""
-    if policy not in epoch_policies:
-        epoch_policies.append(policy)
-    return policy
+# Retention registers its policy in its AppConfig.ready (the vault knows no recordings).
+epoch_policy: Hook[EpochPolicy] = Hook("vault.epoch_policy")
 
 
 def epoch_for_new_key(*, object_id: str, now: datetime) -> str:
     """The label for a new data key of ``object_id``; "" means the master key wraps it."""
-    for policy in list(epoch_policies):
-        label = policy(object_id=object_id, now=now)
-        if label:
-            return check_label(label)
-    return ""
+    label = epoch_policy.first(object_id=object_id, now=now)
+    return check_label(label) if label else ""
 
 
 # --- loading, making, destroying ------------------------------------------------------------

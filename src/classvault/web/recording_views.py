@@ -1,39 +1,28 @@
 """Recording pages: the dashboard, the player and the upload page (thin; the API does the work)."""
 
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from classvault.audit.services import audit_record
 from classvault.consent.selectors import pupils_list
 from classvault.core import clock
 from classvault.core.exceptions import DomainError, Invalid, NotVisible
 from classvault.people.models import Role
 from classvault.recordings import selectors as recording_selectors
-from classvault.recordings.models import Assessment
-from classvault.recordings.services import recording_upload_allowed
-from classvault.retention.selectors import days_left
+from classvault.recordings import services as recording_services
+from classvault.recordings.rules import days_left
+from classvault.sharing.feedback import comments_for
 from classvault.sharing.selectors import (
     may_give_feedback,
+    recording_detail,
     recording_get_visible,
-    recordings_visible,
+    recordings_inbox,
 )
 
 
 @login_required
 def recording_list(request: HttpRequest) -> HttpResponse:
-    now = clock.now()
-    # A trainer's inbox: what still needs assessing first, then what expires first.
-    recordings = (recordings_visible(actor=request.user, now=now)
-                  .select_related("owner").prefetch_related("shares__user")
-                  .annotate(assessed=Exists(Assessment.objects.filter(recording=OuterRef("pk"))))
-                  .order_by("assessed", "expires_at"))
-    rows = [{"recording": r, "days_left": days_left(r.expires_at, now),
-             "assessed": r.assessed,
-             "shared_with": sorted(s.user.display_name for s in r.shares.all())}
-            for r in recordings]
+    rows = recordings_inbox(actor=request.user, now=clock.now())
     return render(request, "web/recordings.html", {"rows": rows})
 
 
@@ -50,15 +39,14 @@ def recording_player(request: HttpRequest, recording_id: str) -> HttpResponse:
     except Invalid:
         # The privacy officer states why she looks before anything is shown (R4).
         return render(request, "web/purpose.html", {"recording_id": recording.pk}, status=400)
-    with transaction.atomic():
-        audit_record(actor=request.user, action="recording.view", obj=recording, now=now,
-                     purpose=purpose)
+    recording_services.recording_access_record(actor=request.user, recording=recording,
+                                               what="view", purpose=purpose, now=now)
     may_comment = may_give_feedback(actor=request.user, recording=recording)
     return render(request, "web/player.html", {
         "recording": recording,
         "may_comment": may_comment,
-        "comments": recording.comments.select_related("author") if may_comment else [],
-        "detail": recording_selectors.recording_detail(actor=request.user, recording=recording),
+        "comments": comments_for(actor=request.user, recording=recording) if may_comment else [],
+        "detail": recording_detail(actor=request.user, recording=recording),
         "days_left": days_left(recording.expires_at, now),
         "viewed_at": now,
         "purpose": request.GET.get("purpose", ""),
@@ -74,7 +62,7 @@ def recording_upload(request: HttpRequest) -> HttpResponse:
     if request.user.role != Role.STUDENT_TEACHER:
         raise Http404()
     try:
-        enrolment = recording_upload_allowed(actor=request.user)
+        enrolment = recording_services.recording_upload_allowed(actor=request.user)
         pupils = list(pupils_list(actor=request.user, school_code=enrolment.school.code,
                                   now=now))
     except DomainError as exc:

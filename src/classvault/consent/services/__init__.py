@@ -7,12 +7,7 @@ detail.
 """
 
 from .consent import consent_give, consent_withdraw
-from .hooks import (
-    WithdrawalHandler,
-    on_consent_withdrawn,
-    register_withdrawal_handler,
-    withdrawal_handlers,
-)
+from .hooks import WithdrawalHandler, consent_withdrawn
 from .pupils import ImportPlan, PlannedRow, pupil_create, pupils_import
 from .statement import statement_publish
 
@@ -20,12 +15,10 @@ __all__ = [
     "ImportPlan",
     "PlannedRow",
     "WithdrawalHandler",
+    "consent_withdrawn",
     "consent_give",
     "consent_withdraw",
-    "on_consent_withdrawn",
     "pupil_create",
     "pupils_import",
-    "register_withdrawal_handler",
     "statement_publish",
-    "withdrawal_handlers",
 ]

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from classvault.audit.services import audit_record
 from classvault.core.exceptions import Conflict, Invalid
+from classvault.core.time import today_in_amsterdam
 from classvault.people.models import Role, User
 from classvault.people.services import require_role
 
@@ -25,14 +26,14 @@ from ..models import (
     StatementVersion,
     WithdrawalScope,
 )
-from ..rules import age_on, local_today, signer_required
-from .hooks import on_consent_withdrawn
+from ..rules import age_on, signer_required
+from .hooks import consent_withdrawn
 
 # --- validation shared by giving and withdrawing ----------------------------------------
 
 
 def _check_signed_on(*, pupil: Pupil, day: date, now: datetime, withdrawal: bool) -> None:
-    if day > local_today(now):
+    if day > today_in_amsterdam(now):
         message = (_("The withdrawal date %(day)s lies in the future. Use the day the pupil "
                      "or guardian came in person.") if withdrawal else
                    _("The signing date %(day)s lies in the future. Use the date on the form."))
@@ -138,7 +139,7 @@ def consent_withdraw(*, actor: User, pupil_id: str, scope: str, by: str, signer_
     """Register a withdrawal made in person (R14): of all consent, or of peer viewing only.
 
     The school admin of the pupil's school or the privacy officer registers it. Effects on
-    recordings run through :func:`on_consent_withdrawn` in this same transaction.
+    recordings run through the :data:`consent_withdrawn` hook in this same transaction.
     """
     require_role(actor, Role.SCHOOL_ADMIN, Role.PRIVACY_OFFICER)
     pupil = _lock(selectors.pupil_get_managed(actor=actor, pupil_id=pupil_id))
@@ -175,5 +176,5 @@ def consent_withdraw(*, actor: User, pupil_id: str, scope: str, by: str, signer_
         "recording": recording, "peer_viewing": peer_viewing,
         "statement_version": statement.version,
     })
-    on_consent_withdrawn(pupil=pupil, scope=scope, record=record, actor=actor, now=now)
+    consent_withdrawn.run(pupil=pupil, scope=scope, record=record, actor=actor, now=now)
     return record

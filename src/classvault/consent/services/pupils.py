@@ -11,12 +11,12 @@ from django.utils.translation import gettext as _
 
 from classvault.audit.services import audit_record
 from classvault.core.exceptions import Conflict, Forbidden, Invalid
+from classvault.core.time import today_in_amsterdam
 from classvault.people.models import Role, School, User
 from classvault.people.services import require_role
 
 from ..models import Pupil
 from ..roster import parse_roster
-from ..rules import local_today
 
 
 def _own_school(actor: User, school_code: str) -> School:
@@ -39,7 +39,7 @@ def pupil_create(*, actor: User, school_code: str, external_id: str, full_name: 
                                      for v in (external_id, full_name, group))
     if not external_id or not full_name or not group:
         raise Invalid(_("A pupil needs a pupil number, a name and a group."))
-    if date_of_birth > local_today(now):
+    if date_of_birth > today_in_amsterdam(now):
         raise Invalid(_("The date of birth lies in the future. Check the date."))
     if Pupil.objects.filter(school=school, external_id=external_id).exists():
         raise Conflict(_("Pupil number %(number)s is already on the roster of %(school)s.")
@@ -105,7 +105,7 @@ def _compare(row: PlannedRow, pupil: Pupil | None) -> None:
 
 
 def _plan(school: School, data: bytes, now: datetime) -> ImportPlan:
-    roster = parse_roster(data, today=local_today(now))
+    roster = parse_roster(data, today=today_in_amsterdam(now))
     existing = {p.external_id: p for p in Pupil.objects.filter(school=school)}
     rows = []
     for row in roster.rows:

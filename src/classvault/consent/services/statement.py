@@ -10,12 +10,12 @@ from django.utils.translation import gettext as _
 
 from classvault.audit.services import audit_record
 from classvault.core.exceptions import Conflict, Invalid
+from classvault.core.time import today_in_amsterdam
 from classvault.people.models import Role, User
 from classvault.people.services import require_role
 
 from .. import selectors
 from ..models import ContactKind, StatementVersion
-from ..rules import local_today
 
 CONTACT_FIELDS = ("kind", "name", "email", "website", "phone")
 
@@ -84,7 +84,7 @@ def statement_publish(*, actor: User | None, version: str, text: str, now: datet
         raise Conflict(_("Version %(version)s of the privacy statement already exists. "
                          "Choose a new version.") % {"version": version})
     statement = StatementVersion.objects.create(
-        version=version, published_on=local_today(now), text=text, contacts=cleaned,
+        version=version, published_on=today_in_amsterdam(now), text=text, contacts=cleaned,
         published_at=now, published_by=actor,
     )
     audit_record(actor=actor, action="privacy_statement.publish", obj=statement,

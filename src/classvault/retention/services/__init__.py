@@ -4,21 +4,30 @@ deadline reminders. One module per concern; import from here."""
 from .expiry import (
     epoch_for_recording_key,
     recording_epoch_apply,
+    recordings_expiry_follow_enrolment,
     recordings_expiry_recompute,
     retention_epochs_close,
     retention_epochs_sync,
 )
 from .holds import legal_hold_place, legal_hold_release
 from .reminders import REMINDER_DAYS, reminders_send
-from .sweep import recording_destroy, retention_run, retention_sweep, tombstones_finish
+from .sweep import (
+    recording_delete,
+    recording_destroy,
+    retention_run,
+    retention_sweep,
+    tombstones_finish,
+)
 
 __all__ = [
     "REMINDER_DAYS",
     "epoch_for_recording_key",
     "legal_hold_place",
     "legal_hold_release",
+    "recording_delete",
     "recording_destroy",
     "recording_epoch_apply",
+    "recordings_expiry_follow_enrolment",
     "recordings_expiry_recompute",
     "reminders_send",
     "retention_epochs_close",

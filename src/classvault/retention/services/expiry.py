@@ -16,8 +16,9 @@ from django.db import transaction
 from django.db.models import Q
 
 from classvault.audit.services import audit_record
-from classvault.people.models import User
+from classvault.people.models import Enrolment, User
 from classvault.recordings.models import Recording, RecordingStatus
+from classvault.recordings.rules import expiry_for
 from classvault.vault.epochs import (
     epoch_files_reshred,
     epoch_key_destroy,
@@ -29,7 +30,7 @@ from classvault.vault.models import DataKey, EpochKey
 from classvault.vault.services import data_keys_rewrap
 
 from ..models import Tombstone
-from ..rules import day_epoch_end, expiry_for
+from ..rules import day_epoch_end
 from ..selectors import recording_desired_epoch
 
 log = logging.getLogger(__name__)
@@ -81,8 +82,9 @@ def recordings_expiry_recompute(*, owner: User, study_end: date | None, actor: U
                                 now: datetime) -> list[Recording]:
     """Recompute ``expires_at`` of every recording of ``owner`` for a new study end.
 
-    Called by ``enrolment_set`` inside its transaction. An earlier study end moves expiries
-    forward (one already past is deleted by the next sweep); a later one moves them back, but
+    Called through the enrolment hook, inside ``enrolment_set``'s transaction. An earlier
+    study end moves expiries forward (one already past is deleted by the next sweep); a
+    later one moves them back, but
     never beyond the retention period after recording. Each changed recording gets one
     ``recording.expiry_change`` event, and its keys move to their new day's key.
     """
@@ -105,6 +107,13 @@ def recordings_expiry_recompute(*, owner: User, study_end: date | None, actor: U
             recording_epoch_apply(recording=recording, now=now, actor=actor)
             changed.append(recording)
     return changed
+
+
+def recordings_expiry_follow_enrolment(*, enrolment: Enrolment, actor: User | None,
+                                       now: datetime) -> None:
+    """The people.enrolment_changed hook: expiries follow the study end (R9)."""
+    recordings_expiry_recompute(owner=enrolment.student_teacher, study_end=enrolment.study_end,
+                                actor=actor, now=now)
 
 
 def retention_epochs_sync(*, now: datetime) -> int:

@@ -15,11 +15,12 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from classvault.audit.services import audit_record
+from classvault.core.time import AMSTERDAM
 from classvault.people.models import User
 from classvault.recordings.models import Recording
+from classvault.recordings.rules import days_left
 
 from ..models import Reminder
-from ..rules import AMSTERDAM, days_left
 from ..selectors import recordings_expiring, recordings_unassessed
 
 log = logging.getLogger(__name__)

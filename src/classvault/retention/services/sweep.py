@@ -17,9 +17,10 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from classvault.audit.services import audit_record
-from classvault.core.exceptions import Conflict
+from classvault.core.exceptions import Conflict, Forbidden
 from classvault.people.models import User
 from classvault.recordings.models import Recording
+from classvault.sharing.selectors import is_custodian
 from classvault.vault.blobs import blob_store
 from classvault.vault.services import data_key_destroy
 
@@ -69,6 +70,20 @@ def recording_destroy(*, recording_id: uuid.UUID | str, actor: User | None, reas
         Recording.objects.filter(pk=recording.pk).delete()
         transaction.on_commit(lambda: _finish_quietly(recording.pk, now))
     return True
+
+
+@transaction.atomic
+def recording_delete(*, actor: User, recording: Recording, now: datetime) -> None:
+    """Delete by hand (owner or custodian supervisor); 409 under legal hold.
+
+    DANGEROUS: the same code as the sweep (:func:`recording_destroy`, which says in which
+    order it acts): keys first, then the rows in one transaction with one audit event, the
+    blobs after commit (and by the next sweep if that is interrupted).
+    """
+    if not is_custodian(actor=actor, recording=recording):
+        raise Forbidden(_("Only the student teacher or their supervisor may delete this."))
+    recording_destroy(recording_id=recording.pk, actor=actor, reason=TombstoneReason.DELETED,
+                      now=now)
 
 
 def _finish(recording_id: uuid.UUID, now: datetime) -> None:

@@ -11,7 +11,7 @@ import time
 
 from gunicorn.app.base import BaseApplication
 
-from .worker import Backoff
+from classvault.core.worker import Backoff
 
 log = logging.getLogger("classvault.server")
 
@@ -26,6 +26,8 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
+        # Imported here, in each web process gunicorn starts, not in the master: importing
+        # the WSGI module sets Django up, and the master must stay free of that state.
         from classvault.wsgi import application
 
         return application

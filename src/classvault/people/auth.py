@@ -5,11 +5,11 @@ from ninja.security import HttpBearer, SessionAuth
 
 from classvault.core import clock
 
+from .services import token_authenticate
+
 
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str):
-        from classvault.people.services import token_authenticate
-
         api_token = token_authenticate(raw=token, now=clock.now())
         if api_token is None:
             return None

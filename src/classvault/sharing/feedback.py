@@ -9,11 +9,11 @@ from django.utils.translation import gettext as _
 
 from classvault.audit.services import audit_record
 from classvault.core.exceptions import Forbidden, Invalid
+from classvault.core.time import today_in_amsterdam
 from classvault.people.models import Role, User
-from classvault.retention.rules import today_in_amsterdam
-from classvault.sharing.selectors import may_give_feedback
+from classvault.recordings.models import Assessment, Comment, Recording
 
-from .models import Assessment, Comment, Recording
+from .selectors import may_give_feedback
 
 
 def _require_feedback(actor: User, recording: Recording) -> None:
