@@ -4,7 +4,7 @@ import pytest
 
 from classvault.audit.models import AuditEvent
 from classvault.people.models import GuidelinesAcknowledgement
-from conftest import Api
+from support.personas import Api
 
 
 def test_student_teacher_acknowledges_the_guidelines(world):
@@ -68,7 +68,7 @@ def test_empty_guidelines_are_422(world):
 def test_without_published_guidelines_acknowledging_is_409(db):
     from classvault.people.models import Role
     from classvault.people.services import user_create
-    from conftest import NOW, PASSWORD, login
+    from support.personas import NOW, PASSWORD, login
 
     user_create(actor=None, username="solo", password=PASSWORD, role=Role.STUDENT_TEACHER,
                 now=NOW)

@@ -4,7 +4,7 @@ import pytest
 
 from classvault.audit.models import AuditEvent
 from classvault.people.models import Enrolment, School, User
-from conftest import PASSWORD, Api
+from support.personas import PASSWORD, Api
 
 NON_ADMIN_PERSONAS = ["privacy", "school_admin", "student", "trainer", "supervisor"]
 

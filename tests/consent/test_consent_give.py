@@ -3,12 +3,12 @@
 import uuid
 
 import pytest
-from pupil_personas import consent_body
 
 from classvault.audit.models import AuditEvent
 from classvault.consent import services
 from classvault.consent.models import ConsentRecord, Pupil, StatementVersion
-from conftest import NOW, Api
+from support.personas import NOW, Api
+from support.pupils import consent_body
 
 # The personas were made at NOW; these tests run at that moment too.
 pytestmark = pytest.mark.usefixtures("at_now")

@@ -4,12 +4,12 @@ import uuid
 
 import pytest
 from django.db import transaction
-from pupil_personas import withdraw_body
 
 from classvault.audit.models import AuditEvent
 from classvault.consent import services
 from classvault.consent.models import ConsentRecord
-from conftest import NOW, Api
+from support.personas import NOW, Api
+from support.pupils import withdraw_body
 
 # The personas were made at NOW; these tests run at that moment too.
 pytestmark = pytest.mark.usefixtures("at_now")

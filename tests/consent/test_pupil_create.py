@@ -3,11 +3,11 @@
 import uuid
 
 import pytest
-from pupil_personas import pupil_body
 
 from classvault.audit.models import AuditEvent
 from classvault.consent.models import Pupil
-from conftest import Api
+from support.personas import Api
+from support.pupils import pupil_body
 
 # The personas were made at NOW; these tests run at that moment too.
 pytestmark = pytest.mark.usefixtures("at_now")

@@ -2,18 +2,19 @@
 
 import pytest
 from django.test import TestCase
-from recording_helpers import make_ready
 
 from classvault.audit.models import AuditEvent
 from classvault.people.services import enrolment_set
 from classvault.recordings.models import Recording
 from classvault.vault.models import DataKey
-from conftest import NOW, Api, login
+from support.personas import NOW, Api, login
+from support.recordings import make_recording
 
 
 @pytest.fixture
 def ready(studio, small_video):
-    return make_ready(login("sanne"), small_video, pupils=[studio.pupils.ada.pk])
+    return str(make_recording(studio.student, video=small_video,
+                              pupils=[studio.pupils.ada.pk]).pk)
 
 
 def ids(response):
@@ -144,7 +145,7 @@ def test_list_query_count_does_not_grow_with_recordings(studio, small_video,
                                                        django_assert_max_num_queries):
     api = login("sanne")
     for _ in range(3):
-        make_ready(api, small_video, pupils=[studio.pupils.ada.pk])
+        make_recording(studio.student, video=small_video, api=api, pupils=[studio.pupils.ada.pk])
     with django_assert_max_num_queries(6):
         assert len(api.get("/recordings").json()) == 3
 

@@ -3,12 +3,12 @@
 import json
 
 import pytest
-from recording_helpers import upload
 
 from classvault.audit.models import AuditEvent
 from classvault.recordings.models import Recording, RecordingPupil
 from classvault.vault.models import DataKey
-from conftest import Api, login
+from support.personas import Api, login
+from support.recordings import upload
 
 
 def blobs(home):
@@ -181,7 +181,7 @@ def test_an_upload_never_registered_is_shredded_by_the_schedule_after_a_day(stud
 
     from classvault.recordings.services import recording_orphans_shred
     from classvault.vault.services import vault_store
-    from conftest import NOW
+    from support.personas import NOW
 
     orphan = "0b0b0b0b-1111-4222-8333-444444444444"
     vault_store(object_id=orphan, purpose="original", chunks=[b"x" * 100], now=NOW)

@@ -6,21 +6,17 @@ from datetime import timedelta
 
 import pytest
 from django.test import TestCase
-from retention_helpers import epochs_of, store_recording, sweep
 
 from classvault.audit.models import AuditEvent
 from classvault.recordings.models import Recording
 from classvault.retention.models import LegalHold
-from conftest import NOW, Api, login
+from support.personas import NOW, Api, login
+from support.recordings import make_recording
+from support.vault import epochs_of, sweep
 
 HOLD = {"reason": "Vordering van het Openbaar Ministerie (art. 126nd Sv)",
         "reference": "OM-2026-0412"}
 OTHER_ROLES = ["admin", "school_admin", "student", "fellow", "trainer", "supervisor"]
-
-
-@pytest.fixture
-def recording(world, vault_home):
-    return store_recording(world.student, recorded_at=NOW)
 
 
 def place(recording_id, body=None, api=None):
@@ -90,7 +86,7 @@ def test_release_is_audited_and_the_hold_kept_as_history(recording):
 
 def test_holds_are_listed_for_the_privacy_officer(world, recording,
                                                   django_assert_max_num_queries):
-    second = store_recording(world.student, recorded_at=NOW)
+    second = make_recording(world.student, recorded_at=NOW)
     place(recording.pk)
     place(second.pk)
     login("piet").delete(f"/recordings/{second.pk}/legal-hold")

@@ -10,8 +10,8 @@ from classvault.audit.models import AuditEvent
 from classvault.consent.services import consent_withdraw
 from classvault.recordings.models import Assessment, Comment
 from classvault.sharing.models import Screening
-from conftest import Api, login
-from recordings.recording_helpers import TODAY, make_ready
+from support.personas import TODAY, Api, login
+from support.recordings import make_recording
 
 START = TODAY + timedelta(days=1)
 
@@ -25,14 +25,15 @@ def body(**overrides):
 
 @pytest.fixture
 def ready(studio, small_video):
-    return make_ready(login("sanne"), small_video, pupils=[studio.pupils.ada.pk])
+    return str(make_recording(studio.student, video=small_video,
+                              pupils=[studio.pupils.ada.pk]).pk)
 
 
 @pytest.fixture
 def with_bram(studio, small_video):
     """Bram consented to being recorded, not to being shown to fellow students."""
-    return make_ready(login("sanne"), small_video,
-                      pupils=[studio.pupils.ada.pk, studio.pupils.bram.pk])
+    return str(make_recording(studio.student, video=small_video,
+                              pupils=[studio.pupils.ada.pk, studio.pupils.bram.pk]).pk)
 
 
 def test_owner_schedules_an_online_screening(ready):
@@ -52,8 +53,8 @@ def test_pupil_without_peer_consent_refuses_the_screening(studio, with_bram):
 
 
 def test_attested_pupil_does_not_count_for_screenings(studio, small_video):
-    recording = make_ready(login("sanne"), small_video, pupils=[studio.pupils.ada.pk],
-                           attest=[studio.pupils.cas.pk])
+    recording = make_recording(studio.student, video=small_video, pupils=[studio.pupils.ada.pk],
+                               attest=[studio.pupils.cas.pk]).pk
     assert login("sanne").post(f"/recordings/{recording}/screenings",
                                body()).status_code == 201
 
