@@ -10,20 +10,17 @@ from classvault.audit.models import AuditEvent
 
 def assert_audited(action: str, *, actor: str | None = None, object_id=None,
                    purpose: str | None = None, **data) -> AuditEvent:
-    """The one event of ``action`` about ``object_id`` and with these ``data`` entries (each
-    when given), by ``actor``, for ``purpose`` (when given); returned for further checks."""
+    """The one event of ``action`` by ``actor``, about ``object_id``, for ``purpose`` and with
+    these ``data`` entries (each when given); returned for further checks."""
     events = AuditEvent.objects.filter(action=action, **{f"data__{k}": v for k, v in data.items()})
     if object_id is not None:
         events = events.filter(object_id=str(object_id))
-    found = list(events.order_by("seq"))
-    assert len(found) == 1, (f"{action} about {object_id} with {data}: {len(found)} events, "
-                             "expected one")
-    event = found[0]
-    if actor is not None:
-        assert event.actor == actor, f"{action} by {event.actor}, expected {actor}"
-    if purpose is not None:
-        assert event.purpose == purpose, f"{action} for {event.purpose!r}, expected {purpose!r}"
-    return event
+    candidates = list(events.order_by("seq"))
+    found = [e for e in candidates if actor in (None, e.actor) and purpose in (None, e.purpose)]
+    assert len(found) == 1, (
+        f"{action} about {object_id} with {data} by {actor} for {purpose}: {len(found)} events, "
+        f"expected one; by and for: {[(e.actor, e.purpose) for e in candidates]}")
+    return found[0]
 
 
 @contextmanager
