@@ -7,6 +7,7 @@ import pytest
 from classvault.audit.models import AuditEvent
 from classvault.recordings.models import Recording, RecordingPupil
 from classvault.vault.models import DataKey
+from support.audit import assert_audited
 from support.personas import Api, login
 from support.recordings import upload
 
@@ -26,7 +27,7 @@ def test_student_teacher_uploads_a_recording(studio, small_video):
     recording = Recording.objects.get(pk=body["id"])
     assert recording.owner == studio.student and recording.school.code == "NOORD"
     assert RecordingPupil.objects.filter(recording=recording).count() == 2
-    assert AuditEvent.objects.filter(action="recording.create", object_id=body["id"]).exists()
+    assert_audited("recording.create", actor="sanne", object_id=body["id"])
     from django_tasks_db.models import DBTaskResult
     assert DBTaskResult.objects.filter(args_kwargs__args=[body["id"]]).exists()
 
@@ -49,6 +50,7 @@ def test_pupil_without_consent_blocks_the_upload_and_nothing_is_kept(studio, sma
     assert response.json()["pupils_without_consent"] == [str(pupils.cas.pk)]
     assert response.json()["detail"]
     assert not Recording.objects.exists()
+    assert not AuditEvent.objects.filter(action="recording.create").exists()
     assert blobs(vault_home) == []
     assert not DataKey.objects.filter(destroyed_at__isnull=True).exists()
 
