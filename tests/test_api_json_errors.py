@@ -5,8 +5,8 @@ from django.test import Client, TestCase
 
 from classvault.recordings.models import Recording
 from classvault.vault.models import DataKey
-from conftest import login
-from consent.pupil_personas import pupil_body
+from support.personas import login
+from support.pupils import pupil_body
 
 
 def _assert_json(response, status):

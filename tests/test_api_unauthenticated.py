@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
-from conftest import NOW, PASSWORD, login
+from support.personas import NOW, PASSWORD, login
 
 RECORDING = "0b0b0b0b-1111-4222-8333-444444444444"
 UNSAFE = [

@@ -1,7 +1,7 @@
 import pytest
 
 from classvault.audit.models import AuditEvent
-from conftest import Api
+from support.personas import Api
 
 
 def test_privacy_officer_reads_the_log(world):

@@ -10,7 +10,7 @@ from classvault.audit.keys import audit_key
 from classvault.audit.models import AuditEvent, AuditHead
 from classvault.audit.selectors import audit_verify
 from classvault.audit.services import audit_record
-from conftest import NOW
+from support.personas import NOW
 
 
 def _disable_append_only():

@@ -15,7 +15,7 @@ from classvault.audit.models import GENESIS_HASH, AuditEvent, AuditHead
 from classvault.audit.selectors import audit_verify
 from classvault.audit.services import audit_checkpoint, audit_key_adopt, audit_record
 from classvault.core.home import write_secret_file
-from conftest import NOW
+from support.personas import NOW
 from test_audit_chain import _disable_append_only
 
 

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from classvault.audit.models import AuditEvent
 from classvault.people.models import ApiToken
-from conftest import PASSWORD, Api, login
+from support.personas import PASSWORD, Api, login
 
 
 def test_token_for_right_credentials(world):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from liveserver import DEMO_PASSWORD, running_server
+from support.liveserver import DEMO_PASSWORD, running_server
 
 pytestmark = pytest.mark.browser
 

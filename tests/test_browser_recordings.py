@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from liveserver import DEMO_PASSWORD, running_server
-from mediagen import make_video
+from support.liveserver import DEMO_PASSWORD, running_server
+from support.media import make_video
 
 pytestmark = pytest.mark.browser
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from liveserver import clean_env
+from support.liveserver import clean_env
 
 pytestmark = pytest.mark.cli
 

@@ -6,7 +6,7 @@ from io import StringIO
 from django.core.checks import run_checks
 from django.core.management import call_command
 
-from conftest import Api
+from support.personas import Api
 
 
 def _ids(**kwargs):

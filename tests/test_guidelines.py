@@ -4,7 +4,8 @@ import pytest
 
 from classvault.audit.models import AuditEvent
 from classvault.people.models import GuidelinesAcknowledgement
-from conftest import Api
+from support.audit import assert_audited, nothing_audited
+from support.personas import Api
 
 
 def test_student_teacher_acknowledges_the_guidelines(world):
@@ -14,7 +15,8 @@ def test_student_teacher_acknowledges_the_guidelines(world):
     assert response.status_code == 200
     assert response.json()["version"] == "2026-1"
     assert api.get("/me").json()["guidelines_accepted"] is True
-    assert AuditEvent.objects.filter(action="guidelines.acknowledge", actor="sanne").count() == 1
+    assert GuidelinesAcknowledgement.objects.filter(user=world.student).count() == 1
+    assert_audited("guidelines.acknowledge", actor="sanne")
 
 
 def test_acknowledging_twice_is_idempotent(world):
@@ -32,6 +34,7 @@ def test_a_new_version_must_be_accepted_again(world):
     published = world.api(world.admin).post("/guidelines", {"version": "2027-1",
                                                             "text": "Nieuwe regels."})
     assert published.status_code == 201
+    assert_audited("guidelines.publish", actor="anna", version="2027-1")
     assert student.get("/me").json()["guidelines_accepted"] is False
     assert student.get("/guidelines").json()["version"] == "2027-1"
     assert student.post("/me/guidelines").json()["version"] == "2027-1"
@@ -45,19 +48,25 @@ def test_acknowledging_requires_authentication(world):
 @pytest.mark.parametrize("persona", ["admin", "privacy", "school_admin", "trainer",
                                      "supervisor"])
 def test_only_student_teachers_acknowledge(world, persona):
-    assert world.api(getattr(world, persona)).post("/me/guidelines").status_code == 403
+    api = world.api(getattr(world, persona))
+    with nothing_audited():
+        assert api.post("/me/guidelines").status_code == 403
+    assert not GuidelinesAcknowledgement.objects.exists()
 
 
 @pytest.mark.parametrize("persona", ["privacy", "school_admin", "student", "trainer"])
 def test_only_institute_admin_publishes_guidelines(world, persona):
-    response = world.api(getattr(world, persona)).post("/guidelines", {"version": "x",
-                                                                       "text": "y"})
-    assert response.status_code == 403
+    api = world.api(getattr(world, persona))
+    with nothing_audited():
+        assert api.post("/guidelines", {"version": "x", "text": "y"}).status_code == 403
+    assert api.get("/guidelines").json()["version"] == "2026-1"
 
 
 def test_publishing_an_existing_version_is_409(world):
-    response = world.api(world.admin).post("/guidelines", {"version": "2026-1", "text": "y"})
-    assert response.status_code == 409
+    api = world.api(world.admin)
+    with nothing_audited():
+        assert api.post("/guidelines", {"version": "2026-1", "text": "y"}).status_code == 409
+    assert api.get("/guidelines").json()["text"] != "y"
 
 
 def test_empty_guidelines_are_422(world):
@@ -68,7 +77,7 @@ def test_empty_guidelines_are_422(world):
 def test_without_published_guidelines_acknowledging_is_409(db):
     from classvault.people.models import Role
     from classvault.people.services import user_create
-    from conftest import NOW, PASSWORD, login
+    from support.personas import NOW, PASSWORD, login
 
     user_create(actor=None, username="solo", password=PASSWORD, role=Role.STUDENT_TEACHER,
                 now=NOW)

@@ -1,4 +1,4 @@
-from conftest import Api
+from support.personas import Api
 
 
 def test_health_needs_no_authentication(db):

@@ -12,7 +12,7 @@ from django_tasks_db.models import DBTaskResult
 from classvault.core.health import health_detail
 from classvault.core.models import WorkerHeartbeat
 from classvault.retention.jobs import run_retention
-from conftest import NOW, PASSWORD, Api
+from support.personas import NOW, PASSWORD, Api
 
 
 def beat(at):

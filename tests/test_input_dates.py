@@ -15,9 +15,9 @@ from classvault.people import services as people_services
 from classvault.people.models import Enrolment
 from classvault.recordings.models import Recording
 from classvault.recordings.rules import expiry_day, expiry_for
-from conftest import NOW, login
-from consent.pupil_personas import pupil_body
-from recordings.recording_helpers import make_ready, upload
+from support.personas import NOW, login
+from support.pupils import pupil_body
+from support.recordings import make_recording, upload
 
 FAR = ["0001-01-01", "1899-12-31", "2200-01-01", "9999-12-31"]
 
@@ -71,7 +71,8 @@ def test_uploads_still_work_for_a_study_end_stored_in_year_9999(studio, small_vi
     {"starts_at": "2026-11-10T10:00:00"},  # no offset
 ])
 def test_a_screening_out_of_range_is_422(studio, small_video, overrides):
-    recording = make_ready(login("sanne"), small_video, pupils=[studio.pupils.ada.pk])
+    recording = make_recording(studio.student, video=small_video,
+                               pupils=[studio.pupils.ada.pk]).pk
     body = {"mode": "online", "starts_at": "2026-11-10T10:00:00+01:00",
             "ends_at": "2026-11-10T11:00:00+01:00", "attendees": ["femke"], **overrides}
     response = login("sanne").post(f"/recordings/{recording}/screenings", body)

@@ -14,9 +14,9 @@ from classvault.consent.models import Pupil
 from classvault.people.models import User
 from classvault.recordings.models import Recording
 from classvault.vault.models import DataKey
-from conftest import PASSWORD, Api, login
-from consent.pupil_personas import pupil_body
-from recordings.recording_helpers import upload
+from support.personas import PASSWORD, Api, login
+from support.pupils import pupil_body
+from support.recordings import upload
 
 
 def _assert_422(response):

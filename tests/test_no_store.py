@@ -7,7 +7,7 @@ the static files (served by WhiteNoise before any view) stay cacheable.
 import pytest
 from django.test import Client
 
-from conftest import login
+from support.personas import login
 
 
 def _no_store(response) -> None:

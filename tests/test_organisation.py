@@ -4,7 +4,8 @@ import pytest
 
 from classvault.audit.models import AuditEvent
 from classvault.people.models import Enrolment, School, User
-from conftest import PASSWORD, Api
+from support.audit import assert_audited, nothing_audited
+from support.personas import PASSWORD, Api
 
 NON_ADMIN_PERSONAS = ["privacy", "school_admin", "student", "trainer", "supervisor"]
 
@@ -23,8 +24,8 @@ def test_admin_creates_a_school(world):
     assert response.status_code == 201
     assert response.json() == {"code": "WEST", "name": "OBS West"}
     school = School.objects.get(code="WEST")
-    assert AuditEvent.objects.filter(action="school.create", object_id=str(school.pk),
-                                     actor="anna").exists()
+    assert school.name == "OBS West"
+    assert_audited("school.create", actor="anna", object_id=school.pk)
 
 
 def test_school_requires_authentication(world):
@@ -34,13 +35,17 @@ def test_school_requires_authentication(world):
 @pytest.mark.parametrize("persona", NON_ADMIN_PERSONAS)
 def test_only_institute_admin_creates_schools(world, persona):
     api = world.api(getattr(world, persona))
-    assert api.post("/schools", {"code": "WEST", "name": "OBS West"}).status_code == 403
+    with nothing_audited():
+        assert api.post("/schools", {"code": "WEST", "name": "OBS West"}).status_code == 403
     assert not School.objects.filter(code="WEST").exists()
 
 
 def test_duplicate_school_code_is_409(world):
-    response = world.api(world.admin).post("/schools", {"code": "NOORD", "name": "Again"})
+    api = world.api(world.admin)
+    with nothing_audited():
+        response = api.post("/schools", {"code": "NOORD", "name": "Again"})
     assert response.status_code == 409
+    assert School.objects.get(code="NOORD").name == "OBS Noord"
 
 
 @pytest.mark.parametrize("body", [{"code": "", "name": "X"}, {"name": "X"}, {"code": "A"},
@@ -59,7 +64,9 @@ def test_admin_creates_a_user(world):
     assert response.json() == {"username": "nina", "role": "trainer"}
     user = User.objects.get(username="nina")
     assert user.check_password(PASSWORD)
-    assert AuditEvent.objects.filter(action="user.create", object_id="nina").exists()
+    assert (user.role, user.full_name, user.email) == ("trainer", "Nina Nieuw",
+                                                      "nina@example.org")
+    assert_audited("user.create", actor="anna", object_id="nina")
 
 
 def test_created_user_can_log_in(world):
@@ -70,8 +77,9 @@ def test_created_user_can_log_in(world):
 
 @pytest.mark.parametrize("persona", NON_ADMIN_PERSONAS)
 def test_only_institute_admin_creates_users(world, persona):
-    response = world.api(getattr(world, persona)).post("/users", new_user())
-    assert response.status_code == 403
+    api = world.api(getattr(world, persona))
+    with nothing_audited():
+        assert api.post("/users", new_user()).status_code == 403
     assert not User.objects.filter(username="nina").exists()
 
 
@@ -80,15 +88,21 @@ def test_user_requires_authentication(world):
 
 
 def test_existing_username_is_409(world):
-    response = world.api(world.admin).post("/users", new_user(username="sanne"))
+    api = world.api(world.admin)
+    with nothing_audited():
+        response = api.post("/users", new_user(username="sanne"))
     assert response.status_code == 409
+    assert User.objects.get(username="sanne").full_name == "Sanne Student"
 
 
 @pytest.mark.parametrize("role", ["school_admin", "school_supervisor"])
 def test_school_roles_need_a_school(world, role):
     api = world.api(world.admin)
     assert api.post("/users", new_user(role=role)).status_code == 422
+    assert not User.objects.filter(username="nina").exists()
     assert api.post("/users", new_user(role=role, school="NOORD")).status_code == 201
+    assert User.objects.get(username="nina").school.code == "NOORD"
+    assert_audited("user.create", actor="anna", object_id="nina")
 
 
 @pytest.mark.parametrize("overrides", [
@@ -123,20 +137,28 @@ def test_admin_enrols_a_student_teacher(world):
                                "supervisors": ["mira"]}
     enrolment = Enrolment.objects.get(student_teacher=world.fellow)
     assert [t.username for t in enrolment.trainers.all()] == ["tom"]
-    assert AuditEvent.objects.filter(action="enrolment.set", object_id="femke").exists()
+    assert [s.username for s in enrolment.supervisors.all()] == ["mira"]
+    assert str(enrolment.study_end) == "2027-06-30"
+    assert AuditEvent.objects.filter(action="enrolment.set", object_id="femke",
+                                     actor="anna").count() == 2  # the personas' and this one
 
 
 def test_enrolment_replaces_trainers(world):
     api = world.api(world.admin)
-    api.put("/student-teachers/sanne", enrol_body(trainers=["uri"]))
+    assert api.put("/student-teachers/sanne", enrol_body(trainers=["uri"])).status_code == 200
     enrolment = Enrolment.objects.get(student_teacher=world.student)
     assert [t.username for t in enrolment.trainers.all()] == ["uri"]
+    event = AuditEvent.objects.filter(action="enrolment.set", object_id="sanne").last()
+    assert event.actor == "anna"
 
 
 @pytest.mark.parametrize("persona", NON_ADMIN_PERSONAS)
 def test_only_institute_admin_enrols(world, persona):
-    response = world.api(getattr(world, persona)).put("/student-teachers/femke", enrol_body())
-    assert response.status_code == 403
+    api = world.api(getattr(world, persona))
+    with nothing_audited():
+        assert api.put("/student-teachers/femke", enrol_body()).status_code == 403
+    assert not Enrolment.objects.filter(student_teacher=world.fellow,
+                                        trainers=world.trainer).exists()
 
 
 def test_enrolment_requires_authentication(world):

@@ -7,7 +7,7 @@ from django.test import Client
 
 from classvault.audit.models import AuditEvent
 from classvault.people.models import GuidelinesAcknowledgement
-from conftest import PASSWORD
+from support.personas import PASSWORD
 
 
 def web_login(username: str) -> Client:
@@ -135,12 +135,11 @@ def test_logout_needs_post_and_ends_the_session(world):
 
 
 def test_privacy_officer_sees_the_legal_holds_on_her_dashboard(studio, small_video):
-    from classvault.recordings.models import Recording
     from classvault.retention.services import legal_hold_place
-    from conftest import NOW, login
-    from recordings.recording_helpers import make_ready
+    from support.personas import NOW
+    from support.recordings import make_recording
 
-    recording = Recording.objects.get(pk=make_ready(login("sanne"), small_video))
+    recording = make_recording(studio.student, video=small_video)
     legal_hold_place(actor=studio.privacy, recording=recording, reason="Vordering OM",
                      reference="PV-2026-118", now=NOW)
     html = web_login("piet").get("/").content.decode()
@@ -148,10 +147,9 @@ def test_privacy_officer_sees_the_legal_holds_on_her_dashboard(studio, small_vid
 
 
 def test_institute_admin_sees_upcoming_unassessed_expiries_per_trainer(studio, small_video):
-    from conftest import login
-    from recordings.recording_helpers import make_ready
+    from support.recordings import make_recording
 
-    make_ready(login("sanne"), small_video, recorded_at="2026-05-20T10:00:00+02:00")
+    make_recording(studio.student, video=small_video, recorded_at="2026-05-20T10:00:00+02:00")
     html = web_login("anna").get("/").content.decode()
     assert "Tom Trainer" in html and "Sanne Student: 1 opname" in html
 
@@ -163,10 +161,9 @@ def test_logging_out_of_the_api_with_a_session_ends_the_session(world):
 
 
 def test_privacy_officer_is_asked_for_a_purpose_before_the_player(studio, small_video):
-    from conftest import login
-    from recordings.recording_helpers import make_ready
+    from support.recordings import make_recording
 
-    recording_id = make_ready(login("sanne"), small_video)
+    recording_id = str(make_recording(studio.student, video=small_video).pk)
     client = web_login("piet")
     response = client.get(f"/recordings/{recording_id}/")
     assert response.status_code == 400

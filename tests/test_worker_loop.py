@@ -15,7 +15,7 @@ from classvault.core import worker as worker_module
 from classvault.core.models import WorkerHeartbeat
 from classvault.core.worker import Backoff, JobWorker, heartbeat_write
 from classvault.retention.jobs import run_retention
-from conftest import NOW
+from support.personas import NOW
 
 
 def flaky_transaction(monkeypatch, *, failures: int, message: str = "database is locked"):

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from classvault.server import WorkerSupervisor
-from liveserver import call, multipart, running_server, token_for, worker_pid
-from mediagen import make_video
+from support.liveserver import call, multipart, running_server, token_for, worker_pid
+from support.media import make_video
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]
 

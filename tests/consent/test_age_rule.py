@@ -3,9 +3,9 @@
 from datetime import date
 
 import pytest
-from pupil_personas import add, consent_body, withdraw_body
 
 from classvault.consent.rules import age_on, signer_required
+from support.pupils import add, consent_body, withdraw_body
 
 # The personas were made at NOW; these tests run at that moment too.
 pytestmark = pytest.mark.usefixtures("at_now")

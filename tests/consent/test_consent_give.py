@@ -3,12 +3,13 @@
 import uuid
 
 import pytest
-from pupil_personas import consent_body
 
 from classvault.audit.models import AuditEvent
 from classvault.consent import services
 from classvault.consent.models import ConsentRecord, Pupil, StatementVersion
-from conftest import NOW, Api
+from support.audit import assert_audited, nothing_audited
+from support.personas import NOW, Api
+from support.pupils import consent_body
 
 # The personas were made at NOW; these tests run at that moment too.
 pytestmark = pytest.mark.usefixtures("at_now")
@@ -30,6 +31,8 @@ def test_school_admin_registers_a_guardians_consent(world, pupils):
     assert record.signer_name == "Carla Cavia"
     assert record.registered_by == world.school_admin
     assert record.received_how == "paper_form"
+    assert_audited("consent.give", actor="saskia", object_id=pupils.cas.pk,
+                   record=str(record.pk))
 
 
 def test_consent_is_audited_without_names(world, pupils):
@@ -45,12 +48,19 @@ def test_recording_only_consent(world, pupils):
     assert response.status_code == 201
     assert response.json()["recording"] is True
     assert response.json()["peer_viewing"] is False
+    pupils.cas.refresh_from_db()
+    assert pupils.cas.recording_consent and not pupils.cas.peer_viewing_consent
+    assert_audited("consent.give", actor="saskia", object_id=pupils.cas.pk, peer_viewing=False)
 
 
 def test_a_form_can_add_peer_viewing_to_recording_consent(world, pupils):
     response = give(world.api(world.school_admin), pupils.bram)
     assert response.status_code == 201
     assert response.json()["peer_viewing"] is True
+    pupils.bram.refresh_from_db()
+    assert pupils.bram.peer_viewing_consent
+    assert AuditEvent.objects.filter(action="consent.give", object_id=str(pupils.bram.pk),
+                                     actor="saskia").count() == 2  # her first form and this
 
 
 def test_a_refusal_form_is_recorded(world, pupils):
@@ -58,6 +68,9 @@ def test_a_refusal_form_is_recorded(world, pupils):
                     peer_viewing=False)
     assert response.status_code == 201
     assert ConsentRecord.objects.filter(pupil=pupils.cas, recording=False).exists()
+    pupils.cas.refresh_from_db()
+    assert not pupils.cas.recording_consent
+    assert_audited("consent.give", actor="saskia", object_id=pupils.cas.pk, recording=False)
 
 
 def test_consent_names_the_statement_version_in_force(world, pupils):
@@ -69,15 +82,17 @@ def test_consent_names_the_statement_version_in_force(world, pupils):
 
 
 def test_peer_viewing_without_recording_is_422(world, pupils):
-    response = give(world.api(world.school_admin), pupils.cas, recording=False)
-    assert response.status_code == 422
+    api = world.api(world.school_admin)
+    with nothing_audited():
+        assert give(api, pupils.cas, recording=False).status_code == 422
     assert not ConsentRecord.objects.filter(pupil=pupils.cas).exists()
 
 
 def test_a_form_cannot_take_consent_away(world, pupils):
     # R14: withdrawing happens in person, through the withdrawal endpoint.
-    response = give(world.api(world.school_admin), pupils.ada, peer_viewing=False)
-    assert response.status_code == 409
+    api = world.api(world.school_admin)
+    with nothing_audited():
+        assert give(api, pupils.ada, peer_viewing=False).status_code == 409
     pupils.ada.refresh_from_db()
     assert pupils.ada.peer_viewing_consent
 

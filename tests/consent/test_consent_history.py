@@ -4,10 +4,10 @@ import uuid
 
 import pytest
 from django.db import DatabaseError, connection, transaction
-from pupil_personas import consent_body, withdraw_body
 
 from classvault.consent.models import ConsentRecord, StatementVersion
-from conftest import Api
+from support.personas import Api
+from support.pupils import consent_body, withdraw_body
 
 # The personas were made at NOW; these tests run at that moment too.
 pytestmark = pytest.mark.usefixtures("at_now")

@@ -4,12 +4,13 @@ import uuid
 
 import pytest
 from django.db import transaction
-from pupil_personas import withdraw_body
 
 from classvault.audit.models import AuditEvent
 from classvault.consent import services
 from classvault.consent.models import ConsentRecord
-from conftest import NOW, Api
+from support.audit import assert_audited
+from support.personas import NOW, Api
+from support.pupils import withdraw_body
 
 # The personas were made at NOW; these tests run at that moment too.
 pytestmark = pytest.mark.usefixtures("at_now")
@@ -28,12 +29,17 @@ def test_withdrawing_all_consent(world, pupils):
     record = ConsentRecord.objects.filter(pupil=pupils.ada).last()
     assert (record.kind, record.scope, record.received_how) == ("withdraw", "all", "in_person")
     assert record.verified_in_person and record.signed_on.isoformat() == "2026-11-01"
+    assert_audited("consent.withdraw", actor="saskia", object_id=pupils.ada.pk, scope="all")
 
 
 def test_withdrawing_peer_viewing_keeps_recording_consent(world, pupils):
     response = withdraw(world.api(world.school_admin), pupils.ada, scope="peer_viewing")
     assert response.status_code == 200
     assert response.json()["recording"] is True and response.json()["peer_viewing"] is False
+    pupils.ada.refresh_from_db()
+    assert pupils.ada.recording_consent and not pupils.ada.peer_viewing_consent
+    assert_audited("consent.withdraw", actor="saskia", object_id=pupils.ada.pk,
+                   scope="peer_viewing")
 
 
 def test_withdrawal_is_audited(world, pupils):
@@ -47,7 +53,9 @@ def test_withdrawal_is_audited(world, pupils):
 def test_privacy_officer_registers_a_withdrawal(world, pupils):
     response = withdraw(world.api(world.privacy), pupils.eva)
     assert response.status_code == 200
-    assert AuditEvent.objects.filter(action="consent.withdraw", actor="piet").exists()
+    pupils.eva.refresh_from_db()
+    assert not pupils.eva.recording_consent
+    assert_audited("consent.withdraw", actor="piet", object_id=pupils.eva.pk)
 
 
 def test_pupil_of_16_or_older_withdraws_personally(world, pupils):

@@ -6,7 +6,7 @@ from django.test import Client
 from classvault.audit.models import AuditEvent
 from classvault.consent import services
 from classvault.consent.models import StatementVersion
-from conftest import NOW, Api
+from support.personas import NOW, Api
 
 # The personas were made at NOW; these tests run at that moment too.
 pytestmark = pytest.mark.usefixtures("at_now")

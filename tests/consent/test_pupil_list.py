@@ -7,7 +7,7 @@ import pytest
 from classvault.consent import services
 from classvault.people import services as people_services
 from classvault.people.models import Enrolment
-from conftest import NOW, Api
+from support.personas import NOW, Api
 
 # The personas were made at NOW; these tests run at that moment too.
 pytestmark = pytest.mark.usefixtures("at_now")

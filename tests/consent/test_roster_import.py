@@ -4,11 +4,11 @@ from datetime import date
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from pupil_personas import add
 
 from classvault.audit.models import AuditEvent
 from classvault.consent.models import Pupil
-from conftest import Api
+from support.personas import Api
+from support.pupils import add
 
 # The personas were made at NOW; these tests run at that moment too.
 pytestmark = pytest.mark.usefixtures("at_now")

@@ -8,16 +8,16 @@ from datetime import date
 import pytest
 from django.db import IntegrityError, connection
 from django.utils import translation
-from pupil_personas import add
 
 from classvault.audit.models import AuditEvent
 from classvault.consent.models import Pupil
 from classvault.consent.services import pupils as pupil_services
 from classvault.core.exceptions import Conflict
-from classvault.recordings.models import Comment, Recording
+from classvault.recordings.models import Comment
 from classvault.sharing.feedback import comment_add
-from conftest import NOW, login
-from recordings.recording_helpers import make_ready
+from support.personas import NOW
+from support.pupils import add
+from support.recordings import make_recording
 
 HEADER = "leerlingnummer;roepnaam;tussenvoegsel;achternaam;geboortedatum;klas\n"
 
@@ -33,7 +33,7 @@ def apply(world, data: bytes, **kwargs):
 
 
 def test_a_comment_is_saved_while_a_large_import_runs(concurrent_db, studio, small_video):
-    recording = Recording.objects.get(pk=make_ready(login("sanne"), small_video))
+    recording = make_recording(studio.student, video=small_video)
     before = Pupil.objects.count()
     outcome: dict[str, object] = {}
 

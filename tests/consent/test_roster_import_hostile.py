@@ -8,7 +8,7 @@ import pytest
 from test_roster_import import ROSTER, upload
 
 from classvault.consent.models import Pupil
-from conftest import login
+from support.personas import login
 
 pytestmark = pytest.mark.usefixtures("at_now")
 

@@ -6,7 +6,7 @@ import av
 import pytest
 
 from classvault.recordings import media
-from mediagen import make_video
+from support.media import make_video
 
 
 def test_probe_reads_a_video():

@@ -2,18 +2,21 @@
 
 import pytest
 from django.test import TestCase
-from recording_helpers import make_ready
 
 from classvault.audit.models import AuditEvent
 from classvault.people.services import enrolment_set
 from classvault.recordings.models import Recording
+from classvault.sharing.models import Share
 from classvault.vault.models import DataKey
-from conftest import NOW, Api, login
+from support.audit import assert_audited, nothing_audited
+from support.personas import NOW, Api, login
+from support.recordings import make_recording
 
 
 @pytest.fixture
 def ready(studio, small_video):
-    return make_ready(login("sanne"), small_video, pupils=[studio.pupils.ada.pk])
+    return str(make_recording(studio.student, video=small_video,
+                              pupils=[studio.pupils.ada.pk]).pk)
 
 
 def ids(response):
@@ -60,27 +63,35 @@ def test_sharing_with_own_trainer_grants_access(studio, ready):
     assert ids(trainer.get("/recordings")) == [ready]
     detail = trainer.get(f"/recordings/{ready}").json()
     assert detail["shared_with"] == ["tom"] and "pupils" not in detail
-    assert AuditEvent.objects.filter(action="recording.share", object_id=ready).exists()
+    assert Share.objects.filter(recording_id=ready, user__username="tom").exists()
+    assert_audited("recording.share", actor="sanne", object_id=ready, **{"with": "tom"})
     # The other trainer of hers still sees nothing: sharing is per trainer.
     assert login("tara").get(f"/recordings/{ready}").status_code == 404
 
 
 @pytest.mark.parametrize("username", ["uri", "femke", "otto", "piet", "nobody"])
 def test_sharing_with_anyone_but_own_trainers_and_supervisors_is_422(studio, ready, username):
-    response = login("sanne").post(f"/recordings/{ready}/shares", {"username": username})
-    assert response.status_code == 422
+    api = login("sanne")
+    with nothing_audited():
+        assert api.post(f"/recordings/{ready}/shares", {"username": username}).status_code == 422
+    assert not Share.objects.exists()
     assert login("uri").get(f"/recordings/{ready}").status_code == 404
 
 
 def test_supervisor_may_share_on_her_behalf(studio, ready):
     assert login("mira").post(f"/recordings/{ready}/shares",
                               {"username": "tara"}).status_code == 201
+    assert Share.objects.get(recording_id=ready).user.username == "tara"
+    assert_audited("recording.share", actor="mira", object_id=ready, **{"with": "tara"})
 
 
 def test_trainer_may_not_reshare(studio, ready):
     login("sanne").post(f"/recordings/{ready}/shares", {"username": "tom"})
-    response = login("tom").post(f"/recordings/{ready}/shares", {"username": "tara"})
+    trainer = login("tom")
+    with nothing_audited():
+        response = trainer.post(f"/recordings/{ready}/shares", {"username": "tara"})
     assert response.status_code == 403
+    assert [s.user.username for s in Share.objects.all()] == ["tom"]
 
 
 def test_sharing_requires_authentication(ready):
@@ -88,8 +99,10 @@ def test_sharing_requires_authentication(ready):
 
 
 def test_fellow_cannot_share_what_she_cannot_see(studio, ready):
-    response = login("femke").post(f"/recordings/{ready}/shares", {"username": "tom"})
-    assert response.status_code == 404
+    fellow = login("femke")
+    with nothing_audited():
+        assert fellow.post(f"/recordings/{ready}/shares", {"username": "tom"}).status_code == 404
+    assert not Share.objects.exists()
 
 
 def test_revoking_a_share_takes_access_away(studio, ready):
@@ -97,7 +110,8 @@ def test_revoking_a_share_takes_access_away(studio, ready):
     owner.post(f"/recordings/{ready}/shares", {"username": "tom"})
     assert owner.delete(f"/recordings/{ready}/shares/tom").status_code == 204
     assert login("tom").get(f"/recordings/{ready}").status_code == 404
-    assert AuditEvent.objects.filter(action="recording.unshare", object_id=ready).exists()
+    assert not Share.objects.exists()
+    assert_audited("recording.unshare", actor="sanne", object_id=ready, **{"with": "tom"})
 
 
 def test_trainer_removed_from_the_student_loses_access_at_once(studio, ready):
@@ -121,16 +135,20 @@ def test_owner_deletes_keys_first_then_blobs_and_rows(studio, ready, vault_home)
     assert keys.exists() and all(k.destroyed_at and k.wrapped is None for k in keys)
     assert [p for p in (vault_home / "blobs").rglob("*") if p.is_file()] == []
     assert api.get(f"/recordings/{ready}").status_code == 404
-    assert AuditEvent.objects.filter(action="recording.delete", object_id=ready).exists()
+    assert_audited("recording.delete", actor="sanne", object_id=ready)
 
 
 def test_supervisor_may_delete_on_her_behalf(studio, ready):
     assert login("mira").delete(f"/recordings/{ready}").status_code == 204
+    assert not Recording.objects.filter(pk=ready).exists()
+    assert_audited("recording.delete", actor="mira", object_id=ready)
 
 
 def test_shared_trainer_may_not_delete(studio, ready):
     login("sanne").post(f"/recordings/{ready}/shares", {"username": "tom"})
-    assert login("tom").delete(f"/recordings/{ready}").status_code == 403
+    trainer = login("tom")
+    with nothing_audited():
+        assert trainer.delete(f"/recordings/{ready}").status_code == 403
     assert Recording.objects.filter(pk=ready).exists()
 
 
@@ -144,7 +162,7 @@ def test_list_query_count_does_not_grow_with_recordings(studio, small_video,
                                                        django_assert_max_num_queries):
     api = login("sanne")
     for _ in range(3):
-        make_ready(api, small_video, pupils=[studio.pupils.ada.pk])
+        make_recording(studio.student, video=small_video, api=api, pupils=[studio.pupils.ada.pk])
     with django_assert_max_num_queries(6):
         assert len(api.get("/recordings").json()) == 3
 

@@ -9,7 +9,6 @@ import time
 from datetime import date
 
 import pytest
-from recording_helpers import TODAY
 
 from classvault.consent.models import ConsentRecord
 from classvault.consent.services import consent_withdraw
@@ -22,9 +21,9 @@ from classvault.recordings.processing import recording_process
 from classvault.recordings.uploads import EncryptedUpload
 from classvault.vault.models import DataKey
 from classvault.vault.services import vault_store
-from concurrency import run_in_threads, separate_database
-from conftest import NOW, World
-from consent.pupil_personas import Pupils
+from support.concurrency import run_in_threads, separate_database
+from support.personas import NOW, TODAY, World
+from support.pupils import Pupils
 
 RECORDING = "5a1e0000-0000-4000-8000-000000000001"
 

@@ -8,8 +8,8 @@ import time
 import av
 import pytest
 
-from liveserver import call, multipart, running_server, token_for
-from mediagen import make_video
+from support.liveserver import call, multipart, running_server, token_for
+from support.media import make_video
 
 pytestmark = pytest.mark.cli
 

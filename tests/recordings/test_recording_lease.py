@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 import pytest
 from django.utils import translation
-from recording_helpers import TODAY, upload
 
 from classvault.audit.models import AuditEvent
 from classvault.people.services import guidelines_acknowledge
@@ -15,9 +14,10 @@ from classvault.recordings import media
 from classvault.recordings.models import Recording
 from classvault.recordings.processing import LEASE, MAX_TAKEOVERS, recording_process
 from classvault.vault.models import DataKey
-from concurrency import run_in_threads, separate_database
-from conftest import NOW, World, login
-from consent.pupil_personas import Pupils
+from support.concurrency import run_in_threads, separate_database
+from support.personas import NOW, TODAY, World, login
+from support.pupils import Pupils
+from support.recordings import upload
 
 
 class Clock:
@@ -39,7 +39,7 @@ class Killed(BaseException):
 
 @pytest.fixture(scope="module")
 def long_video() -> bytes:
-    from mediagen import make_video
+    from support.media import make_video
 
     return make_video(seconds=4.0)  # 100 frames: the transcode reports progress 4 times
 

@@ -2,10 +2,10 @@
 
 import pytest
 from django.test import Client
-from recording_helpers import make_ready
 
 from classvault.audit.models import AuditEvent
-from conftest import PASSWORD, login
+from support.personas import PASSWORD
+from support.recordings import make_recording
 
 
 def browser_for(username: str) -> Client:
@@ -16,7 +16,8 @@ def browser_for(username: str) -> Client:
 
 @pytest.fixture
 def ready(studio, small_video):
-    return make_ready(login("sanne"), small_video, pupils=[studio.pupils.ada.pk])
+    return str(make_recording(studio.student, video=small_video,
+                              pupils=[studio.pupils.ada.pk]).pk)
 
 
 def test_owner_sees_her_recording_listed_with_expiry_and_access(ready):

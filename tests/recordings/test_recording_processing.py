@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import av
 import pytest
-from recording_helpers import TODAY, upload
 
 from classvault.audit.models import AuditEvent
 from classvault.recordings.jobs import recordings_resume
@@ -17,8 +16,9 @@ from classvault.recordings.models import Recording
 from classvault.recordings.processing import LEASE, recording_process
 from classvault.vault.models import DataKey
 from classvault.vault.selectors import vault_open
-from conftest import login
-from liveserver import clean_env
+from support.liveserver import clean_env
+from support.personas import TODAY, login
+from support.recordings import upload
 
 
 def _uploaded(studio, video):
@@ -168,7 +168,7 @@ from classvault.people.models import User
 from classvault.people.services import guidelines_acknowledge
 from classvault.vault.services import vault_store
 sys.path.insert(0, "''' + os.path.dirname(os.path.dirname(__file__)) + r'''")
-from mediagen import make_video
+from support.media import make_video
 now = clock.now()
 if sys.argv[1] == "setup":
     video = make_video(seconds=3, width=320, height=240)

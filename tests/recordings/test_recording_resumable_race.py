@@ -7,7 +7,6 @@ import threading
 from datetime import timedelta
 
 import pytest
-from recording_helpers import TODAY
 from test_recording_resumable_upload import send_all, start
 
 from classvault.core.exceptions import Conflict
@@ -15,9 +14,9 @@ from classvault.people.services import guidelines_acknowledge
 from classvault.recordings import resumable
 from classvault.recordings.models import Recording, Upload
 from classvault.vault.models import DataKey
-from concurrency import run_in_threads, separate_database
-from conftest import NOW, World, login
-from consent.pupil_personas import Pupils
+from support.concurrency import run_in_threads, separate_database
+from support.personas import NOW, TODAY, World, login
+from support.pupils import Pupils
 
 CALLERS = 4
 

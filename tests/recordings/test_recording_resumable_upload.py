@@ -5,7 +5,7 @@ from django.test import TestCase
 
 from classvault.recordings import resumable
 from classvault.recordings.models import Recording, Upload
-from conftest import Api, login
+from support.personas import Api, login
 
 
 @pytest.fixture
@@ -114,7 +114,7 @@ def test_upload_needs_authentication_and_role(studio):
 def test_stale_uploads_are_purged(studio, small_video, small_chunks, vault_home):
     from datetime import timedelta
 
-    from conftest import NOW
+    from support.personas import NOW
 
     api = login("sanne")
     upload_id = start(api, len(small_video)).json()["id"]

@@ -4,16 +4,17 @@ import io
 
 import av
 import pytest
-from recording_helpers import make_ready
 
 from classvault.audit.models import AuditEvent
 from classvault.recordings.models import Recording
-from conftest import Api, login
+from support.personas import Api, login
+from support.recordings import make_recording
 
 
 @pytest.fixture
 def ready(studio, small_video):
-    return make_ready(login("sanne"), small_video, pupils=[studio.pupils.ada.pk])
+    return str(make_recording(studio.student, video=small_video,
+                              pupils=[studio.pupils.ada.pk]).pk)
 
 
 def stream(api, recording_id, range_header=None):
@@ -81,7 +82,7 @@ def test_one_audit_event_per_playback_not_per_range(ready):
 
 
 def test_stream_while_processing_is_409(studio, small_video):
-    from recording_helpers import upload
+    from support.recordings import upload
 
     recording_id = upload(login("sanne"), small_video).json()["id"]
     response, _ = stream(login("sanne"), recording_id)
@@ -137,7 +138,8 @@ def test_truncated_ciphertext_is_never_served(ready, vault_home):
 
 def test_rendition_of_another_recording_is_never_served(studio, ready, small_video,
                                                         vault_home):
-    other = make_ready(login("sanne"), small_video, pupils=[studio.pupils.ada.pk])
+    other = str(make_recording(studio.student, video=small_video,
+                               pupils=[studio.pupils.ada.pk]).pk)
     _rendition_file(vault_home, ready).write_bytes(
         _rendition_file(vault_home, other).read_bytes())
     response, body = stream(login("sanne"), ready)

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from django.test import TestCase
-from recording_helpers import TODAY, make_ready
 
 from classvault.consent.services import consent_withdraw
 from classvault.recordings.models import Recording, RecordingStatus
@@ -16,7 +15,8 @@ from classvault.retention import services
 from classvault.vault import selectors as vault_selectors
 from classvault.vault.models import DataKey, Purpose
 from classvault.vault.services import vault_discard, vault_store
-from conftest import login
+from support.personas import TODAY, login
+from support.recordings import make_recording
 
 SEGMENT = 1024  # small segments: a tiny test video still spans many of them
 
@@ -24,7 +24,8 @@ SEGMENT = 1024  # small segments: a tiny test video still spans many of them
 @pytest.fixture
 def ready(studio, small_video):
     """A ready recording whose rendition is re-stored in small segments."""
-    recording_id = make_ready(login("sanne"), small_video, pupils=[studio.pupils.ada.pk])
+    recording_id = str(make_recording(studio.student, video=small_video,
+                                      pupils=[studio.pupils.ada.pk]).pk)
     plain = b"".join(_open(login("sanne"), recording_id).streaming_content)
     old = DataKey.objects.get(object_id=recording_id, purpose=Purpose.RENDITION,
                               destroyed_at__isnull=True)

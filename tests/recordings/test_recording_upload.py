@@ -3,12 +3,13 @@
 import json
 
 import pytest
-from recording_helpers import upload
 
 from classvault.audit.models import AuditEvent
 from classvault.recordings.models import Recording, RecordingPupil
 from classvault.vault.models import DataKey
-from conftest import Api, login
+from support.audit import assert_audited
+from support.personas import Api, login
+from support.recordings import upload
 
 
 def blobs(home):
@@ -26,7 +27,7 @@ def test_student_teacher_uploads_a_recording(studio, small_video):
     recording = Recording.objects.get(pk=body["id"])
     assert recording.owner == studio.student and recording.school.code == "NOORD"
     assert RecordingPupil.objects.filter(recording=recording).count() == 2
-    assert AuditEvent.objects.filter(action="recording.create", object_id=body["id"]).exists()
+    assert_audited("recording.create", actor="sanne", object_id=body["id"])
     from django_tasks_db.models import DBTaskResult
     assert DBTaskResult.objects.filter(args_kwargs__args=[body["id"]]).exists()
 
@@ -49,6 +50,7 @@ def test_pupil_without_consent_blocks_the_upload_and_nothing_is_kept(studio, sma
     assert response.json()["pupils_without_consent"] == [str(pupils.cas.pk)]
     assert response.json()["detail"]
     assert not Recording.objects.exists()
+    assert not AuditEvent.objects.filter(action="recording.create").exists()
     assert blobs(vault_home) == []
     assert not DataKey.objects.filter(destroyed_at__isnull=True).exists()
 
@@ -181,7 +183,7 @@ def test_an_upload_never_registered_is_shredded_by_the_schedule_after_a_day(stud
 
     from classvault.recordings.services import recording_orphans_shred
     from classvault.vault.services import vault_store
-    from conftest import NOW
+    from support.personas import NOW
 
     orphan = "0b0b0b0b-1111-4222-8333-444444444444"
     vault_store(object_id=orphan, purpose="original", chunks=[b"x" * 100], now=NOW)

@@ -5,9 +5,9 @@ upload happened and when.
 """
 
 import pytest
-from recording_helpers import upload
 
-from conftest import login
+from support.personas import login
+from support.recordings import upload
 
 
 @pytest.mark.parametrize("refusal", ["too_large", "no_consent", "not_a_video", "bad_date"])

@@ -13,14 +13,15 @@ from datetime import date, timedelta
 import pytest
 from django.core import serializers
 from django.test import TestCase
-from retention_helpers import ORIGINAL, plaintext, store_recording, sweep
 
 from classvault.people.services import enrolment_set
 from classvault.retention.services import recording_delete, retention_epochs_sync
 from classvault.vault.exceptions import VaultError, VaultKeyError
 from classvault.vault.keys import key_provider
 from classvault.vault.models import DataKey, EpochKey
-from conftest import NOW
+from support.personas import NOW
+from support.recordings import ORIGINAL, make_recording
+from support.vault import plaintext, sweep
 
 
 class Backup:
@@ -61,8 +62,8 @@ def schedule_ran(now):
 @pytest.fixture
 def pair(world, vault_home):
     """A expires 13 April 2027, B on 2 May 2027."""
-    a = store_recording(world.student, recorded_at=NOW - timedelta(days=20))
-    b = store_recording(world.student, recorded_at=NOW)
+    a = make_recording(world.student, recorded_at=NOW - timedelta(days=20))
+    b = make_recording(world.student, recorded_at=NOW)
     return a, b
 
 
@@ -120,7 +121,7 @@ def test_a_restored_copy_of_the_key_folder_is_removed_again_by_the_sweep(pair, v
 
 def test_an_earlier_study_end_leaves_no_backup_path_once_the_new_expiry_passed(
         world, vault_home, tmp_path):
-    recording = store_recording(world.student, recorded_at=NOW)
+    recording = make_recording(world.student, recorded_at=NOW)
     schedule_ran(NOW)
     backup = Backup(vault_home, tmp_path / "backup")  # its keys under the 2 May key
     with TestCase.captureOnCommitCallbacks(execute=True):
@@ -139,8 +140,8 @@ def test_the_documented_limit_of_deleting_by_hand_before_the_expiry_day(world, v
     """Deleted by hand, a recording is unreadable at once in the live system; an old backup
     still decrypts it while another recording of the same expiry day keeps that day's key
     alive, and no longer once that one is gone too."""
-    mine = store_recording(world.student, recorded_at=NOW)
-    same_day = store_recording(world.student, recorded_at=NOW + timedelta(hours=1))
+    mine = make_recording(world.student, recorded_at=NOW)
+    same_day = make_recording(world.student, recorded_at=NOW + timedelta(hours=1))
     schedule_ran(NOW)
     backup = Backup(vault_home, tmp_path / "backup")
     with TestCase.captureOnCommitCallbacks(execute=True):

@@ -3,12 +3,12 @@
 from datetime import date, datetime, timedelta
 
 import pytest
-from retention_helpers import store_recording
 
 from classvault.core.time import AMSTERDAM
 from classvault.people.services import enrolment_set
 from classvault.retention.services import legal_hold_place
-from conftest import NOW, Api, login
+from support.personas import NOW, Api, login
+from support.recordings import make_recording
 
 APRIL_20 = datetime(2027, 4, 20, 9, 0, tzinfo=AMSTERDAM)
 
@@ -17,10 +17,10 @@ APRIL_20 = datetime(2027, 4, 20, 9, 0, tzinfo=AMSTERDAM)
 def expiring(world, vault_home, time_machine):
     """Sanne: two recordings expiring 2 May and one on 13 April; Femke (no trainer): one."""
     time_machine.move_to(APRIL_20, tick=False)
-    store_recording(world.student, recorded_at=NOW)
-    store_recording(world.student, recorded_at=NOW + timedelta(hours=2))
-    store_recording(world.student, recorded_at=NOW - timedelta(days=20))  # already expired
-    store_recording(world.fellow, recorded_at=NOW + timedelta(days=3))     # 5 May
+    make_recording(world.student, recorded_at=NOW)
+    make_recording(world.student, recorded_at=NOW + timedelta(hours=2))
+    make_recording(world.student, recorded_at=NOW - timedelta(days=20))  # already expired
+    make_recording(world.fellow, recorded_at=NOW + timedelta(days=3))     # 5 May
     return world
 
 
@@ -73,7 +73,7 @@ def test_a_study_end_change_shows_at_once(expiring):
 
 def test_the_query_count_does_not_grow(expiring, django_assert_max_num_queries):
     for _ in range(5):
-        store_recording(expiring.student, recorded_at=NOW)
+        make_recording(expiring.student, recorded_at=NOW)
     api = login("anna")
     with django_assert_max_num_queries(6):  # auth (2) + overview (3)
         api.get("/expiries")

@@ -3,9 +3,7 @@ their keys to the new day's retention key, and logs each change in the same tran
 
 from datetime import UTC, date, datetime
 
-import pytest
 from django.test import TestCase
-from retention_helpers import ORIGINAL, epochs_of, plaintext, store_recording, sweep
 
 from classvault.audit.models import AuditEvent
 from classvault.core.time import AMSTERDAM
@@ -13,7 +11,9 @@ from classvault.people.services import enrolment_set
 from classvault.recordings.models import Recording
 from classvault.retention.services import legal_hold_place
 from classvault.vault.models import EpochKey
-from conftest import NOW, login
+from support.personas import NOW, login
+from support.recordings import ORIGINAL, make_recording
+from support.vault import epochs_of, plaintext, sweep
 
 SIX_MONTHS = datetime(2027, 5, 2, 10, 0, tzinfo=AMSTERDAM)
 
@@ -25,11 +25,8 @@ def put_study_end(day: date, trainers=("tom", "tara")):
             "supervisors": ["mira"]})
 
 
-@pytest.fixture
-def recording(world, vault_home):
-    recording = store_recording(world.student, recorded_at=NOW)
+def test_the_recording_expires_six_months_after_it_was_made(recording):
     assert recording.expires_at == SIX_MONTHS  # study end 15 July 2027 is later
-    return recording
 
 
 def test_an_earlier_study_end_moves_the_expiry_forward(recording):
@@ -77,7 +74,7 @@ def test_a_study_end_in_the_past_makes_the_next_sweep_delete(world, recording):
 
 
 def test_only_the_changed_student_teachers_recordings_move(world, recording):
-    fellows = store_recording(world.fellow, recorded_at=NOW)
+    fellows = make_recording(world.fellow, recorded_at=NOW)
     put_study_end(date(2027, 1, 31))
     assert Recording.objects.get(pk=fellows.pk).expires_at == fellows.expires_at
 

@@ -6,21 +6,18 @@ from datetime import timedelta
 
 import pytest
 from django.test import TestCase
-from retention_helpers import epochs_of, store_recording, sweep
 
 from classvault.audit.models import AuditEvent
 from classvault.recordings.models import Recording
 from classvault.retention.models import LegalHold
-from conftest import NOW, Api, login
+from support.audit import assert_audited, nothing_audited
+from support.personas import NOW, Api, login
+from support.recordings import make_recording
+from support.vault import epochs_of, sweep
 
 HOLD = {"reason": "Vordering van het Openbaar Ministerie (art. 126nd Sv)",
         "reference": "OM-2026-0412"}
 OTHER_ROLES = ["admin", "school_admin", "student", "fellow", "trainer", "supervisor"]
-
-
-@pytest.fixture
-def recording(world, vault_home):
-    return store_recording(world.student, recorded_at=NOW)
 
 
 def place(recording_id, body=None, api=None):
@@ -45,6 +42,7 @@ def test_a_hold_moves_the_keys_to_the_recordings_own_retention_key(recording):
     assert epochs_of(recording.pk) == {f"o-{recording.pk}"}
     assert login("piet").delete(f"/recordings/{recording.pk}/legal-hold").status_code == 204
     assert epochs_of(recording.pk) == {"d-20270502"}
+    assert_audited("legal_hold.release", actor="piet", object_id=recording.pk)
 
 
 def test_the_owner_cannot_delete_a_held_recording(recording):
@@ -58,6 +56,8 @@ def test_the_owner_cannot_delete_a_held_recording(recording):
     login("piet").delete(f"/recordings/{recording.pk}/legal-hold")
     with TestCase.captureOnCommitCallbacks(execute=True):
         assert api.delete(f"/recordings/{recording.pk}").status_code == 204
+    assert not Recording.objects.filter(pk=recording.pk).exists()
+    assert_audited("recording.delete", actor="sanne", object_id=recording.pk)
 
 
 def test_the_database_refuses_to_delete_a_held_recording_whatever_the_code(recording):
@@ -84,13 +84,16 @@ def test_release_is_audited_and_the_hold_kept_as_history(recording):
     assert login("sanne").get(f"/recordings/{recording.pk}").json()["legal_hold"] is False
     hold = LegalHold.objects.get()
     assert hold.released_by.username == "piet" and hold.released_at is not None
-    assert AuditEvent.objects.get(action="legal_hold.release").purpose == "legal_obligation"
+    assert_audited("legal_hold.release", actor="piet", object_id=recording.pk,
+                   purpose="legal_obligation", hold=str(hold.pk))
     assert place(recording.pk).status_code == 201  # a new hold may follow
+    assert LegalHold.objects.filter(released_at__isnull=True).count() == 1
+    assert AuditEvent.objects.filter(action="legal_hold.place").count() == 2
 
 
 def test_holds_are_listed_for_the_privacy_officer(world, recording,
                                                   django_assert_max_num_queries):
-    second = store_recording(world.student, recorded_at=NOW)
+    second = make_recording(world.student, recorded_at=NOW)
     place(recording.pk)
     place(second.pk)
     login("piet").delete(f"/recordings/{second.pk}/legal-hold")
@@ -115,9 +118,10 @@ def test_without_a_token_it_is_401(recording):
 @pytest.mark.parametrize("persona", OTHER_ROLES)
 def test_every_other_role_gets_403(world, recording, persona):
     api = world.api(getattr(world, persona))
-    assert place(recording.pk, api=api).status_code == 403
-    assert place(uuid.uuid4(), api=api).status_code == 403  # nothing learnt about ids
-    assert api.delete(f"/recordings/{recording.pk}/legal-hold").status_code == 403
+    with nothing_audited():
+        assert place(recording.pk, api=api).status_code == 403
+        assert place(uuid.uuid4(), api=api).status_code == 403  # nothing learnt about ids
+        assert api.delete(f"/recordings/{recording.pk}/legal-hold").status_code == 403
     assert api.get("/legal-holds").status_code == 403
     assert not LegalHold.objects.exists()
 
@@ -136,7 +140,9 @@ def test_a_deleted_recording_is_404(world, recording):
 def test_holding_twice_is_409_and_releasing_what_is_not_held_is_409(recording):
     assert login("piet").delete(f"/recordings/{recording.pk}/legal-hold").status_code == 409
     assert place(recording.pk).status_code == 201
-    response = place(recording.pk)
+    officer = login("piet")
+    with nothing_audited():
+        response = place(recording.pk, api=officer)
     assert response.status_code == 409 and "al een" in response.json()["detail"]
     assert LegalHold.objects.count() == 1
 
@@ -157,3 +163,5 @@ def test_an_empty_reason_or_a_bad_reference_is_422(recording, body):
 def test_the_reference_may_be_left_out(recording):
     response = place(recording.pk, {"reason": "Bewaarplicht na klacht"})
     assert response.status_code == 201 and response.json()["reference"] == ""
+    assert LegalHold.objects.get().reason == "Bewaarplicht na klacht"
+    assert_audited("legal_hold.place", actor="piet", object_id=recording.pk, reference="")

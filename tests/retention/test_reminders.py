@@ -6,7 +6,6 @@ from datetime import date, datetime, timedelta
 import pytest
 from django.core import mail
 from django.db import IntegrityError, transaction
-from retention_helpers import store_recording
 
 from classvault.audit.models import AuditEvent
 from classvault.core.time import AMSTERDAM
@@ -14,18 +13,16 @@ from classvault.people.services import enrolment_set
 from classvault.recordings.models import Assessment
 from classvault.retention.models import Reminder
 from classvault.retention.services import legal_hold_place, reminders_send
-from conftest import NOW
+from support.personas import NOW
+from support.recordings import make_recording
 
 
 def at(day: int, month: int = 4, hour: int = 8) -> datetime:
     return datetime(2027, month, day, hour, 0, tzinfo=AMSTERDAM)
 
 
-@pytest.fixture
-def recording(world, vault_home):
-    recording = store_recording(world.student, recorded_at=NOW, title="Breuken met pizza")
-    assert recording.expires_at == at(2, 5, 10)  # 2 May 2027 10:00
-    return recording
+def test_the_recording_expires_on_2_may_2027_at_10(recording):
+    assert recording.expires_at == at(2, 5, 10)  # what the deadlines below count back from
 
 
 def sent_to() -> list[str]:
@@ -69,7 +66,7 @@ def test_then_seven_days_and_one_day_before(recording):
 def test_a_recording_with_five_days_left_gets_only_the_seven_day_reminder(world, vault_home):
     enrolment_set(actor=world.admin, username="sanne", school_code="NOORD",
                   study_end=date(2026, 11, 8), trainers=[], supervisors=[], now=NOW)
-    store_recording(world.student, recorded_at=NOW)
+    make_recording(world.student, recorded_at=NOW)
     assert reminders_send(now=NOW + timedelta(days=1)) == 1
     assert list(Reminder.objects.values_list("days_before", flat=True)) == [7]
     assert sent_to() == ["sanne@example.org"]
@@ -121,11 +118,11 @@ def test_a_moved_expiry_is_a_new_deadline_with_its_own_reminders(world, recordin
 
 
 def test_held_assessed_and_failed_recordings_get_none(world, vault_home):
-    held = store_recording(world.student, recorded_at=NOW)
+    held = make_recording(world.student, recorded_at=NOW)
     legal_hold_place(actor=world.privacy, recording=held, reason="Vordering", reference="",
                      now=NOW)
-    store_recording(world.student, recorded_at=NOW, status="failed")
-    assessed = store_recording(world.student, recorded_at=NOW, title="Beoordeeld")
+    make_recording(world.student, recorded_at=NOW, status="failed")
+    assessed = make_recording(world.student, recorded_at=NOW, title="Beoordeeld")
 
     Assessment.objects.create(recording=assessed, trainer=world.trainer, verdict="goed",
                               assessed_on=NOW.date(), created_at=NOW)

@@ -10,7 +10,6 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import transaction
 from django.test import TestCase
-from retention_helpers import ORIGINAL, key_files, plaintext, store_recording
 
 from classvault.audit.models import AuditEvent
 from classvault.core.home import write_secret_file
@@ -33,7 +32,9 @@ from classvault.vault.services import (
     key_rotate,
     vault_store,
 )
-from conftest import NOW
+from support.personas import NOW
+from support.recordings import ORIGINAL, make_recording
+from support.vault import key_files, plaintext
 
 
 def make(label: str):
@@ -61,7 +62,7 @@ def test_objects_that_are_not_recordings_stay_under_the_master_key(vault_home, d
 
 def test_an_upload_waits_under_its_own_key_and_a_recordings_keys_under_its_day(world,
                                                                                vault_home):
-    recording = store_recording(world.student, recorded_at=NOW)
+    recording = make_recording(world.student, recorded_at=NOW)
     epochs = dict(DataKey.objects.filter(object_id=str(recording.pk))
                   .values_list("purpose", "epoch"))
     assert epochs == {"original": f"o-{recording.pk}", "rendition": "d-20270502",
@@ -176,7 +177,7 @@ def test_labels_are_checked(vault_home, db):
 
 
 def test_a_store_for_a_recording_id_wraps_under_its_day_once_it_exists(world, vault_home):
-    recording = store_recording(world.student, recorded_at=NOW)
+    recording = make_recording(world.student, recorded_at=NOW)
     stored = vault_store(object_id=str(recording.pk), purpose="poster", chunks=[b"new"],
                          now=NOW)
     assert DataKey.objects.get(pk=stored.data_key_id).epoch == "d-20270502"

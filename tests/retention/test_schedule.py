@@ -6,14 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import TestCase
-from retention_helpers import store_recording
 
 from classvault import cli
 from classvault.recordings.models import Recording
 from classvault.retention import jobs
 from classvault.retention.jobs import RetentionScheduler, retention_slot, retention_tick
 from classvault.retention.models import RetentionRun
-from conftest import NOW
+from support.personas import NOW
+from support.recordings import make_recording
 
 
 def test_slots_are_aligned_intervals():
@@ -23,7 +23,7 @@ def test_slots_are_aligned_intervals():
 
 
 def test_a_tick_runs_retention_once_per_slot(world, vault_home):
-    recording = store_recording(world.student, recorded_at=NOW)
+    recording = make_recording(world.student, recorded_at=NOW)
     at = recording.expires_at + timedelta(minutes=1)
     with TestCase.captureOnCommitCallbacks(execute=True):
         run = retention_tick(now=at, every=900)

@@ -5,15 +5,6 @@ from datetime import datetime, timedelta
 
 import pytest
 from django.test import TestCase
-from retention_helpers import (
-    ORIGINAL,
-    blob_files,
-    epochs_of,
-    key_files,
-    plaintext,
-    store_recording,
-    sweep,
-)
 
 from classvault.audit.models import AuditEvent
 from classvault.cli import main
@@ -25,8 +16,9 @@ from classvault.sharing.models import Share
 from classvault.vault.exceptions import KeyDestroyed, VaultNotFound
 from classvault.vault.models import DataKey, EpochKey
 from classvault.vault.selectors import vault_open
-from conftest import NOW, login
-from recordings.recording_helpers import make_ready
+from support.personas import NOW, login
+from support.recordings import ORIGINAL, make_recording
+from support.vault import blob_files, epochs_of, key_files, plaintext, sweep
 
 # A recording made at NOW (2 November 2026, 10:00) expires six months later at 10:00 local.
 EXPIRY = datetime(2027, 5, 2, 10, 0, tzinfo=AMSTERDAM)
@@ -36,7 +28,8 @@ EXPIRY = datetime(2027, 5, 2, 10, 0, tzinfo=AMSTERDAM)
 def ready(studio, small_video):
     """A real recording through the API, shared with a trainer, with a pupil present."""
     api = login("sanne")
-    recording_id = make_ready(api, small_video, pupils=[studio.pupils.ada.pk])
+    recording_id = str(make_recording(studio.student, video=small_video, api=api,
+                                      pupils=[studio.pupils.ada.pk]).pk)
     assert api.post(f"/recordings/{recording_id}/shares", {"username": "tom"}).status_code == 201
     return recording_id
 
@@ -94,7 +87,7 @@ def test_the_original_moves_to_its_day_key_when_the_recording_is_created(studio,
 
 def test_the_day_retention_key_goes_with_the_last_recording_of_that_day(studio, ready,
                                                                          vault_home):
-    later_that_day = store_recording(studio.student, recorded_at=NOW + timedelta(hours=5))
+    later_that_day = make_recording(studio.student, recorded_at=NOW + timedelta(hours=5))
     with TestCase.captureOnCommitCallbacks(execute=True):
         retention_epochs_sync(now=NOW)
     assert epochs_of(ready) == epochs_of(later_that_day.pk) == {"d-20270502"}
@@ -121,16 +114,16 @@ def test_a_second_sweep_finds_nothing_and_logs_nothing(studio, ready):
 
 
 def test_only_expired_recordings_go_and_oldest_first(world, vault_home):
-    early = store_recording(world.student, recorded_at=NOW - timedelta(days=40))
-    late = store_recording(world.student, recorded_at=NOW - timedelta(days=20))
-    young = store_recording(world.student, recorded_at=NOW)
+    early = make_recording(world.student, recorded_at=NOW - timedelta(days=40))
+    late = make_recording(world.student, recorded_at=NOW - timedelta(days=20))
+    young = make_recording(world.student, recorded_at=NOW)
     assert sweep(late.expires_at) == [str(early.pk), str(late.pk)]
     assert list(Recording.objects.values_list("pk", flat=True)) == [young.pk]
 
 
 def test_a_held_recording_is_skipped_by_the_sweep(world, vault_home):
-    held = store_recording(world.student, recorded_at=NOW)
-    other = store_recording(world.student, recorded_at=NOW)
+    held = make_recording(world.student, recorded_at=NOW)
+    other = make_recording(world.student, recorded_at=NOW)
     legal_hold_place(actor=world.privacy, recording=held, reason="Vordering OM",
                      reference="OM-2027-113", now=NOW)
     assert sweep(held.expires_at + timedelta(days=30)) == [str(other.pk)]
@@ -138,15 +131,15 @@ def test_a_held_recording_is_skipped_by_the_sweep(world, vault_home):
 
 
 def test_a_failed_recording_row_is_deleted_too(world, vault_home):
-    failed = store_recording(world.student, recorded_at=NOW, status="failed")
+    failed = make_recording(world.student, recorded_at=NOW, status="failed")
     assert sweep(failed.expires_at) == [str(failed.pk)]
 
 
 def test_classvault_sweep_prints_one_line_per_deleted_id_and_nothing_else(world, vault_home,
                                                                           capsys):
-    first = store_recording(world.student, recorded_at=NOW - timedelta(days=20))
-    second = store_recording(world.student, recorded_at=NOW - timedelta(days=10))
-    store_recording(world.student, recorded_at=NOW)
+    first = make_recording(world.student, recorded_at=NOW - timedelta(days=20))
+    second = make_recording(world.student, recorded_at=NOW - timedelta(days=10))
+    make_recording(world.student, recorded_at=NOW)
     now = second.expires_at.isoformat()
     with TestCase.captureOnCommitCallbacks(execute=True):
         assert main(["sweep", "--now", now]) == 0
@@ -159,7 +152,7 @@ def test_classvault_sweep_prints_one_line_per_deleted_id_and_nothing_else(world,
 @pytest.mark.parametrize("value", ["2027-05-02", "2027-05-02T10:00:00", "2027-05-02T08:00Z",
                                    "2027-05-02T10:00:00+02:00"])
 def test_sweep_now_accepts_dates_and_instants(world, vault_home, capsys, value):
-    recording = store_recording(world.student, recorded_at=NOW.replace(hour=0, minute=0))
+    recording = make_recording(world.student, recorded_at=NOW.replace(hour=0, minute=0))
     with TestCase.captureOnCommitCallbacks(execute=True):
         assert main(["sweep", "--now", value]) == 0
     assert capsys.readouterr().out == f"{recording.pk}\n"
@@ -174,7 +167,7 @@ def test_sweep_now_refuses_what_is_not_an_instant(world, capsys):
 
 
 def test_small_batches_reach_every_recording_past_held_ones(world, vault_home):
-    made = [store_recording(world.student, recorded_at=NOW - timedelta(days=10 * i))
+    made = [make_recording(world.student, recorded_at=NOW - timedelta(days=10 * i))
             for i in range(5)]
     legal_hold_place(actor=world.privacy, recording=made[2], reason="Vordering",
                      reference="", now=NOW)

@@ -3,13 +3,14 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from retention_helpers import store_recording, sweep
 
 from classvault.core.time import AMSTERDAM
 from classvault.people.services import enrolment_set
 from classvault.recordings.models import Recording
 from classvault.recordings.rules import days_left
-from conftest import NOW
+from support.personas import NOW
+from support.recordings import make_recording
+from support.vault import sweep
 
 SECOND = timedelta(seconds=1)
 
@@ -21,7 +22,7 @@ def home(world, vault_home):
 
 def test_six_months_later_at_the_same_local_time_across_the_dst_change(home):
     # Recorded in winter time (UTC+1), expires in summer time (UTC+2): 10:00 local both.
-    recording = store_recording(home.student, recorded_at=NOW)
+    recording = make_recording(home.student, recorded_at=NOW)
     expiry = datetime(2027, 5, 2, 10, 0, tzinfo=AMSTERDAM)
     assert recording.expires_at == expiry == datetime(2027, 5, 2, 8, 0, tzinfo=UTC)
     assert sweep(expiry - SECOND) == []
@@ -32,13 +33,13 @@ def test_six_months_later_at_the_same_local_time_across_the_dst_change(home):
 
 
 def test_one_second_after_is_as_gone_as_exactly_at(home):
-    recording = store_recording(home.student, recorded_at=NOW)
+    recording = make_recording(home.student, recorded_at=NOW)
     assert sweep(recording.expires_at + SECOND) == [str(recording.pk)]
 
 
 def test_a_naive_utc_plus_one_reckoning_would_be_an_hour_late(home):
     # 2 May 09:00 UTC is what "10:00 at the winter offset" would give: by then it is gone.
-    recording = store_recording(home.student, recorded_at=NOW)
+    recording = make_recording(home.student, recorded_at=NOW)
     assert sweep(datetime(2027, 5, 2, 8, 59, 59, tzinfo=UTC)) == [str(recording.pk)]
 
 
@@ -46,7 +47,7 @@ def test_study_end_on_the_day_the_clocks_go_forward(home):
     # 28 March 2027: summer time starts. Its end is 00:00 CEST on 29 March = 22:00 UTC.
     enrolment_set(actor=home.admin, username="sanne", school_code="NOORD",
                   study_end=date(2027, 3, 28), trainers=["tom"], supervisors=[], now=NOW)
-    recording = store_recording(home.student, recorded_at=NOW)
+    recording = make_recording(home.student, recorded_at=NOW)
     end = datetime(2027, 3, 28, 22, 0, tzinfo=UTC)
     assert recording.expires_at == end
     assert days_left(end, end - SECOND) == 0  # the study-end day itself is the last day
@@ -58,7 +59,7 @@ def test_study_end_on_the_day_the_clocks_go_back(home):
     # 31 October 2027: winter time starts; the day has 25 hours. End = 23:00 UTC.
     enrolment_set(actor=home.admin, username="sanne", school_code="NOORD",
                   study_end=date(2027, 10, 31), trainers=[], supervisors=[], now=NOW)
-    recording = store_recording(home.student, recorded_at=datetime(
+    recording = make_recording(home.student, recorded_at=datetime(
         2027, 10, 1, 9, 0, tzinfo=AMSTERDAM))
     end = datetime(2027, 10, 31, 23, 0, tzinfo=UTC)
     assert recording.expires_at == end

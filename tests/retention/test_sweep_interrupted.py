@@ -3,14 +3,15 @@
 from datetime import timedelta
 
 import pytest
-from retention_helpers import blob_files, plaintext, store_recording, sweep
 
 from classvault.recordings.models import Recording
 from classvault.retention.models import Tombstone
 from classvault.retention.services import sweep as sweep_module
 from classvault.vault.blobs import FileBlobStore
 from classvault.vault.models import DataKey
-from conftest import NOW
+from support.personas import NOW
+from support.recordings import make_recording
+from support.vault import blob_files, plaintext, sweep
 
 
 class Killed(BaseException):
@@ -20,7 +21,7 @@ class Killed(BaseException):
 @pytest.fixture
 def three(world, vault_home):
     # Ten days apart: 30 and 31 October would both expire on 30 April (month-end clamp).
-    return [store_recording(world.student, recorded_at=NOW - timedelta(days=10 * (3 - i)))
+    return [make_recording(world.student, recorded_at=NOW - timedelta(days=10 * (3 - i)))
             for i in range(3)]
 
 

@@ -15,16 +15,14 @@ pytestmark = pytest.mark.cli
 NOW = "2027-06-01T12:00:00+02:00"  # after all three expiries below
 
 SETUP = """
-import json, uuid
-from datetime import date, datetime, timedelta
+import json, sys
+from datetime import date, timedelta
 import django; django.setup()
-from django.conf import settings
+sys.path.insert(0, sys.argv[1])  # tests/, for the support package
 from classvault.people import services as people
-from classvault.recordings.models import Recording
-from classvault.recordings.rules import expiry_for
-from classvault.vault.services import vault_store
+from support.personas import NOW as now
+from support.recordings import make_recording
 
-now = datetime.fromisoformat("2026-11-02T10:00:00+01:00")
 admin = people.user_create(actor=None, username="anna", password="a-long-password-1",
                            role="institute_admin", now=now)
 people.school_create(actor=None, code="NOORD", name="OBS Noord", now=now)
@@ -32,18 +30,9 @@ student = people.user_create(actor=None, username="sanne", password="a-long-pass
                              role="student_teacher", now=now)
 people.enrolment_set(actor=admin, username="sanne", school_code="NOORD",
                      study_end=date(2027, 7, 15), trainers=[], supervisors=[], now=now)
-ids = []
-for days in (30, 20, 10):
-    recorded = now - timedelta(days=days)
-    rid = str(uuid.uuid4())
-    vault_store(object_id=rid, purpose="original", chunks=[b"lesson" * 50], now=recorded)
-    Recording.objects.create(id=rid, owner=student, school=student.enrolment.school,
-        title="Les", recorded_at=recorded, created_at=recorded, status="ready",
-        expires_at=expiry_for(recorded_at=recorded, study_end=date(2027, 7, 15), months=6))
-    for purpose in ("rendition", "poster"):
-        vault_store(object_id=rid, purpose=purpose, chunks=[b"x" * 100], now=recorded)
-    ids.append(rid)
-print(json.dumps(ids))
+made = [make_recording(student, recorded_at=now - timedelta(days=days), title="Les")
+        for days in (30, 20, 10)]
+print(json.dumps([str(recording.pk) for recording in made]))
 """
 
 # Runs the real sweep and SIGKILLs the process at the chosen point of the 2nd recording.
@@ -88,7 +77,7 @@ def run(home: Path, *args: str) -> subprocess.CompletedProcess:
 def home(tmp_path) -> tuple[Path, list[str]]:
     home = tmp_path / "data"
     assert run(home, "-m", "classvault.cli", "init").returncode == 0
-    made = run(home, "-c", SETUP)
+    made = run(home, "-c", SETUP, str(Path(__file__).resolve().parents[1]))
     assert made.returncode == 0, made.stderr
     return home, json.loads(made.stdout)
 

@@ -12,15 +12,18 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.db import transaction
+from django.test import override_settings
 
-from classvault.people.models import Role
-from classvault.people.services import enrolment_set, user_create
+from classvault.core.home import home_prepare
+from classvault.people.models import Role, User
+from classvault.people.services import enrolment_set, guidelines_acknowledge, user_create
 from classvault.recordings.models import Recording
 from classvault.retention.services import legal_hold_place
 from classvault.sharing.models import Screening, ScreeningMode
 from classvault.sharing.services import share_grant
-from conftest import NOW, PASSWORD, Api, login
-from recordings.recording_helpers import TODAY, make_ready
+from support.personas import NOW, PASSWORD, TODAY, Api, World, isolated_home, login
+from support.pupils import Pupils
+from support.recordings import make_recording
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "access.md"
 WINDOW_START = TODAY + timedelta(days=2)
@@ -111,9 +114,32 @@ SETUP = {"supervisor_after_move": _move, "custodian_after_move": _move,
          "owner_expired_held": _hold, "privacy_officer_expired_held": _hold}
 
 
-@pytest.fixture
-def scene(studio, small_video):
-    world = studio
+@pytest.fixture(scope="module")
+def scene(django_db_setup, django_db_blocker, tmp_path_factory, small_video):
+    """The recording and everyone around it, built once for the module in a data home of its
+    own, inside a transaction rolled back at the end. Each test runs in a savepoint within it
+    (pytest-django's ``db``), so every persona meets the scene as built."""
+    home = isolated_home(tmp_path_factory.mktemp("matrix") / "home")
+    with django_db_blocker.unblock(), override_settings(**home), transaction.atomic():
+        with time_machine.travel(TODAY, tick=False):
+            home_prepare(home=home["CLASSVAULT_HOME"],
+                         secret_key_file=home["CLASSVAULT_SECRET_KEY_FILE"],
+                         master_key_file=home["CLASSVAULT_MASTER_KEY_FILE"],
+                         create_secret_key=False)
+            world = _build(small_video)
+        yield world
+        transaction.set_rollback(True)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home():
+    """Replaces conftest's fresh home per test: the scene's home holds its recording's keys."""
+
+
+def _build(video: bytes):
+    world = World()
+    guidelines_acknowledge(actor=world.student, now=NOW)
+    world.pupils = Pupils(world)
     for username, role in (("vera", Role.TRAINER), ("finn", Role.STUDENT_TEACHER),
                            ("lotte", Role.STUDENT_TEACHER)):
         user_create(actor=None, username=username, password=PASSWORD, role=role,
@@ -121,17 +147,15 @@ def scene(studio, small_video):
     enrolment_set(actor=world.admin, username="femke", school_code="NOORD",
                   study_end=NOW.date() + timedelta(days=400), trainers=["vera"],
                   supervisors=[], now=NOW)
-    recording_id = make_ready(login("sanne"), small_video, pupils=[world.pupils.ada.pk])
-    from classvault.recordings.models import Recording
-
-    recording = Recording.objects.get(pk=recording_id)
+    recording = make_recording(world.student, video=video, pupils=[world.pupils.ada.pk])
     share_grant(actor=world.student, recording=recording, username="tom", now=NOW)
     for mode, attendee in ((ScreeningMode.ONLINE, "femke"), (ScreeningMode.LIVE, "lotte")):
         screening = Screening.objects.create(recording=recording, mode=mode,
                                              starts_at=WINDOW_START, ends_at=WINDOW_END,
                                              scheduled_by=world.student, scheduled_at=NOW)
-        screening.attendees.set([world.student.__class__.objects.get(username=attendee)])
-    return recording_id
+        screening.attendees.set([User.objects.get(username=attendee)])
+    world.recording_id = str(recording.pk)
+    return world
 
 
 def _status(api: Api, method: str, path: str, body) -> int:
@@ -150,17 +174,19 @@ def _status(api: Api, method: str, path: str, body) -> int:
 
 
 @pytest.mark.parametrize("persona", list(MATRIX))
-def test_access_matrix(studio, scene, persona):
+def test_access_matrix(scene, db, persona):
     _description, username, moment, expected = MATRIX[persona]
-    recording = Recording.objects.get(pk=scene)
+    recording = Recording.objects.get(pk=scene.recording_id)
     if persona in SETUP:
-        SETUP[persona](studio, recording)
+        SETUP[persona](scene, recording)
     at = recording.expires_at if moment == "expired" else MOMENTS[moment]
+    path_of = {name: path.format(id=scene.recording_id) + QUERY.get(persona, "")
+               for name, _method, path, _body in ENDPOINTS}
     with time_machine.travel(at, tick=False):
         api = Api() if username is None else login(username)
-        got = [_status(api, method, path.format(id=scene) + QUERY.get(persona, ""), body)
-               for _name, method, path, body in ENDPOINTS]
-        listed = scene in [r["id"] for r in api.get("/recordings").json()] if username else None
+        got = [_status(api, method, path_of[name], body) for name, method, _p, body in ENDPOINTS]
+        listed = (scene.recording_id in [r["id"] for r in api.get("/recordings").json()]
+                  if username else None)
     assert dict(zip([e[0] for e in ENDPOINTS], got, strict=True)) == dict(
         zip([e[0] for e in ENDPOINTS], expected, strict=True))
     if username:

@@ -7,89 +7,25 @@ after it decided, until the second is seen waiting for it (PostgreSQL: in pg_sta
 SQLite: it cannot be seen, so the first gives it a moment) or has finished.
 """
 
-import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from classvault.consent.models import ConsentRecord
 from classvault.consent.services import consent_withdraw, consent_withdrawn
 from classvault.core.exceptions import Conflict
-from classvault.recordings.models import Recording, RecordingPupil
 from classvault.sharing import screenings
 from classvault.sharing.models import Screening
 from classvault.sharing.screenings import screening_schedule
-from conftest import NOW, World
-from consent.pupil_personas import Pupils
+from support.concurrency import run_in_threads, separate_database
+from support.personas import NOW, TODAY, World
+from support.pupils import Pupils
+from support.recordings import make_recording
 
-TODAY = NOW + timedelta(days=1)
 START = TODAY + timedelta(days=1)
-
-
-@contextmanager
-def separate_database(tmp_path: Path) -> Iterator[None]:
-    """Run the block on a fresh copy of the migrated, empty test database, for all threads.
-
-    The SQLite test database lives in memory with a shared cache, where a second writer gets
-    "database table is locked" at once instead of waiting as with a file; and a flush after
-    a transactional test trips the append-only triggers. (The same approach as the races
-    helper's tests/concurrency.py; one of the two can go when both are merged.)
-    """
-    settings_dict = connection.settings_dict
-    original = settings_dict["NAME"]
-    kept = None
-    if connection.vendor == "sqlite":
-        copy = str(tmp_path / "threads.sqlite3")
-        connection.ensure_connection()
-        target = sqlite3.connect(copy)
-        connection.connection.backup(target)
-        target.close()
-        # Closing an in-memory test database would lose it: put the connection aside.
-        kept, connection.connection = connection.connection, None
-    else:
-        copy = f"{original}_threads"
-        connection.close()
-        with connection._nodb_cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{copy}"')
-            cursor.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{original}"')
-    settings_dict["NAME"] = copy
-    try:
-        yield
-    finally:
-        connections.close_all()
-        settings_dict["NAME"] = original
-        if kept is not None:
-            connection.connection = kept
-        else:
-            with connection._nodb_cursor() as cursor:
-                cursor.execute(f'DROP DATABASE IF EXISTS "{copy}"')
-
-
-def run_in_threads(*targets: Callable[[], object]) -> list:
-    """Each target in its own thread and connection; results (or exceptions) in order."""
-    results: list = [None] * len(targets)
-
-    def run(index: int, target: Callable[[], object]) -> None:
-        try:
-            results[index] = target()
-        except BaseException as exc:  # noqa: BLE001 - handed to the test to judge
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, t)) for i, t in enumerate(targets)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-        assert not thread.is_alive(), "a thread did not finish: deadlock?"
-    return results
 
 
 def hold_until_the_other_waits_or_ends(other_done: threading.Event) -> None:
@@ -112,24 +48,14 @@ def hold_until_the_other_waits_or_ends(other_done: threading.Event) -> None:
 
 
 @pytest.fixture
-def db(django_db_setup, django_db_blocker):
-    """Replaces pytest-django's ``db`` here: asking for a fixture of this name is what makes
-    pytest-django create the test database, but no test transaction may wrap the threads'
-    work (each thread commits for real, on a copy: see :func:`separate_database`)."""
-    with django_db_blocker.unblock():
-        yield
-
-
-@pytest.fixture
-def scene(db, tmp_path):
-    """Sanne's recording of Ada (full consent) on a database of its own."""
-    with separate_database(tmp_path):
+def scene(empty_database_template, db, tmp_path, vault_home):
+    """Sanne's recording of Ada (full consent) on a database of its own (each thread commits
+    for real there: see :func:`support.concurrency.separate_database`)."""
+    with separate_database(empty_database_template, tmp_path):
         world = World()
         world.pupils = Pupils(world)
-        world.recording = Recording.objects.create(
-            owner=world.student, school=world.north, title="Rekenles", recorded_at=NOW,
-            expires_at=NOW + timedelta(days=180), created_at=NOW)
-        RecordingPupil.objects.create(recording=world.recording, pupil=world.pupils.ada)
+        world.recording = make_recording(world.student, recorded_at=NOW,
+                                         pupils=[world.pupils.ada])
         yield world
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from classvault.recordings.models import Recording
 from classvault.sharing.models import Screening
-from conftest import login
-from recordings.recording_helpers import TODAY, make_ready
+from support.personas import TODAY, login
+from support.recordings import make_recording
 
 SECOND = timedelta(seconds=1)
 HOURS = timedelta(hours=4)
@@ -17,7 +17,8 @@ HOURS = timedelta(hours=4)
 
 @pytest.fixture
 def ready(studio, small_video):
-    return make_ready(login("sanne"), small_video, pupils=[studio.pupils.ada.pk])
+    return str(make_recording(studio.student, video=small_video,
+                              pupils=[studio.pupils.ada.pk]).pk)
 
 
 def schedule(recording_id, starts_at: datetime, ends_at: datetime, mode="online"):

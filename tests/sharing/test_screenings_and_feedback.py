@@ -10,8 +10,9 @@ from classvault.audit.models import AuditEvent
 from classvault.consent.services import consent_withdraw
 from classvault.recordings.models import Assessment, Comment
 from classvault.sharing.models import Screening
-from conftest import Api, login
-from recordings.recording_helpers import TODAY, make_ready
+from support.audit import assert_audited, nothing_audited
+from support.personas import TODAY, Api, login
+from support.recordings import make_recording
 
 START = TODAY + timedelta(days=1)
 
@@ -25,14 +26,15 @@ def body(**overrides):
 
 @pytest.fixture
 def ready(studio, small_video):
-    return make_ready(login("sanne"), small_video, pupils=[studio.pupils.ada.pk])
+    return str(make_recording(studio.student, video=small_video,
+                              pupils=[studio.pupils.ada.pk]).pk)
 
 
 @pytest.fixture
 def with_bram(studio, small_video):
     """Bram consented to being recorded, not to being shown to fellow students."""
-    return make_ready(login("sanne"), small_video,
-                      pupils=[studio.pupils.ada.pk, studio.pupils.bram.pk])
+    return str(make_recording(studio.student, video=small_video,
+                              pupils=[studio.pupils.ada.pk, studio.pupils.bram.pk]).pk)
 
 
 def test_owner_schedules_an_online_screening(ready):
@@ -40,22 +42,27 @@ def test_owner_schedules_an_online_screening(ready):
     assert response.status_code == 201
     screening = Screening.objects.get(pk=response.json()["id"])
     assert [u.username for u in screening.attendees.all()] == ["femke"]
-    assert AuditEvent.objects.filter(action="screening.schedule", object_id=ready,
-                                     purpose="screening").exists()
+    assert (screening.mode, screening.starts_at) == ("online", START)
+    assert_audited("screening.schedule", actor="sanne", object_id=ready, purpose="screening",
+                   screening=str(screening.pk))
 
 
 def test_pupil_without_peer_consent_refuses_the_screening(studio, with_bram):
-    response = login("sanne").post(f"/recordings/{with_bram}/screenings", body())
+    api = login("sanne")
+    with nothing_audited():
+        response = api.post(f"/recordings/{with_bram}/screenings", body())
     assert response.status_code == 409
     assert response.json()["pupils_without_peer_consent"] == [str(studio.pupils.bram.pk)]
     assert not Screening.objects.exists()
 
 
 def test_attested_pupil_does_not_count_for_screenings(studio, small_video):
-    recording = make_ready(login("sanne"), small_video, pupils=[studio.pupils.ada.pk],
-                           attest=[studio.pupils.cas.pk])
-    assert login("sanne").post(f"/recordings/{recording}/screenings",
-                               body()).status_code == 201
+    recording = make_recording(studio.student, video=small_video, pupils=[studio.pupils.ada.pk],
+                               attest=[studio.pupils.cas.pk]).pk
+    response = login("sanne").post(f"/recordings/{recording}/screenings", body())
+    assert response.status_code == 201
+    assert Screening.objects.get().recording_id == recording
+    assert_audited("screening.schedule", actor="sanne", object_id=recording)
 
 
 @pytest.mark.parametrize("overrides", [
@@ -127,7 +134,9 @@ def test_comments_are_time_coded_and_ordered(studio, ready):
                       {"at_seconds": 0.2, "text": "Hier was ik nerveus"}).status_code == 201
     listed = owner.get(f"/recordings/{ready}/comments").json()
     assert [(c["at_seconds"], c["author"]) for c in listed] == [(0.2, "sanne"), (0.8, "tom")]
-    assert AuditEvent.objects.filter(action="comment.add", object_id=ready).count() == 2
+    assert Comment.objects.count() == 2
+    assert_audited("comment.add", actor="tom", object_id=ready, purpose="assessment")
+    assert_audited("comment.add", actor="sanne", object_id=ready, purpose="coaching")
 
 
 @pytest.mark.parametrize("payload", [{"at_seconds": -1, "text": "x"},
@@ -135,8 +144,9 @@ def test_comments_are_time_coded_and_ordered(studio, ready):
                                      {"at_seconds": 0.1, "text": "   "},
                                      {"at_seconds": "soon", "text": "x"}])
 def test_invalid_comment_is_422(ready, payload):
-    response = login("sanne").post(f"/recordings/{ready}/comments", payload)
-    assert response.status_code == 422
+    api = login("sanne")
+    with nothing_audited():
+        assert api.post(f"/recordings/{ready}/comments", payload).status_code == 422
     assert not Comment.objects.exists()
 
 
@@ -147,7 +157,7 @@ def test_trainer_assesses_with_the_institute_scale(studio, ready):
                                   "assessed_on": "2026-11-03"})
     assert response.status_code == 201
     assert Assessment.objects.get().verdict == "voldoende"
-    assert AuditEvent.objects.filter(action="assessment.add", purpose="assessment").exists()
+    assert_audited("assessment.add", actor="tom", object_id=ready, purpose="assessment")
 
 
 @pytest.mark.parametrize("payload", [

@@ -8,14 +8,15 @@ import pytest
 from classvault.people.services import enrolment_set
 from classvault.recordings.models import Recording
 from classvault.sharing.selectors import is_custodian, may_give_feedback
-from conftest import NOW, login
-from recordings.recording_helpers import make_ready
+from support.personas import NOW, login
+from support.recordings import make_recording
 
 
 @pytest.fixture
 def moved(studio, small_video):
     """Sanne recorded at NOORD (supervisor Mira), then moved to ZUID with supervisor Otto."""
-    recording_id = make_ready(login("sanne"), small_video, pupils=[studio.pupils.ada.pk])
+    recording_id = str(make_recording(studio.student, video=small_video,
+                                      pupils=[studio.pupils.ada.pk]).pk)
     enrolment_set(actor=studio.admin, username="sanne", school_code="ZUID",
                   study_end=date(2027, 7, 15), trainers=["tom", "tara"], supervisors=["otto"],
                   now=NOW)
@@ -54,7 +55,7 @@ def test_the_new_supervisor_is_no_custodian_of_the_old_schools_recording(studio,
 
 def test_the_new_supervisor_is_custodian_of_recordings_made_at_her_school(studio, moved,
                                                                           small_video):
-    recording_id = make_ready(login("sanne"), small_video, pupils=[])
+    recording_id = str(make_recording(studio.student, video=small_video, pupils=[]).pk)
     assert Recording.objects.get(pk=recording_id).school.code == "ZUID"
     otto = login("otto")
     assert otto.get(f"/recordings/{recording_id}").status_code == 200

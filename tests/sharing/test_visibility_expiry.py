@@ -11,8 +11,8 @@ from classvault.recordings.models import Recording
 from classvault.retention.services import legal_hold_place
 from classvault.sharing.models import Screening, ScreeningMode
 from classvault.sharing.services import share_grant
-from conftest import NOW, login
-from recordings.recording_helpers import make_ready
+from support.personas import NOW, login
+from support.recordings import make_recording
 
 PURPOSE = "?purpose=legal-obligation-OM-2026-0412"
 # Who looks, and the query string they send: the officer states her purpose (R4).
@@ -27,8 +27,7 @@ def scene(studio, small_video):
     """Sanne's recording shared with trainer Tom; Femke invited to an online screening that
     runs across the expiry (as after a study end moved forward: the expiry was recomputed
     earlier, the screening stayed). Nobody has swept."""
-    recording_id = make_ready(login("sanne"), small_video, pupils=[studio.pupils.ada.pk])
-    recording = Recording.objects.get(pk=recording_id)
+    recording = make_recording(studio.student, video=small_video, pupils=[studio.pupils.ada.pk])
     share_grant(actor=studio.student, recording=recording, username="tom", now=NOW)
     screening = Screening.objects.create(
         recording=recording, mode=ScreeningMode.ONLINE,

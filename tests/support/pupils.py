@@ -1,6 +1,5 @@
-"""Named pupils for the consent tests, built through the services at the shared ``NOW``.
+"""Named pupils, built through the services at the shared ``NOW``, and request bodies.
 
-Not a conftest.py: a second conftest module would shadow the root one that tests import.
 Dates of birth are chosen relative to NOW (2 November 2026).
 """
 
@@ -8,7 +7,7 @@ from datetime import date
 
 from classvault.consent import services
 from classvault.consent.models import Pupil
-from conftest import NOW
+from support.personas import NOW
 
 
 class Pupils:
