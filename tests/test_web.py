@@ -94,7 +94,7 @@ def test_login_never_redirects_to_another_host(world):
     ("supervisor", "Mijn leraren-in-opleiding"),
     ("school_admin", "Leraren-in-opleiding op deze school"),
     ("admin", "Partnerscholen"),
-    ("privacy", "Laatste auditgebeurtenissen"),
+    ("privacy", "Opvallende gebeurtenissen"),
 ])
 def test_each_role_has_its_landing_page(world, persona, expected):
     user = getattr(world, persona)
@@ -143,7 +143,7 @@ def test_privacy_officer_sees_the_legal_holds_on_her_dashboard(studio, small_vid
     legal_hold_place(actor=studio.privacy, recording=recording, reason="Vordering OM",
                      reference="PV-2026-118", now=NOW)
     html = web_login("piet").get("/").content.decode()
-    assert "Wettelijke bewaarplichten" in html and "PV-2026-118" in html
+    assert "Juridische bewaring (legal hold)" in html and "PV-2026-118" in html
 
 
 def test_institute_admin_sees_upcoming_unassessed_expiries_per_trainer(studio, small_video):

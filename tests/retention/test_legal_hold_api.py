@@ -50,7 +50,7 @@ def test_the_owner_cannot_delete_a_held_recording(recording):
     api = login("sanne")
     response = api.delete(f"/recordings/{recording.pk}")
     assert response.status_code == 409
-    assert "bewaarplicht" in response.json()["detail"]
+    assert "juridische bewaring" in response.json()["detail"]
     assert Recording.objects.filter(pk=recording.pk).exists()
     assert not AuditEvent.objects.filter(action="recording.delete").exists()
     login("piet").delete(f"/recordings/{recording.pk}/legal-hold")
@@ -143,7 +143,7 @@ def test_holding_twice_is_409_and_releasing_what_is_not_held_is_409(recording):
     officer = login("piet")
     with nothing_audited():
         response = place(recording.pk, api=officer)
-    assert response.status_code == 409 and "al een" in response.json()["detail"]
+    assert response.status_code == 409 and "staat al onder" in response.json()["detail"]
     assert LegalHold.objects.count() == 1
 
 

@@ -1,13 +1,90 @@
 """Reading and verifying the audit log."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import NamedTuple
+
+from django.db.models import Q, QuerySet
 
 from .checkpoints import Checkpoint, checkpoints_read
 from .keys import audit_key
 from .models import GENESIS_HASH, AuditEvent, AuditHead
 
 KEYED = "audit.keyed"
+VERIFY = "audit.verify"
+
+# Key housekeeping: every recording's data key is created, re-wrapped under its retention
+# key and destroyed; the audit key is adopted once. True and needed for proof, but noise
+# when someone asks who did what: searches leave them out unless asked for.
+TECHNICAL_PREFIXES = ("vault.", KEYED)
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """What to search the log for; every field narrows (empty: no narrowing).
+
+    ``object_ids`` matches an event's object (a recording's or a pupil's id, a username);
+    ``actor`` is a username or ``system``; ``actions`` exact action codes; ``since`` and
+    ``until`` a half-open period [since, until). Paging is by sequence number: ``before``
+    gives the newest events older than that entry, ``after`` the oldest newer than it.
+    """
+
+    object_ids: tuple[str, ...] = ()
+    actor: str = ""
+    actions: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    technical: bool = False
+    before: int | None = None
+    after: int | None = None
+
+    def described(self) -> dict:
+        """The query as it is logged with the read (the audit.read event's data)."""
+        described = {
+            "objects": list(self.object_ids), "actor": self.actor, "actions": list(self.actions),
+            "since": self.since.isoformat() if self.since else "",
+            "until": self.until.isoformat() if self.until else "",
+            "technical": self.technical, "before": self.before, "after": self.after,
+        }
+        return {k: v for k, v in described.items() if v not in ("", [], None, False)}
+
+
+def audit_events(*, query: AuditQuery) -> QuerySet[AuditEvent]:
+    """The events matching ``query`` (unordered, not sliced: callers page it)."""
+    events = AuditEvent.objects.all()
+    if query.object_ids:
+        events = events.filter(object_id__in=query.object_ids)
+    if query.actor:
+        events = events.filter(actor=query.actor)
+    if query.actions:
+        events = events.filter(action__in=query.actions)
+    if query.since is not None:
+        events = events.filter(at__gte=query.since)
+    if query.until is not None:
+        events = events.filter(at__lt=query.until)
+    if not query.technical and not set(query.actions) & _technical(query.actions):
+        housekeeping = Q()
+        for prefix in TECHNICAL_PREFIXES:
+            housekeeping |= Q(action__startswith=prefix)
+        events = events.exclude(housekeeping)
+    if query.before is not None:
+        events = events.filter(seq__lt=query.before)
+    if query.after is not None:
+        events = events.filter(seq__gt=query.after)
+    return events
+
+
+def _technical(actions: tuple[str, ...]) -> set[str]:
+    return {a for a in actions if is_technical(a)}
+
+
+def is_technical(action: str) -> bool:
+    return action.startswith(TECHNICAL_PREFIXES)
+
+
+def audit_verify_last() -> AuditEvent | None:
+    """The latest recorded run of :func:`audit_verify` (an ``audit.verify`` event), if any."""
+    return AuditEvent.objects.filter(action=VERIFY).order_by("-seq").first()
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
-from .checkpoints import checkpoint_append, checkpoint_path
-from .keys import AuditKey, audit_key
+from .checkpoints import CheckpointError, checkpoint_append, checkpoint_path
+from .keys import AuditKey, AuditKeyError, audit_key
 from .models import AuditEvent, AuditHead
+from .selectors import VERIFY, AuditQuery, Verification, audit_events, audit_verify
 
 SYSTEM = "system"
 KEYED = "audit.keyed"
@@ -150,12 +151,49 @@ def audit_checkpoint(*, now: datetime) -> int:
 
 @transaction.atomic
 def audit_log_read(*, actor: Any, object_id: str | None, limit: int,
-                   now: datetime, newest_first: bool = False) -> list[AuditEvent]:
-    """Return events (all, or of one object) and log that they were read."""
-    qs = AuditEvent.objects.order_by("-seq" if newest_first else "seq")
+                   now: datetime, newest_first: bool = False,
+                   query: AuditQuery | None = None) -> list[AuditEvent]:
+    """Return events (all, of one object, or those matching ``query``) and log the read.
+
+    Ordered by sequence number, oldest first or ``newest_first``; with ``query.after`` the
+    page is the ``limit`` events just after that entry, still in the order asked. The
+    ``audit.read`` event records what was asked (the query's filters), never what was found.
+    """
+    query = query or AuditQuery()
     if object_id:
-        qs = qs.filter(object_id=object_id)
-    events = list(qs[:limit])
+        query = AuditQuery(**{**vars(query), "object_ids": (object_id,)})
+    events = audit_events(query=query)
+    if query.after is not None:
+        # The page just after the cursor: the oldest of the newer ones.
+        page = list(events.order_by("seq")[:limit])
+        if newest_first:
+            page.reverse()
+    else:
+        page = list(events.order_by("-seq" if newest_first else "seq")[:limit])
     audit_record(actor=actor, action="audit.read", object_type="audit",
-                 object_id=object_id or "", now=now)
-    return events
+                 object_id=object_id or "", now=now, data=query.described())
+    return page
+
+
+def audit_verify_run(*, actor: Any, now: datetime) -> Verification:
+    """Check the chain now (see :func:`audit_verify`) and record the outcome in the log.
+
+    The walk reads the whole log, outside any transaction (it can take a while); the
+    ``audit.verify`` event with its outcome is written after it, so the latest one says
+    when the log was last checked, by whom, and what was found. A missing key or an
+    unreadable checkpoint file is recorded as "could not be verified" and re-raised.
+    """
+    try:
+        result = audit_verify()
+    except (AuditKeyError, CheckpointError) as exc:
+        with transaction.atomic():
+            audit_record(actor=actor, action=VERIFY, object_type="audit", now=now,
+                         data={"outcome": "unverifiable", "reason": str(exc)})
+        raise
+    data: dict[str, Any] = {"outcome": "intact" if result.broken is None else "broken",
+                            "checked": result.checked, "checkpoints": result.checkpoints}
+    if result.broken is not None:
+        data |= {"broken_at": result.broken.seq, "reason": result.broken.reason}
+    with transaction.atomic():
+        audit_record(actor=actor, action=VERIFY, object_type="audit", now=now, data=data)
+    return result

@@ -27,3 +27,11 @@ def age_on(date_of_birth: date, day: date) -> int:
 def signer_required(date_of_birth: date, day: date) -> Signer:
     """Who may sign or withdraw on ``day``: the pupil from 16, a guardian below."""
     return Signer.PUPIL if age_on(date_of_birth, day) >= AGE_OF_CONSENT else Signer.GUARDIAN
+
+
+def sixteenth_birthday(date_of_birth: date) -> date:
+    """The day the pupil turns 16 (1 March for someone born on 29 February, see age_on)."""
+    try:
+        return date_of_birth.replace(year=date_of_birth.year + AGE_OF_CONSENT)
+    except ValueError:
+        return date(date_of_birth.year + AGE_OF_CONSENT, 3, 1)

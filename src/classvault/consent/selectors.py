@@ -12,6 +12,7 @@ Who may see a pupil:
 import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -121,16 +122,55 @@ def pupils_list(*, actor: User, school_code: str | None, now: datetime,
 
 
 def pupils_for_forms(*, actor: User, school_code: str | None, group: str | None,
-                     now: datetime, pupil_id: str | None = None) -> list[Pupil]:
-    """Pupils to print consent forms for: one pupil, a group or the whole school.
+                     now: datetime, pupil_id: str | None = None,
+                     missing: bool = False) -> list[Pupil]:
+    """Pupils to print consent forms for: one pupil, a group or the whole school; with
+    ``missing`` only those who lack consent to record or to be shown to fellow students.
 
     Only the school_admin of the school: the forms carry dates of birth.
     """
     require_role(actor, Role.SCHOOL_ADMIN)
     if pupil_id is not None:
         return [pupil_get_managed(actor=actor, pupil_id=pupil_id)]
-    return list(pupils_list(actor=actor, school_code=school_code, group=group, now=now)
-                .select_related("school"))
+    pupils = pupils_list(actor=actor, school_code=school_code, group=group, now=now)
+    if missing:
+        pupils = pupils.filter(peer_viewing_consent=False)  # no recording consent implies it
+    return list(pupils.select_related("school"))
+
+
+def school_groups(*, school: School) -> list[str]:
+    """The groups of a school's roster, in order (for a group picker)."""
+    return list(Pupil.objects.filter(school=school).order_by("group")
+                .values_list("group", flat=True).distinct())
+
+
+def consent_register(*, actor: User, now: datetime) -> list[dict[str, Any]]:
+    """The school admin's register: per group, who may not be recorded or not be shown to
+    fellow students, so forms can be collected before the next lesson. One query."""
+    require_role(actor, Role.SCHOOL_ADMIN)
+    groups: dict[str, dict[str, Any]] = {}
+    for pupil in pupils_list(actor=actor, school_code=None, now=now):
+        row = groups.setdefault(pupil.group, {"group": pupil.group, "total": 0,
+                                              "without_recording": [], "without_peer": []})
+        row["total"] += 1
+        if not pupil.recording_consent:
+            row["without_recording"].append(pupil)
+        elif not pupil.peer_viewing_consent:
+            row["without_peer"].append(pupil)
+    return list(groups.values())
+
+
+def pupils_named(*, actor: User, pupil_ids: Iterable[str]) -> dict[str, Pupil]:
+    """The pupils with these ids the actor manages, by id string (to name them in a list,
+    e.g. the audit log's); ids of pupils not found or not the actor's are left out."""
+    require_role(actor, Role.SCHOOL_ADMIN, Role.PRIVACY_OFFICER)
+    pks = {pk for pk in map(parse_pupil_id, pupil_ids) if pk is not None}
+    if not pks:
+        return {}
+    pupils = Pupil.objects.select_related("school").filter(pk__in=pks)
+    if actor.role == Role.SCHOOL_ADMIN:
+        pupils = pupils.filter(school_id=actor.school_id)
+    return {str(p.pk): p for p in pupils}
 
 
 def consent_history(*, pupil: Pupil) -> QuerySet[ConsentRecord]:

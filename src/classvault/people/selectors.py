@@ -1,5 +1,7 @@
 """Reads about people."""
 
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
 
 from .models import Enrolment, GuidelinesAcknowledgement, GuidelinesVersion, Role, School, User
@@ -45,3 +47,11 @@ def schools_all() -> QuerySet[School]:
 
 def users_count() -> int:
     return User.objects.count()
+
+
+def users_named(*, usernames: Iterable[str]) -> dict[str, User]:
+    """The users with these usernames, by username (to put full names beside them)."""
+    wanted = {u for u in usernames if u}
+    if not wanted:
+        return {}
+    return {u.username: u for u in User.objects.filter(username__in=wanted)}

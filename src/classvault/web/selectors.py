@@ -3,13 +3,11 @@
 from datetime import datetime
 from typing import Any
 
-from classvault.audit.services import audit_log_read
-from classvault.core.health import health_detail
 from classvault.people import selectors as people_selectors
 from classvault.people.models import Role, User
-from classvault.retention.selectors import expiries_upcoming, legal_holds_list
+from classvault.retention.selectors import expiries_upcoming
 
-RECENT_EVENTS = 20
+from . import officer_selectors
 
 
 def landing_for(*, user: User, now: datetime) -> dict[str, Any]:
@@ -20,19 +18,12 @@ def landing_for(*, user: User, now: datetime) -> dict[str, Any]:
     elif user.role in (Role.TRAINER, Role.SCHOOL_SUPERVISOR):
         context["trainees"] = people_selectors.enrolments_for(actor=user)
     elif user.role == Role.SCHOOL_ADMIN:
-        context["school"] = user.school
-        context["enrolments"] = people_selectors.enrolments_for(actor=user)
+        context.update(officer_selectors.school_admin_home(user=user, now=now))
     elif user.role == Role.INSTITUTE_ADMIN:
         context["schools"] = people_selectors.schools_all()
         context["enrolments"] = people_selectors.enrolments_for(actor=user)
         context["user_count"] = people_selectors.users_count()
         context["expiries"] = expiries_upcoming(actor=user, now=now, within_days=30)
     elif user.role == Role.PRIVACY_OFFICER:
-        # Reading the log is itself logged, as every read of it is (audit.read).
-        context["recent_events"] = audit_log_read(actor=user, object_id=None,
-                                                  limit=RECENT_EVENTS, now=now,
-                                                  newest_first=True)
-        context["legal_holds"] = legal_holds_list(actor=user)
-        # Without a worker, expired recordings are not deleted: the privacy officer must know.
-        context["health"] = health_detail(now=now)
+        context.update(officer_selectors.privacy_officer_home(user=user, now=now))
     return context

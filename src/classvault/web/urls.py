@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import recording_views, views
+from . import officer_views, recording_views, views
 
 app_name = "web"
 
@@ -13,4 +13,12 @@ urlpatterns = [
     path("recordings/new/", recording_views.recording_upload, name="recording_upload"),
     path("recordings/<uuid:recording_id>/", recording_views.recording_player,
          name="recording"),
+    # privacy officer: the audit log and legal holds (web/officer_views.py)
+    path("officer/audit/", officer_views.audit_search, name="officer_audit"),
+    path("officer/audit/verify/", officer_views.audit_verify, name="officer_audit_verify"),
+    path("officer/holds/", officer_views.holds, name="officer_holds"),
+    path("officer/recordings/<uuid:recording_id>/hold/", officer_views.recording_hold,
+         name="officer_hold"),
+    path("officer/recordings/<uuid:recording_id>/hold/release/",
+         officer_views.recording_hold_release, name="officer_hold_release"),
 ]
