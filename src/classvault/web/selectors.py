@@ -8,6 +8,7 @@ from classvault.core.health import health_detail
 from classvault.people import selectors as people_selectors
 from classvault.people.models import Role, User
 from classvault.retention.selectors import expiries_upcoming, legal_holds_list
+from classvault.sharing.selectors import recordings_inbox
 
 RECENT_EVENTS = 20
 
@@ -19,6 +20,8 @@ def landing_for(*, user: User, now: datetime) -> dict[str, Any]:
         context["guidelines_accepted"] = people_selectors.guidelines_accepted(user=user)
     elif user.role in (Role.TRAINER, Role.SCHOOL_SUPERVISOR):
         context["trainees"] = people_selectors.enrolments_for(actor=user)
+        if user.role == Role.TRAINER:  # trainer: the inbox of what is shared with her
+            context["inbox"] = recordings_inbox(actor=user, now=now)
     elif user.role == Role.SCHOOL_ADMIN:
         context["school"] = user.school
         context["enrolments"] = people_selectors.enrolments_for(actor=user)

@@ -13,4 +13,9 @@ urlpatterns = [
     path("recordings/new/", recording_views.recording_upload, name="recording_upload"),
     path("recordings/<uuid:recording_id>/", recording_views.recording_player,
          name="recording"),
+    # trainer / player: the privacy officer's purpose form, the trainer's assessment form
+    path("recordings/<uuid:recording_id>/purpose/", recording_views.recording_purpose,
+         name="recording_purpose"),
+    path("recordings/<uuid:recording_id>/assessment/", recording_views.recording_assess,
+         name="recording_assess"),
 ]
