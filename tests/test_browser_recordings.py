@@ -40,7 +40,7 @@ def test_trainer_watches_the_shared_demo_recording_in_the_locked_player(server, 
     assert "Olga Opleider (olga)" in page.locator("#watermark-text").inner_text()
     # Feedback at the current moment, then a click on its time code seeks back to it.
     page.evaluate("document.getElementById('video').pause()")
-    page.get_by_label("Feedback op het huidige moment van de video").fill("Mooie start")
+    page.get_by_label("Uw feedback").fill("Mooie start")
     page.get_by_role("button", name="Feedback toevoegen").click()
     page.get_by_text("Mooie start").wait_for()
     page.evaluate("document.getElementById('video').currentTime = 3.5")

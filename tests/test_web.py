@@ -159,15 +159,3 @@ def test_logging_out_of_the_api_with_a_session_ends_the_session(world):
     assert client.delete("/api/v1/auth/token").status_code == 204
     assert client.get("/").status_code == 302  # back to the login page
 
-
-def test_privacy_officer_is_asked_for_a_purpose_before_the_player(studio, small_video):
-    from support.recordings import make_recording
-
-    recording_id = str(make_recording(studio.student, video=small_video).pk)
-    client = web_login("piet")
-    response = client.get(f"/recordings/{recording_id}/")
-    assert response.status_code == 400
-    assert "Doel van deze weergave" in response.content.decode()
-    page = client.get(f"/recordings/{recording_id}/?purpose=verzoek-7").content.decode()
-    assert "purpose=verzoek-7" in page
-    assert AuditEvent.objects.get(action="recording.view", actor="piet").purpose == "verzoek-7"

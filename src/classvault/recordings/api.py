@@ -33,6 +33,7 @@ from .schemas import (
     RecordingDetail,
     RecordingItem,
 )
+from .stated_purpose import purpose_remembered
 from .streaming import Unsatisfiable, parse_range, stream_response
 from .uploads import UPLOAD_FIELD, EncryptingUploadHandler
 
@@ -213,8 +214,17 @@ def recording_get(request: HttpRequest, recording_id: str, purpose: str | None =
     recording = recording_get_visible(actor=request.auth, recording_id=recording_id, now=now)
     services.recording_access_record(
         actor=request.auth, recording=recording, what="view", now=now,
-        purpose=selectors.view_purpose(actor=request.auth, recording=recording, asked=purpose))
+        purpose=selectors.view_purpose(actor=request.auth, recording=recording,
+                                       asked=_asked_purpose(request, recording, purpose, now)))
     return recording_detail(actor=request.auth, recording=recording)
+
+
+def _asked_purpose(request: HttpRequest, recording, asked: str | None, now: datetime):
+    """``?purpose=`` when given; for the web player (session, no bearer token) the purpose
+    its user stated in the form, kept in her session so it never appears in a URL."""
+    if asked is not None or hasattr(request, "api_token"):
+        return asked
+    return purpose_remembered(session=request.session, recording_id=str(recording.pk), now=now)
 
 
 def _playable(recording) -> None:
@@ -232,7 +242,8 @@ def recording_stream(request: HttpRequest, recording_id: str, purpose: str | Non
     now = clock.now()
     recording = recording_get_visible(actor=request.auth, recording_id=recording_id, now=now)
     _playable(recording)
-    purpose = selectors.view_purpose(actor=request.auth, recording=recording, asked=purpose)
+    purpose = selectors.view_purpose(actor=request.auth, recording=recording,
+                                     asked=_asked_purpose(request, recording, purpose, now))
     range_header = request.headers.get("Range")
     reader = vault_open(object_id=str(recording.pk), purpose=Purpose.RENDITION)
     try:
@@ -258,7 +269,8 @@ def recording_poster(request: HttpRequest, recording_id: str, purpose: str | Non
     now = clock.now()
     recording = recording_get_visible(actor=request.auth, recording_id=recording_id, now=now)
     _playable(recording)
-    purpose = selectors.view_purpose(actor=request.auth, recording=recording, asked=purpose)
+    purpose = selectors.view_purpose(actor=request.auth, recording=recording,
+                                     asked=_asked_purpose(request, recording, purpose, now))
     reader = vault_open(object_id=str(recording.pk), purpose=Purpose.POSTER)
     services.recording_access_record(actor=request.auth, recording=recording, what="poster",
                                      purpose=purpose, now=now)

@@ -13,6 +13,7 @@ from .schemas import (
     AssessmentOut,
     CommentIn,
     CommentOut,
+    CommentPatch,
     ScreeningCreated,
     ScreeningIn,
     ShareIn,
@@ -51,6 +52,28 @@ def comment_list(request: HttpRequest, recording_id: str):
     recording = recording_get_visible(actor=request.auth, recording_id=recording_id,
                                       now=clock.now())
     return [_comment(c) for c in feedback.comments_for(actor=request.auth, recording=recording)]
+
+
+@router.patch("/recordings/{recording_id}/comments/{comment_id}", response=CommentOut)
+def comment_update(request: HttpRequest, recording_id: str, comment_id: str,
+                   payload: CommentPatch):
+    """The author changes her comment's text or time code; nobody else may (403)."""
+    now = clock.now()
+    recording = recording_get_visible(actor=request.auth, recording_id=recording_id, now=now)
+    comment = feedback.comment_edit(actor=request.auth, recording=recording,
+                                    comment_id=comment_id, text=payload.text,
+                                    at_seconds=payload.at_seconds, now=now)
+    return _comment(comment)
+
+
+@router.delete("/recordings/{recording_id}/comments/{comment_id}", response={204: None})
+def comment_remove(request: HttpRequest, recording_id: str, comment_id: str):
+    """The author deletes her comment; it is gone (the audit log keeps that it was)."""
+    now = clock.now()
+    recording = recording_get_visible(actor=request.auth, recording_id=recording_id, now=now)
+    feedback.comment_delete(actor=request.auth, recording=recording, comment_id=comment_id,
+                            now=now)
+    return Status(204, None)
 
 
 def _comment(comment) -> dict:

@@ -28,6 +28,13 @@ class CommentIn(InputSchema):
     text: str = Field(max_length=4000)
 
 
+class CommentPatch(InputSchema):
+    """What the author changes: the text, the time code, or both."""
+
+    at_seconds: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    text: str | None = Field(default=None, max_length=4000)
+
+
 class CommentOut(Schema):
     id: str
     at_seconds: float

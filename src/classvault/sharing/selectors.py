@@ -12,11 +12,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Subquery
 
 from classvault.core.exceptions import NotVisible
 from classvault.people.models import Enrolment, Role, User
-from classvault.recordings.models import Assessment, Recording
+from classvault.recordings.models import Assessment, Comment, Recording
 from classvault.recordings.rules import days_left
 from classvault.recordings.selectors import recording_item
 
@@ -120,11 +120,27 @@ def _kept(recording: Recording) -> bool:
 
 def recordings_inbox(*, actor: User, now: datetime) -> list[dict[str, Any]]:
     """What the actor may see, as a work queue: unassessed first, then what expires first
-    (a trainer's inbox), with days left and who it is shared with."""
+    (a trainer's inbox), with days left, who it is shared with, the latest assessment, and
+    whether others commented since the actor last gave feedback ("new feedback")."""
+    latest = Assessment.objects.filter(recording=OuterRef("pk")).order_by("-assessed_on",
+                                                                           "-created_at")
     recordings = (recordings_visible(actor=actor, now=now)
                   .select_related("owner").prefetch_related("shares__user")
-                  .annotate(assessed=Exists(Assessment.objects.filter(recording=OuterRef("pk"))))
+                  .annotate(assessed=Exists(Assessment.objects.filter(recording=OuterRef("pk"))),
+                            verdict=Subquery(latest.values("verdict")[:1]),
+                            assessed_on=Subquery(latest.values("assessed_on")[:1]),
+                            others_at=Subquery(_last_comment(~Q(author=actor))),
+                            mine_at=Subquery(_last_comment(Q(author=actor))))
                   .order_by("assessed", "expires_at"))
     return [{"recording": r, "days_left": days_left(r.expires_at, now), "assessed": r.assessed,
+             "verdict": r.verdict, "assessed_on": r.assessed_on,
+             "new_feedback": r.others_at is not None and (r.mine_at is None
+                                                          or r.others_at > r.mine_at),
              "shared_with": sorted(s.user.display_name for s in r.shares.all())}
             for r in recordings]
+
+
+def _last_comment(whose: Q):
+    """When the last comment matching ``whose`` was made on the outer recording."""
+    return (Comment.objects.filter(whose, recording=OuterRef("pk")).values("recording")
+            .annotate(last=Max("created_at")).values("last")[:1])

@@ -6,6 +6,7 @@ from typing import Any
 from classvault.people import selectors as people_selectors
 from classvault.people.models import Role, User
 from classvault.retention.selectors import expiries_upcoming
+from classvault.sharing.selectors import recordings_inbox
 
 from . import officer_selectors
 
@@ -17,6 +18,8 @@ def landing_for(*, user: User, now: datetime) -> dict[str, Any]:
         context["guidelines_accepted"] = people_selectors.guidelines_accepted(user=user)
     elif user.role in (Role.TRAINER, Role.SCHOOL_SUPERVISOR):
         context["trainees"] = people_selectors.enrolments_for(actor=user)
+        if user.role == Role.TRAINER:  # trainer: the inbox of what is shared with her
+            context["inbox"] = recordings_inbox(actor=user, now=now)
     elif user.role == Role.SCHOOL_ADMIN:
         context.update(officer_selectors.school_admin_home(user=user, now=now))
     elif user.role == Role.INSTITUTE_ADMIN:

@@ -21,4 +21,9 @@ urlpatterns = [
          name="officer_hold"),
     path("officer/recordings/<uuid:recording_id>/hold/release/",
          officer_views.recording_hold_release, name="officer_hold_release"),
+    # trainer / player: the privacy officer's purpose form, the trainer's assessment form
+    path("recordings/<uuid:recording_id>/purpose/", recording_views.recording_purpose,
+         name="recording_purpose"),
+    path("recordings/<uuid:recording_id>/assessment/", recording_views.recording_assess,
+         name="recording_assess"),
 ]
