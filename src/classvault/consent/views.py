@@ -78,7 +78,7 @@ def consent_forms(request: HttpRequest, pupil_id: str | None = None) -> HttpResp
 @require_GET
 def pupils(request: HttpRequest) -> HttpResponse:
     """The roster of the user's school with each pupil's consent, in words and colour."""
-    group, now = request.GET.get("group") or None, clock.now()
+    group, now = request.GET.get("group", "").strip() or None, clock.now()
     school = _call(selectors.roster_school, actor=request.user,
                    school_code=request.GET.get("school"), now=now)
     return render(request, "consent/pupils.html", {
