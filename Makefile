@@ -1,8 +1,11 @@
-# ClassVault: `make run` serves the app on http://127.0.0.1:8000, `make test` runs every test.
+# ClassVault: `make run` serves the app on http://127.0.0.1:8000 (`make run PORT=8123` on
+# another port), `make test` runs every test.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
 export CLASSVAULT_HOME ?= $(CURDIR)/classvault-data
 # PostgreSQL for the second pass of the suite (already running on dev and CI machines).
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/classvault
@@ -26,8 +29,8 @@ browser:
 run: install
 	@new=0; test -e "$(CLASSVAULT_HOME)/classvault.sqlite3" || new=1; \
 	$(BIN)/classvault init && \
-	if [ $$new = 1 ]; then $(BIN)/classvault demo; fi && \
-	exec $(BIN)/classvault serve --host 127.0.0.1 --port 8000
+	if [ $$new = 1 ]; then $(BIN)/classvault demo --host $(HOST) --port $(PORT); fi && \
+	exec $(BIN)/classvault serve --host $(HOST) --port $(PORT)
 
 test: lint browser
 	$(BIN)/pytest -q

@@ -54,14 +54,19 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_user_add(args: argparse.Namespace) -> int:
     _setup_django()
+    from django.utils import translation
+
     from classvault.core import clock
     from classvault.core.exceptions import DomainError
     from classvault.people.services import user_create
 
     try:
-        user = user_create(actor=None, username=args.username, password=args.password,
-                           role=args.role, full_name=args.full_name or "",
-                           email=args.email or "", school_code=args.school, now=clock.now())
+        # The command line speaks English, as its other output does.
+        with translation.override("en"):
+            user = user_create(actor=None, username=args.username, password=args.password,
+                               role=args.role, full_name=args.full_name or "",
+                               email=args.email or "", school_code=args.school,
+                               now=clock.now())
     except DomainError as exc:
         return _fail(exc.detail, 1)
     print(f"created user {user.username} ({user.role})")
@@ -73,13 +78,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from django.conf import settings
     from django.core.checks import ERROR, run_checks
 
-    from classvault.server import serve
+    from classvault.server import address_problem, serve
 
     errors = [m for m in run_checks(include_deployment_checks=True, tags=["classvault"])
               if m.level >= ERROR]
     errors += [m for m in run_checks() if m.level >= ERROR]
     if errors:
         return _fail("refusing to serve:\n" + "\n".join(str(e) for e in errors), 1)
+    problem = address_problem(args.host, args.port)
+    if problem:
+        return _fail(problem, 1)
     with_worker = settings.CLASSVAULT_EMBEDDED and not args.no_worker
     return serve(host=args.host, port=args.port, workers=args.workers, with_worker=with_worker)
 
@@ -155,7 +163,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from classvault.demo import demo_load
 
     logins = demo_load(now=clock.now())
-    print("ClassVault demo data is loaded. Log in at http://127.0.0.1:8000 with:")
+    print(f"ClassVault demo data is loaded. Log in at http://{args.host}:{args.port} with:")
     for username, role, password in logins:
         print(f"  {username:<14} {role:<18} password: {password}")
     return 0
@@ -215,6 +223,12 @@ def cmd_manage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _default_port() -> int:
+    """CLASSVAULT_PORT, else 8000: `serve` and `demo` agree on the address without flags."""
+    value = os.environ.get("CLASSVAULT_PORT", "").strip()
+    return int(value) if value.isdigit() else 8000
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="classvault", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -234,7 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the web app and API")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=int, default=_default_port(),
+                       help="default: CLASSVAULT_PORT, else 8000")
     serve.add_argument("--workers", type=int,
                        default=int(os.environ.get("CLASSVAULT_WEB_WORKERS", "2")))
     serve.add_argument("--no-worker", action="store_true", help="do not run background jobs")
@@ -257,7 +272,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="apply retention as if the clock read this instant")
     sweep.set_defaults(func=cmd_sweep)
 
-    sub.add_parser("demo", help="load demo data and print the logins").set_defaults(func=cmd_demo)
+    demo = sub.add_parser("demo", help="load demo data and print the logins")
+    # Only for the address it prints: where `classvault serve` runs (or will run).
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=_default_port(),
+                      help="default: CLASSVAULT_PORT, else 8000")
+    demo.set_defaults(func=cmd_demo)
 
     audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_cmd",
                                                                           required=True)

@@ -1,9 +1,11 @@
 """``classvault serve``: gunicorn for the web app, plus the task worker in the embedded default."""
 
 import atexit
+import errno
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -108,15 +110,49 @@ def _exit_reason(code: int) -> str:
     return f"exited with status {code}"
 
 
+def address_problem(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be served on, in one line; None when it can.
+
+    Checked before anything starts, so a taken port is one clear line, not a traceback after
+    an announcement. (Another process may still take the port in between; gunicorn then
+    fails with its own message.)
+    """
+    where = f"{host}:{port}"
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except (socket.gaierror, UnicodeError, OverflowError):
+        return f"cannot serve on {where}: {host} is not a name or address of this machine."
+    with socket.socket(family, kind, proto) as probe:
+        # As gunicorn binds: a port left in TIME_WAIT by a stopped server counts as free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (f"cannot serve on {where}: the port is already in use. Stop the other "
+                        "server, or choose another port (--port, or make run PORT=...).")
+            if exc.errno == errno.EACCES:
+                return f"cannot serve on {where}: not allowed (ports below 1024 need root)."
+            return f"cannot serve on {where}: {exc.strerror or exc}."
+    return None
+
+
 def serve(*, host: str, port: int, workers: int, with_worker: bool) -> int:
     if with_worker:
         supervisor = WorkerSupervisor()
         supervisor.start()
         atexit.register(supervisor.stop)
-    print(f"ClassVault serves on http://{host}:{port}" + (" with a background worker"
-                                                        if with_worker else ""), flush=True)
+    announcement = f"ClassVault serves on http://{host}:{port}" + (
+        " with a background worker" if with_worker else "")
+
+    def when_ready(_server) -> None:
+        # Only now is the port bound: a script may wait for this line and then connect.
+        print(announcement, flush=True)
+
     _Gunicorn(
         {
+            "when_ready": when_ready,
             "bind": f"{host}:{port}",
             "workers": max(1, workers),
             "worker_class": "gthread",

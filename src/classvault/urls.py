@@ -1,10 +1,15 @@
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from .api import api
 
 urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Browsers ask for /favicon.ico on their own; the pages name the SVG in <head>.
+    path("favicon.ico", RedirectView.as_view(url=static("classvault/favicon.svg"),
+                                             permanent=True)),
     path("", include("classvault.consent.urls")),
     path("", include("classvault.web.urls")),
 ]

@@ -38,8 +38,8 @@ def test_thirty_days_before_the_owner_and_her_trainers_are_mailed_once(recording
     assert reminders_send(now=at(2, hour=0)) == 1
     assert sent_to() == ["sanne@example.org", "tara@example.org", "tom@example.org"]
     owner_mail = next(m for m in mail.outbox if m.to == ["sanne@example.org"])
-    assert "02-05-2027 10:00" in owner_mail.subject
-    assert "Breuken met pizza" in owner_mail.body and "deel hem" in owner_mail.body
+    assert "2 mei 2027 10:00" in owner_mail.subject
+    assert "Breuken met pizza" in owner_mail.body and "deel de opname" in owner_mail.body
     trainer_mail = next(m for m in mail.outbox if m.to == ["tom@example.org"])
     assert "Sanne Student" in trainer_mail.body
     for message in mail.outbox:  # never who is in it

@@ -113,11 +113,15 @@ def roster_school(*, actor: User, school_code: str | None, now: datetime) -> Sch
 
 def pupils_list(*, actor: User, school_code: str | None, now: datetime,
                 group: str | None = None) -> QuerySet[Pupil]:
-    """The roster of a school with the current consent state, in one query."""
+    """The roster of a school with the current consent state, in one query.
+
+    ``group`` matches whatever its case and surrounding spaces: people type "5a" for 5A.
+    """
     school = roster_school(actor=actor, school_code=school_code, now=now)
     qs = Pupil.objects.filter(school=school)
+    group = (group or "").strip()
     if group:
-        qs = qs.filter(group=group)
+        qs = qs.filter(group__iexact=group)
     return qs.order_by("group", "full_name", "external_id")
 
 

@@ -106,7 +106,8 @@ def pupils(request: HttpRequest) -> HttpResponse:
     The school admin and a student teacher see their own school; the privacy officer picks
     one (she registers withdrawals for every school's pupils).
     """
-    group, now, code = request.GET.get("group") or None, clock.now(), request.GET.get("school")
+    group = request.GET.get("group", "").strip() or None
+    now, code = clock.now(), request.GET.get("school")
     if request.user.role == Role.PRIVACY_OFFICER and not code:
         return render(request, "consent/pupils.html", {
             "schools": people_selectors.schools_all(), "pupils": None})

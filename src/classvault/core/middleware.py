@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.template import loader
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -103,7 +104,9 @@ class InputGuardMiddleware:
         if request_has_nul(request):
             if _is_api(request):
                 return JsonResponse({"detail": nul_message()}, status=422)
-            return HttpResponseBadRequest(nul_message(), content_type="text/plain; charset=utf-8")
+            # The 400 page without the request: no view, session or user has run yet.
+            return HttpResponseBadRequest(loader.render_to_string("400.html",
+                                                                  {"detail": nul_message()}))
         return self.get_response(request)
 
 

@@ -2,6 +2,7 @@
 
 from django.contrib.auth import authenticate, logout
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from classvault.core import clock
@@ -92,7 +93,7 @@ def guidelines_get(request: HttpRequest):
     """The current recording guidelines and step plan."""
     current = selectors.guidelines_current()
     if current is None:
-        raise Conflict("No recording guidelines have been published yet.")
+        raise Conflict(_("No recording guidelines have been published yet."))
     return current
 
 

@@ -14,6 +14,7 @@ from fractions import Fraction
 
 import av
 import av.error
+from django.utils.translation import gettext_lazy as _
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,8 @@ POSTER_WIDTH = 640
 
 
 class MediaError(Exception):
-    """The input is not a video we can decode (the message is safe to show)."""
+    """The input is not a video we can decode (the message is safe to show, and translated
+    lazily: it is read in the language of whoever reads it)."""
 
 
 @dataclass(frozen=True)
@@ -42,18 +44,18 @@ def probe(src: io.RawIOBase | io.BufferedIOBase) -> MediaInfo:
     try:
         with av.open(src, mode="r") as container:
             if not container.streams.video:
-                raise MediaError("The file has no video track.")
+                raise MediaError(_("The file has no video track."))
             stream = container.streams.video[0]
             frame = next(container.decode(stream), None)
             if frame is None:
-                raise MediaError("The video track holds no frames.")
+                raise MediaError(_("The video track holds no frames."))
             duration = _duration(container, stream)
             return MediaInfo(duration, frame.width, frame.height,
                              bool(container.streams.audio))
     except MediaError:
         raise
     except (av.error.FFmpegError, StopIteration, ValueError, OSError) as exc:
-        raise MediaError("The file is not a video that can be played.") from exc
+        raise MediaError(_("The file is not a video that can be played.")) from exc
 
 
 def _duration(container, stream) -> float:
@@ -84,13 +86,13 @@ def transcode(
     except MediaError:
         raise
     except (av.error.FFmpegError, ValueError, OSError) as exc:
-        raise MediaError("The video could not be converted.") from exc
+        raise MediaError(_("The video could not be converted.")) from exc
 
 
 def _transcode(src, dst, progress) -> MediaInfo:
     with av.open(src, mode="r") as inp:
         if not inp.streams.video:
-            raise MediaError("The file has no video track.")
+            raise MediaError(_("The file has no video track."))
         v_in = inp.streams.video[0]
         a_in = inp.streams.audio[0] if inp.streams.audio else None
         total = _duration(inp, v_in)
@@ -135,7 +137,7 @@ def _transcode(src, dst, progress) -> MediaInfo:
                 _encode_audio(out, a_out, resampler, None, samples)  # flush the resampler
                 out.mux(a_out.encode(None))
             if frames == 0:
-                raise MediaError("The video track holds no frames.")
+                raise MediaError(_("The video track holds no frames."))
     if progress:
         progress(1.0)
     return MediaInfo(total, width, height, a_in is not None)
@@ -162,7 +164,7 @@ def poster(src: io.RawIOBase | io.BufferedIOBase, *, at_seconds: float = 1.0) ->
                 if frame.time is not None and frame.time >= at_seconds:
                     break
             if chosen is None:
-                raise MediaError("The video track holds no frames.")
+                raise MediaError(_("The video track holds no frames."))
             width = min(POSTER_WIDTH, chosen.width)
             height = max(2, round(chosen.height * width / chosen.width))
             # PyAV's own MJPEG encoder makes the JPEG: no imaging library needed.
@@ -175,5 +177,5 @@ def poster(src: io.RawIOBase | io.BufferedIOBase, *, at_seconds: float = 1.0) ->
     except MediaError:
         raise
     except (av.error.FFmpegError, ValueError, OSError, IndexError) as exc:
-        raise MediaError("No still could be taken from the video.") from exc
+        raise MediaError(_("No still could be taken from the video.")) from exc
     return b"".join(bytes(p) for p in packets)

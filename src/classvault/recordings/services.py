@@ -13,6 +13,7 @@ from classvault.audit.models import AuditEvent
 from classvault.audit.services import audit_record
 from classvault.consent.models import Pupil
 from classvault.consent.selectors import pupils_get_for_school
+from classvault.core.display import date_text
 from classvault.core.exceptions import Conflict, Forbidden, Invalid
 from classvault.people.models import Enrolment, Role, User
 from classvault.people.selectors import guidelines_accepted
@@ -100,9 +101,9 @@ def _recording_create(*, actor, recording_id, upload, title, recorded_at, pupil_
     expires_at = expiry_for(recorded_at=recorded_at, study_end=enrolment.study_end,
                             months=settings.CLASSVAULT_RETENTION_MONTHS)
     if expires_at <= now:
-        raise Invalid(_("This recording would already be past its retention period "
-                        "(%(expiry)s), so it may not be stored.")
-                      % {"expiry": expires_at.isoformat()})
+        raise Invalid(_("The retention period of this recording already ended on %(expiry)s, "
+                        "so it may not be stored.")
+                      % {"expiry": date_text(expires_at)})
     present = pupils_get_for_school(school=enrolment.school,
                                     pupil_ids=list(pupil_ids) + list(attested_ids))
     attested = {str(p.pk) for p in pupils_get_for_school(school=enrolment.school,

@@ -84,7 +84,7 @@ def screening_schedule(*, actor: User, recording: Recording, mode: str, starts_a
     # transaction that changed the pupil.
     status = Recording.objects.filter(pk=recording.pk).values_list("status", flat=True).first()
     if status is None:
-        raise NotVisible("No such recording.")
+        raise NotVisible(_("No such recording."))
     if status == RecordingStatus.BLOCKED:
         raise Conflict(_("This recording is blocked and cannot be shown."))
     lacking = sorted(str(p.pk) for p in pupils if not p.peer_viewing_consent)

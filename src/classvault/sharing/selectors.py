@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Subquery
+from django.utils.translation import gettext as _
 
 from classvault.core.exceptions import NotVisible
 from classvault.people.models import Enrolment, Role, User
@@ -56,10 +57,10 @@ def recording_get_visible(*, actor: User, recording_id: str | uuid.UUID,
     try:
         pk = uuid.UUID(str(recording_id))
     except ValueError:
-        raise NotVisible("No such recording.") from None
+        raise NotVisible(_("No such recording.")) from None
     recording = Recording.objects.select_related("owner", "school").filter(pk=pk).first()
     if recording is None:
-        raise NotVisible("No such recording.")
+        raise NotVisible(_("No such recording."))
     # The owner and the privacy officer need no further query while the recording has not
     # expired (most requests are theirs); everyone else, and everyone after expiry, goes
     # through the full rule.
@@ -67,7 +68,7 @@ def recording_get_visible(*, actor: User, recording_id: str | uuid.UUID,
                                        or actor.role == Role.PRIVACY_OFFICER):
         return recording
     if not recordings_visible(actor=actor, now=now).filter(pk=pk).exists():
-        raise NotVisible("No such recording.")
+        raise NotVisible(_("No such recording."))
     return recording
 
 

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from classvault.audit.services import audit_record
 from classvault.core.exceptions import Forbidden, Invalid
@@ -15,7 +16,7 @@ from .selectors import is_custodian
 
 def _require_custodian(actor: User, recording: Recording) -> None:
     if not is_custodian(actor=actor, recording=recording):
-        raise Forbidden("Only the student teacher or their supervisor manages access.")
+        raise Forbidden(_("Only the student teacher or their supervisor manages access."))
 
 
 @transaction.atomic
@@ -35,8 +36,8 @@ def share_grant(*, actor: User, recording: Recording, username: str, now: dateti
                    ).filter(is_active=True)
     user = allowed.filter(username=username).first()
     if user is None:
-        raise Invalid(f"{username} is not one of the student teacher's own trainers or "
-                      "supervisors; only they can be added.")
+        raise Invalid(_("%(username)s is not one of the student teacher's own trainers or "
+                        "supervisors; only they can be added.") % {"username": username})
     share, created = Share.objects.get_or_create(
         recording=recording, user=user, defaults={"granted_by": actor, "granted_at": now})
     if created:

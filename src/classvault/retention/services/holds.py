@@ -22,7 +22,7 @@ PURPOSE = "legal_obligation"
 def _lock(recording: Recording) -> Recording:
     locked = Recording.objects.select_for_update().filter(pk=recording.pk).first()
     if locked is None:
-        raise NotVisible("No such recording.")
+        raise NotVisible(_("No such recording."))
     return locked
 
 

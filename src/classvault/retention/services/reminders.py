@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from classvault.audit.services import audit_record
-from classvault.core.time import AMSTERDAM
+from classvault.core.display import date_text, datetime_text
 from classvault.people.models import User
 from classvault.recordings.models import Recording
 from classvault.recordings.rules import days_left
@@ -52,8 +52,8 @@ def _messages(recording: Recording, trainers: list[User]) -> list[EmailMessage]:
     owner = recording.owner
     facts = {
         "title": recording.title,
-        "recorded": recording.recorded_at.astimezone(AMSTERDAM).strftime("%d-%m-%Y"),
-        "expiry": recording.expires_at.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M"),
+        "recorded": date_text(recording.recorded_at),
+        "expiry": datetime_text(recording.expires_at),
         "student": owner.display_name,
     }
     subject = _("ClassVault: a recording is deleted on %(expiry)s, not assessed yet") % facts
