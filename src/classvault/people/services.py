@@ -11,6 +11,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from classvault.audit.services import audit_record
 from classvault.core.exceptions import Conflict, Forbidden, Invalid, NotVisible
@@ -32,7 +33,7 @@ from .models import (
 def require_role(actor: User, *roles: Role) -> None:
     """Raise Forbidden unless the actor has one of the roles."""
     if actor.role not in roles:
-        raise Forbidden("Your role may not do this.")
+        raise Forbidden(_("Your role may not do this."))
 
 
 def institute_ensure(*, name: str) -> Institute:
@@ -48,13 +49,24 @@ def school_create(*, actor: User | None, code: str, name: str, now: datetime) ->
         require_role(actor, Role.INSTITUTE_ADMIN)
     code, name = code.strip(), name.strip()
     if not code or not name:
-        raise Invalid("A school needs a code and a name.")
+        raise Invalid(_("A school needs a code and a name."))
     if School.objects.filter(code=code).exists():
-        raise Conflict(f"A school with code {code} already exists.")
+        raise Conflict(_("A school with code %(code)s already exists. Choose another code.")
+                       % {"code": code})
     school = School.objects.create(code=code, name=name)
     audit_record(actor=actor, action="school.create", obj=school, now=now,
                  data={"code": code, "name": name})
     return school
+
+
+# Generated passwords: words a person can read aloud or type from paper, no look-alikes.
+_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def password_generate() -> str:
+    """A random initial password (about 99 bits) in four groups: ``abcd-efgh-jkmn-pqrs-tuvw``."""
+    groups = ["".join(secrets.choice(_PASSWORD_ALPHABET) for _i in range(4)) for _g in range(5)]
+    return "-".join(groups)
 
 
 @transaction.atomic
@@ -74,21 +86,25 @@ def user_create(
         require_role(actor, Role.INSTITUTE_ADMIN)
     username = username.strip()
     if not username:
-        raise Invalid("A username is required.")
+        raise Invalid(_("A username is required."))
     if role not in Role.values:
-        raise Invalid(f"Unknown role {role!r}; choose one of {', '.join(Role.values)}.")
+        raise Invalid(_("Unknown role %(role)s; choose one of %(roles)s.")
+                      % {"role": role, "roles": ", ".join(Role.values)})
     school = None
     if school_code:
         school = School.objects.filter(code=school_code).first()
         if school is None:
-            raise Invalid(f"Unknown school {school_code!r}.")
+            raise Invalid(_("Unknown school %(code)s. Check the school code.")
+                          % {"code": school_code})
     elif role in ROLES_WITH_SCHOOL:
-        raise Invalid(f"A {role} needs a school.")
+        raise Invalid(_("A %(role)s needs a school: choose the school they work at.")
+                      % {"role": Role(role).label})
     if email.strip():
         try:
             validate_email(email.strip())
         except ValidationError as exc:
-            raise Invalid(f"{email!r} is not an e-mail address.") from exc
+            raise Invalid(_("%(email)s is not an e-mail address.")
+                          % {"email": email.strip()}) from exc
     user = User(username=username, role=role, full_name=full_name.strip(),
                 email=email.strip(), school=school)
     try:
@@ -97,12 +113,14 @@ def user_create(
         raise Invalid(" ".join(exc.messages)) from exc
     user.set_password(password)
     if User.objects.filter(username=username).exists():
-        raise Conflict(f"The username {username} is taken.")
+        raise Conflict(_("The username %(username)s is taken. Choose another username.")
+                       % {"username": username})
     try:
         with transaction.atomic():
             user.save()
     except IntegrityError as exc:
-        raise Conflict(f"The username {username} is taken.") from exc
+        raise Conflict(_("The username %(username)s is taken. Choose another username.")
+                       % {"username": username}) from exc
     audit_record(actor=actor, action="user.create", obj=user, object_id=username, now=now,
                  data={"role": role, "school": school_code or ""})
     return user
@@ -113,10 +131,12 @@ def _users_with_role(usernames: list[str], role: Role) -> list[User]:
     found = {u.username: u for u in users}
     missing = [n for n in usernames if n not in found]
     if missing:
-        raise Invalid(f"Unknown users: {', '.join(missing)}.", users=missing)
+        raise Invalid(_("Unknown users: %(users)s.") % {"users": ", ".join(missing)},
+                      users=missing)
     wrong = [u.username for u in users if u.role != role]
     if wrong:
-        raise Invalid(f"These users are not a {role.value}: {', '.join(wrong)}.", users=wrong)
+        raise Invalid(_("These users are not a %(role)s: %(users)s.")
+                      % {"role": role.label, "users": ", ".join(wrong)}, users=wrong)
     return users
 
 
@@ -140,18 +160,20 @@ def enrolment_set(
     require_role(actor, Role.INSTITUTE_ADMIN)
     student = User.objects.filter(username=username).first()
     if student is None:
-        raise NotVisible("No such student teacher.")
+        raise NotVisible(_("No such student teacher."))
     if student.role != Role.STUDENT_TEACHER:
-        raise Invalid(f"{username} is not a student_teacher.")
+        raise Invalid(_("%(username)s is not a student teacher.") % {"username": username})
     school = School.objects.filter(code=school_code).first()
     if school is None:
-        raise Invalid(f"Unknown school {school_code!r}.")
+        raise Invalid(_("Unknown school %(code)s. Check the school code.")
+                      % {"code": school_code})
     trainer_users = _users_with_role(trainers, Role.TRAINER)
     supervisor_users = _users_with_role(supervisors, Role.SCHOOL_SUPERVISOR)
     elsewhere = [u.username for u in supervisor_users if u.school_id != school.pk]
     if elsewhere:
-        raise Invalid(f"These supervisors work at another school: {', '.join(elsewhere)}.",
-                      users=elsewhere)
+        raise Invalid(_("These supervisors work at another school than %(school)s: "
+                        "%(users)s. Choose supervisors of that school.")
+                      % {"school": school.name, "users": ", ".join(elsewhere)}, users=elsewhere)
     enrolment, _created = Enrolment.objects.update_or_create(
         student_teacher=student,
         defaults={"school": school, "study_end": study_end, "updated_at": now},
@@ -174,9 +196,10 @@ def guidelines_publish(*, actor: User | None, version: str, text: str,
         require_role(actor, Role.INSTITUTE_ADMIN)
     version, text = version.strip(), text.strip()
     if not version or not text:
-        raise Invalid("Guidelines need a version and a text.")
+        raise Invalid(_("Guidelines need a version and a text."))
     if GuidelinesVersion.objects.filter(version=version).exists():
-        raise Conflict(f"Version {version} already exists.")
+        raise Conflict(_("Version %(version)s of the guidelines already exists. "
+                         "Choose a new version.") % {"version": version})
     guidelines = GuidelinesVersion.objects.create(
         version=version, text=text, published_at=now, published_by=actor
     )
@@ -191,7 +214,7 @@ def guidelines_acknowledge(*, actor: User, now: datetime) -> GuidelinesAcknowled
     require_role(actor, Role.STUDENT_TEACHER)
     current = GuidelinesVersion.objects.first()
     if current is None:
-        raise Conflict("No recording guidelines have been published yet.")
+        raise Conflict(_("No recording guidelines have been published yet."))
     ack, created = GuidelinesAcknowledgement.objects.get_or_create(
         user=actor, version=current, defaults={"acknowledged_at": now}
     )
