@@ -231,10 +231,12 @@ def test_placements_list_every_student_teacher_with_her_placement(admin, world):
 
 
 def test_placement_form_shows_the_current_placement(admin):
-    form = admin.get("/institute/placements/sanne/").context["form"]
+    response = admin.get("/institute/placements/sanne/")
+    form = response.context["form"]
     assert form.initial | {"trainers": sorted(form.initial["trainers"])} == {
         "school": "NOORD", "study_end": date(2027, 7, 15), "trainers": ["tara", "tom"],
         "supervisors": ["mira"]}
+    assert 'type="date" name="study_end" value="2027-07-15"' in page_text(response)
     usernames = [value for value, _label in form.fields["trainers"].choices]
     assert usernames == ["tara", "tom", "uri"]  # trainers only
     supervisors = dict(form.fields["supervisors"].choices)

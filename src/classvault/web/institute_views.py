@@ -176,7 +176,9 @@ def enrolments(request: HttpRequest) -> HttpResponse:
 class EnrolmentForm(forms.Form):
     school = forms.ChoiceField(label=gettext_lazy("School"))
     study_end = forms.DateField(label=gettext_lazy("End of study"),
-                                widget=forms.DateInput(attrs={"type": "date"}))
+                                # A date input takes ISO dates only, whatever the language.
+                                widget=forms.DateInput(attrs={"type": "date"},
+                                                       format="%Y-%m-%d"))
     trainers = forms.MultipleChoiceField(label=gettext_lazy("Trainers"), required=False,
                                          widget=forms.CheckboxSelectMultiple)
     supervisors = forms.MultipleChoiceField(
