@@ -1,10 +1,15 @@
 """Reads about people."""
 
 from collections.abc import Iterable
+from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from classvault.core.exceptions import NotVisible
 
 from .models import Enrolment, GuidelinesAcknowledgement, GuidelinesVersion, Role, School, User
+from .services import require_role
 
 
 def guidelines_current() -> GuidelinesVersion | None:
@@ -55,3 +60,82 @@ def users_named(*, usernames: Iterable[str]) -> dict[str, User]:
     if not wanted:
         return {}
     return {u.username: u for u in User.objects.filter(username__in=wanted)}
+
+
+# --- the institute admin's pages ---------------------------------------------------------
+
+def users_list(*, actor: User, role: str | None = None, school_code: str | None = None,
+               query: str = "") -> QuerySet[User]:
+    """Every user, for the institute admin: filtered by role and school, searched by name or
+    username (case-insensitive, any part), ordered by name. One query per page."""
+    require_role(actor, Role.INSTITUTE_ADMIN)
+    users = User.objects.select_related("school").order_by("full_name", "username")
+    if role:
+        users = users.filter(role=role)
+    if school_code:
+        users = users.filter(school__code=school_code)
+    query = query.strip()
+    if query:
+        users = users.filter(Q(full_name__icontains=query) | Q(username__icontains=query))
+    return users
+
+
+def users_with_role(*, actor: User, role: Role) -> QuerySet[User]:
+    """The active users of one role with their school, by name (the enrolment form's lists)."""
+    require_role(actor, Role.INSTITUTE_ADMIN)
+    return (User.objects.filter(role=role, is_active=True).select_related("school")
+            .order_by("full_name", "username"))
+
+
+def student_teacher_get(*, actor: User, username: str) -> User:
+    """A student teacher with her placement (or none yet), for the institute admin."""
+    require_role(actor, Role.INSTITUTE_ADMIN)
+    student = (User.objects.filter(username=username, role=Role.STUDENT_TEACHER)
+               .select_related("enrolment__school").first())
+    if student is None:
+        raise NotVisible(_("No such student teacher."))
+    return student
+
+
+def student_teachers_list(*, actor: User) -> QuerySet[User]:
+    """Every student teacher with her placement, placed ones by study end, then the rest."""
+    require_role(actor, Role.INSTITUTE_ADMIN)
+    return (User.objects.filter(role=Role.STUDENT_TEACHER)
+            .select_related("enrolment__school")
+            .annotate(trainer_count=Count("enrolment__trainers", distinct=True),
+                      supervisor_count=Count("enrolment__supervisors", distinct=True))
+            .order_by(F("enrolment__study_end").asc(nulls_last=True), "full_name", "username"))
+
+
+def guidelines_overview(*, actor: User) -> dict[str, Any]:
+    """Every version of the guidelines with how many student teachers accepted it, and how
+    many student teachers there are (those who have not accepted the current one may not
+    record)."""
+    require_role(actor, Role.INSTITUTE_ADMIN)
+    students = User.objects.filter(role=Role.STUDENT_TEACHER, is_active=True)
+    versions = list(GuidelinesVersion.objects.select_related("published_by").annotate(
+        accepted=Count("guidelinesacknowledgement",
+                       filter=Q(guidelinesacknowledgement__user__in=students)))
+                    # An aggregate drops Meta.ordering: newest first, explicitly.
+                    .order_by("-published_at", "-id"))
+    return {"current": versions[0] if versions else None, "versions": versions,
+            "student_teachers": students.count()}
+
+
+def institute_overview(*, actor: User) -> dict[str, Any]:
+    """The counts on the institute admin's home page: users per role, schools, placements,
+    and how many student teachers accepted the current guidelines."""
+    require_role(actor, Role.INSTITUTE_ADMIN)
+    per_role = dict(User.objects.filter(is_active=True).order_by().values_list("role")
+                    .annotate(n=Count("pk")))
+    current = guidelines_current()
+    accepted = 0 if current is None else GuidelinesAcknowledgement.objects.filter(
+        version=current, user__role=Role.STUDENT_TEACHER, user__is_active=True).count()
+    return {
+        "roles": [(Role(role).label, per_role.get(role, 0)) for role in Role.values],
+        "schools": School.objects.count(),
+        "student_teachers": per_role.get(Role.STUDENT_TEACHER, 0),
+        "placed": Enrolment.objects.count(),
+        "guidelines": current,
+        "guidelines_accepted": accepted,
+    }

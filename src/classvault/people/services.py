@@ -51,11 +51,22 @@ def school_create(*, actor: User | None, code: str, name: str, now: datetime) ->
     if not code or not name:
         raise Invalid(_("A school needs a code and a name."))
     if School.objects.filter(code=code).exists():
-        raise Conflict(_("A school with code %(code)s already exists.") % {"code": code})
+        raise Conflict(_("A school with code %(code)s already exists. Choose another code.")
+                       % {"code": code})
     school = School.objects.create(code=code, name=name)
     audit_record(actor=actor, action="school.create", obj=school, now=now,
                  data={"code": code, "name": name})
     return school
+
+
+# Generated passwords: words a person can read aloud or type from paper, no look-alikes.
+_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def password_generate() -> str:
+    """A random initial password (about 99 bits) in four groups: ``abcd-efgh-jkmn-pqrs-tuvw``."""
+    groups = ["".join(secrets.choice(_PASSWORD_ALPHABET) for _i in range(4)) for _g in range(5)]
+    return "-".join(groups)
 
 
 @transaction.atomic
@@ -77,21 +88,23 @@ def user_create(
     if not username:
         raise Invalid(_("A username is required."))
     if role not in Role.values:
-        raise Invalid(_("Unknown role '%(role)s'; choose one of %(roles)s.")
+        raise Invalid(_("Unknown role %(role)s; choose one of %(roles)s.")
                       % {"role": role, "roles": ", ".join(Role.values)})
     school = None
     if school_code:
         school = School.objects.filter(code=school_code).first()
         if school is None:
-            raise Invalid(_("Unknown school '%(code)s'.") % {"code": school_code})
+            raise Invalid(_("Unknown school %(code)s. Check the school code.")
+                          % {"code": school_code})
     elif role in ROLES_WITH_SCHOOL:
-        raise Invalid(_("A %(role)s needs a school.") % {"role": role})
+        raise Invalid(_("A %(role)s needs a school: choose the school they work at.")
+                      % {"role": Role(role).label})
     if email.strip():
         try:
             validate_email(email.strip())
         except ValidationError as exc:
-            raise Invalid(_("'%(email)s' is not an e-mail address.")
-                          % {"email": email}) from exc
+            raise Invalid(_("%(email)s is not an e-mail address.")
+                          % {"email": email.strip()}) from exc
     user = User(username=username, role=role, full_name=full_name.strip(),
                 email=email.strip(), school=school)
     try:
@@ -100,12 +113,13 @@ def user_create(
         raise Invalid(" ".join(exc.messages)) from exc
     user.set_password(password)
     if User.objects.filter(username=username).exists():
-        raise Conflict(_("The username %(username)s is taken.") % {"username": username})
+        raise Conflict(_("The username %(username)s is taken. Choose another username.")
+                       % {"username": username})
     try:
         with transaction.atomic():
             user.save()
     except IntegrityError as exc:
-        raise Conflict(_("The username %(username)s is taken.")
+        raise Conflict(_("The username %(username)s is taken. Choose another username.")
                        % {"username": username}) from exc
     audit_record(actor=actor, action="user.create", obj=user, object_id=username, now=now,
                  data={"role": role, "school": school_code or ""})
@@ -122,7 +136,7 @@ def _users_with_role(usernames: list[str], role: Role) -> list[User]:
     wrong = [u.username for u in users if u.role != role]
     if wrong:
         raise Invalid(_("These users are not a %(role)s: %(users)s.")
-                      % {"role": role.value, "users": ", ".join(wrong)}, users=wrong)
+                      % {"role": role.label, "users": ", ".join(wrong)}, users=wrong)
     return users
 
 
@@ -148,16 +162,18 @@ def enrolment_set(
     if student is None:
         raise NotVisible(_("No such student teacher."))
     if student.role != Role.STUDENT_TEACHER:
-        raise Invalid(_("%(username)s is not a student_teacher.") % {"username": username})
+        raise Invalid(_("%(username)s is not a student teacher.") % {"username": username})
     school = School.objects.filter(code=school_code).first()
     if school is None:
-        raise Invalid(_("Unknown school '%(code)s'.") % {"code": school_code})
+        raise Invalid(_("Unknown school %(code)s. Check the school code.")
+                      % {"code": school_code})
     trainer_users = _users_with_role(trainers, Role.TRAINER)
     supervisor_users = _users_with_role(supervisors, Role.SCHOOL_SUPERVISOR)
     elsewhere = [u.username for u in supervisor_users if u.school_id != school.pk]
     if elsewhere:
-        raise Invalid(_("These supervisors work at another school: %(users)s.")
-                      % {"users": ", ".join(elsewhere)}, users=elsewhere)
+        raise Invalid(_("These supervisors work at another school than %(school)s: "
+                        "%(users)s. Choose supervisors of that school.")
+                      % {"school": school.name, "users": ", ".join(elsewhere)}, users=elsewhere)
     enrolment, _created = Enrolment.objects.update_or_create(
         student_teacher=student,
         defaults={"school": school, "study_end": study_end, "updated_at": now},
@@ -182,7 +198,8 @@ def guidelines_publish(*, actor: User | None, version: str, text: str,
     if not version or not text:
         raise Invalid(_("Guidelines need a version and a text."))
     if GuidelinesVersion.objects.filter(version=version).exists():
-        raise Conflict(_("Version %(version)s already exists.") % {"version": version})
+        raise Conflict(_("Version %(version)s of the guidelines already exists. "
+                         "Choose a new version.") % {"version": version})
     guidelines = GuidelinesVersion.objects.create(
         version=version, text=text, published_at=now, published_by=actor
     )

@@ -3,9 +3,10 @@ under, and the institute's overview of upcoming expiries."""
 
 import uuid
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -13,7 +14,7 @@ from classvault.core.exceptions import Forbidden, Invalid
 from classvault.core.time import end_of_day, today_in_amsterdam
 from classvault.people.models import Role, User
 from classvault.recordings.models import Recording, RecordingStatus
-from classvault.recordings.rules import days_left
+from classvault.recordings.rules import days_left, expiry_for
 from classvault.sharing.selectors import recordings_visible
 from classvault.vault.epochs import object_epoch
 
@@ -120,40 +121,5 @@ def expiries_upcoming(*, actor: User, now: datetime, within_days: int) -> list[d
     return result
 
 
-# --- the privacy officer's pages -----------------------------------------------------------
-
-HOLD_LIST_LIMIT = 50
-
-
-def recordings_for_holds(*, actor: User, now: datetime, search: str = "",
-                         limit: int = HOLD_LIST_LIMIT) -> list[Recording]:
-    """Recordings the privacy officer may place a hold on (THE visibility rule), newest
-    first, each with ``held``; ``search`` matches the title, the student teacher's name or
-    username, or the exact id. At most ``limit``. One query."""
-    if actor.role != Role.PRIVACY_OFFICER:
-        raise Forbidden(_("Only the privacy officer manages legal holds."))
-    recordings = (recordings_visible(actor=actor, now=now).select_related("owner", "school")
-                  .annotate(held=held()))
-    search = search.strip()
-    if search:
-        match = (Q(title__icontains=search) | Q(owner__username__iexact=search)
-                 | Q(owner__full_name__icontains=search))
-        try:
-            match |= Q(pk=uuid.UUID(search))
-        except ValueError:
-            pass
-        recordings = recordings.filter(match)
-    return list(recordings.order_by("-recorded_at", "pk")[:limit])
-
-
-def legal_holds_of(*, actor: User, recording: Recording) -> list[dict[str, Any]]:
-    """Every hold placed on the recording, newest first (privacy officer)."""
-    if actor.role != Role.PRIVACY_OFFICER:
-        raise Forbidden(_("Only the privacy officer manages legal holds."))
-    holds = (LegalHold.objects.filter(recording=recording)
-             .select_related("placed_by", "released_by", "recording")
-             .order_by("-placed_at", "pk"))
-    return [legal_hold_item(hold) | {"placed_by_name": hold.placed_by.display_name,
-                                     "released_by_name": (hold.released_by.display_name
-                                                          if hold.released_by else None)}
-            for hold in holds]
+from classvault.recordings.rules import days_left, expiry_for
+from classvault.sharing.selectors import recordings_visible

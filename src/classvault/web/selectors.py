@@ -26,6 +26,7 @@ def landing_for(*, user: User, now: datetime) -> dict[str, Any]:
         context["schools"] = people_selectors.schools_all()
         context["enrolments"] = people_selectors.enrolments_for(actor=user)
         context["user_count"] = people_selectors.users_count()
+        context["overview"] = people_selectors.institute_overview(actor=user)
         context["expiries"] = expiries_upcoming(actor=user, now=now, within_days=30)
     elif user.role == Role.PRIVACY_OFFICER:
         context.update(officer_selectors.privacy_officer_home(user=user, now=now))

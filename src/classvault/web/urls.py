@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import officer_views, recording_views, views
+from . import institute_views, recording_views, views
 
 app_name = "web"
 
@@ -26,4 +27,14 @@ urlpatterns = [
          name="recording_purpose"),
     path("recordings/<uuid:recording_id>/assessment/", recording_views.recording_assess,
          name="recording_assess"),
+    # The institute admin's pages (institute_views.py).
+    path("institute/schools/", institute_views.schools, name="institute_schools"),
+    path("institute/users/", institute_views.users, name="institute_users"),
+    path("institute/users/new/", institute_views.user_new, name="institute_user_new"),
+    path("institute/placements/", institute_views.enrolments, name="institute_enrolments"),
+    path("institute/placements/<str:username>/", institute_views.enrolment,
+         name="institute_enrolment"),
+    path("institute/guidelines/", institute_views.guidelines, name="institute_guidelines"),
+    path("institute/privacy-statement/", institute_views.privacy_statement,
+         name="institute_privacy"),
 ]

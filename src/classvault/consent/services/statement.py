@@ -60,7 +60,7 @@ def _clean_contacts(contacts: list[dict[str, Any]]) -> list[dict[str, str]]:
     missing = [k for k in ContactKind.values if k not in {c["kind"] for c in cleaned}]
     if missing:
         raise Invalid(_("The statement must name these contacts too: %(kinds)s.")
-                      % {"kinds": ", ".join(missing)})
+                      % {"kinds": ", ".join(str(ContactKind(k).label) for k in missing)})
     return cleaned
 
 
