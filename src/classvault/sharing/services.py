@@ -3,19 +3,21 @@
 from datetime import datetime
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from classvault.audit.services import audit_record
 from classvault.core.exceptions import Forbidden, Invalid
 from classvault.people.models import Enrolment, User
 from classvault.recordings.models import Recording
 
+from .access import shareable_users
 from .models import Share
 from .selectors import is_custodian
 
 
 def _require_custodian(actor: User, recording: Recording) -> None:
     if not is_custodian(actor=actor, recording=recording):
-        raise Forbidden("Only the student teacher or their supervisor manages access.")
+        raise Forbidden(_("Only the student teacher or their supervisor manages access."))
 
 
 @transaction.atomic
@@ -27,16 +29,11 @@ def share_grant(*, actor: User, recording: Recording, username: str, now: dateti
     listed as having access.
     """
     _require_custodian(actor, recording)
-    enrolment = Enrolment.objects.filter(student_teacher_id=recording.owner_id).first()
-    allowed = User.objects.none()
-    if enrolment is not None:
-        allowed = (enrolment.trainers.all()
-                   | enrolment.supervisors.filter(school_id=recording.school_id)
-                   ).filter(is_active=True)
-    user = allowed.filter(username=username).first()
+    # The same list the share form offers (access.shareable_users).
+    user = shareable_users(recording=recording).filter(username=username).first()
     if user is None:
-        raise Invalid(f"{username} is not one of the student teacher's own trainers or "
-                      "supervisors; only they can be added.")
+        raise Invalid(_("%(username)s is not one of the student teacher's own trainers or "
+                        "supervisors; only they can be added.") % {"username": username})
     share, created = Share.objects.get_or_create(
         recording=recording, user=user, defaults={"granted_by": actor, "granted_at": now})
     if created:

@@ -8,6 +8,7 @@ from classvault.core.health import health_detail
 from classvault.people import selectors as people_selectors
 from classvault.people.models import Role, User
 from classvault.retention.selectors import expiries_upcoming, legal_holds_list
+from classvault.sharing.access import student_work_queue, supervisees_overview
 
 RECENT_EVENTS = 20
 
@@ -17,6 +18,7 @@ def landing_for(*, user: User, now: datetime) -> dict[str, Any]:
     if user.role == Role.STUDENT_TEACHER:
         context["enrolment"] = people_selectors.enrolment_of(student=user)
         context["guidelines_accepted"] = people_selectors.guidelines_accepted(user=user)
+        context["queue"] = student_work_queue(actor=user, now=now)
     elif user.role in (Role.TRAINER, Role.SCHOOL_SUPERVISOR):
         context["trainees"] = people_selectors.enrolments_for(actor=user)
     elif user.role == Role.SCHOOL_ADMIN:
@@ -35,4 +37,6 @@ def landing_for(*, user: User, now: datetime) -> dict[str, Any]:
         context["legal_holds"] = legal_holds_list(actor=user)
         # Without a worker, expired recordings are not deleted: the privacy officer must know.
         context["health"] = health_detail(now=now)
+    if user.role == Role.SCHOOL_SUPERVISOR:
+        context["students"] = supervisees_overview(actor=user, now=now)
     return context
