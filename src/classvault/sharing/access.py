@@ -68,9 +68,11 @@ def shareable_users(*, recording: Recording) -> QuerySet[User]:
 
 
 def share_candidates(*, recording: Recording) -> list[User]:
-    """Whom the share form offers: the shareable people it is not shared with yet."""
+    """Whom the share form offers: the shareable trainers it is not shared with yet. (Her
+    supervisors at this school are shareable too, but manage it already as custodians.)"""
     shared = Share.objects.filter(recording=recording).values("user_id")
-    return list(shareable_users(recording=recording).exclude(pk__in=shared))
+    return list(shareable_users(recording=recording).filter(role=Role.TRAINER)
+                .exclude(pk__in=shared))
 
 
 def recording_access_list(*, recording: Recording, now: datetime) -> list[AccessEntry]:
