@@ -65,10 +65,18 @@ def test_listing_requires_authentication(world):
     assert Api().get("/pupils", school="NOORD").status_code == 401
 
 
-@pytest.mark.parametrize("persona", ["admin", "trainer", "supervisor", "unassigned_trainer"])
+@pytest.mark.parametrize("persona", ["admin", "trainer", "unassigned_trainer"])
 def test_other_roles_may_not_list_pupils(world, pupils, persona):
     response = world.api(getattr(world, persona)).get("/pupils", school="NOORD")
     assert response.status_code == 403
+
+
+def test_supervisor_reads_the_roster_of_her_own_school_only(world, pupils):
+    """She manages recordings on her students' behalf: she must know who may be shown."""
+    mira = world.api(world.supervisor)
+    assert str(pupils.ada.pk) in ids(mira.get("/pupils", school="NOORD"))
+    assert mira.get("/pupils", school="ZUID").status_code == 403
+    assert world.api(world.other_supervisor).get("/pupils", school="NOORD").status_code == 403
 
 
 def test_school_admin_of_another_school_may_not_list_this_roster(world, pupils):

@@ -19,7 +19,9 @@ from classvault.people.models import Role, User
 from classvault.people.services import enrolment_set, guidelines_acknowledge, user_create
 from classvault.recordings.models import Recording
 from classvault.retention.services import legal_hold_place
+from classvault.sharing.access import recording_access_list
 from classvault.sharing.models import Screening, ScreeningMode
+from classvault.sharing.selectors import recordings_visible
 from classvault.sharing.services import share_grant
 from support.personas import NOW, PASSWORD, TODAY, Api, World, isolated_home, login
 from support.pupils import Pupils
@@ -226,3 +228,39 @@ def test_access_doc_is_generated_from_this_matrix():
         DOC.write_text(text, encoding="utf-8")
     assert DOC.read_text(encoding="utf-8") == text, \
         "regenerate: CLASSVAULT_WRITE_ACCESS_DOC=1 pytest tests/sharing/test_access_matrix.py"
+
+
+# --- the "who has access" panel lists exactly whom the rule admits ---------------------------
+
+# scene -> (what happened first, moment, who is admitted, in the rule's own words below)
+ACCESS_SCENES = {
+    "as built": (None, "now", {"sanne", "mira", "tom", "piet"}),
+    "before the online screening": (None, "before", {"sanne", "mira", "tom", "piet"}),
+    "while it runs": (None, "inside", {"sanne", "mira", "tom", "piet", "femke"}),
+    "after it ended": (None, "after", {"sanne", "mira", "tom", "piet"}),
+    "after she moved school": (_move, "now", {"sanne", "tom", "piet"}),
+    "from its expiry on": (None, "expired", set()),
+    "from its expiry on, under legal hold": (_hold, "expired", {"piet"}),
+}
+
+
+@pytest.mark.parametrize("name", list(ACCESS_SCENES))
+def test_access_list_names_exactly_whom_the_rule_admits(scene, db, name):
+    setup, moment, expected = ACCESS_SCENES[name]
+    recording = Recording.objects.get(pk=scene.recording_id)
+    if setup is not None:
+        setup(scene, recording)
+    at = recording.expires_at if moment == "expired" else MOMENTS[moment]
+    entries = recording_access_list(recording=recording, now=at)
+    listed = {e.user.username for e in entries if e.current}
+    admitted = {u.username for u in User.objects.all()
+                if recordings_visible(actor=u, now=at).filter(pk=recording.pk).exists()}
+    assert listed == admitted == expected
+    # Why each is there; the screening still to come is shown with its window, not as access.
+    reasons = {(e.user.username, e.reason, e.current) for e in entries}
+    if moment == "before":
+        assert ("femke", "screening", False) in reasons
+    if name == "as built":
+        assert reasons == {("sanne", "owner", True), ("mira", "custodian", True),
+                           ("tom", "shared", True), ("piet", "privacy_officer", True),
+                           ("femke", "screening", False)}

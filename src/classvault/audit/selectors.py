@@ -1,10 +1,11 @@
 """Reading and verifying the audit log."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 
 from .checkpoints import Checkpoint, checkpoints_read
 from .keys import audit_key
@@ -100,6 +101,19 @@ class Verification(NamedTuple):
     checked: int  # entries intact before the first break (all of them when intact)
     broken: ChainBreak | None
     checkpoints: int  # checkpoint lines compared with the chain
+
+
+def audit_last_at(*, actor_name: str, action: str,
+                  object_ids: Iterable[str]) -> dict[str, datetime]:
+    """When ``actor_name`` last did ``action`` to each of these objects (those she never
+    did it to are left out): e.g. when a student teacher last opened her recordings, to
+    count the feedback that is new to her. Her own trail, not a read of the log."""
+    ids = list(object_ids)
+    if not ids:
+        return {}
+    rows = (AuditEvent.objects.filter(actor=actor_name, action=action, object_id__in=ids)
+            .values("object_id").annotate(last=Max("at")))
+    return {row["object_id"]: row["last"] for row in rows}
 
 
 def audit_verify(*, batch_size: int = 2000) -> Verification:

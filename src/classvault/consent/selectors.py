@@ -5,6 +5,8 @@ Who may see a pupil:
 - the privacy_officer: everything, for every school (requests, complaints, audits);
 - a student_teacher enrolled at the pupil's school: the roster with the consent state only,
   to plan a recording;
+- a school_supervisor of the pupil's school: the same, read-only (she manages recordings on
+  her student teachers' behalf and must know who may be shown);
 - nobody else. A role that may never look gets 403; a school_admin asking for another
   school's pupil gets 404, as if the pupil did not exist.
 """
@@ -91,8 +93,9 @@ def pupil_get_managed(*, actor: User, pupil_id: str) -> Pupil:
 
 def roster_school(*, actor: User, school_code: str | None, now: datetime) -> School:
     """The school whose roster the actor asks for; the actor's own school when omitted."""
-    require_role(actor, Role.SCHOOL_ADMIN, Role.STUDENT_TEACHER, Role.PRIVACY_OFFICER)
-    if actor.role == Role.SCHOOL_ADMIN:
+    require_role(actor, Role.SCHOOL_ADMIN, Role.STUDENT_TEACHER, Role.SCHOOL_SUPERVISOR,
+                 Role.PRIVACY_OFFICER)
+    if actor.role in (Role.SCHOOL_ADMIN, Role.SCHOOL_SUPERVISOR):
         own_id = actor.school_id
     elif actor.role == Role.STUDENT_TEACHER:
         own_id = _enrolled_school_id(actor, today_in_amsterdam(now))

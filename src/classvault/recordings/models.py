@@ -125,6 +125,13 @@ class Comment(models.Model):
     def __str__(self) -> str:
         return f"comment at {self.at_seconds:.1f}s on {self.recording_id}"
 
+    @property
+    def is_reflection(self) -> bool:
+        """The owner's own comments are her reflection notes on the lesson (shown as such);
+        everyone else's are feedback. Fetched through ``recording.comments`` it costs no
+        query."""
+        return self.author_id == self.recording.owner_id
+
 
 class Assessment(models.Model):
     """A trainer's assessment of the lesson in the recording (R1): marks it assessed."""

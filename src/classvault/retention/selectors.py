@@ -1,21 +1,18 @@
 """Reads about retention: days left, legal holds, which retention key a recording belongs
 under, and the institute's overview of upcoming expiries."""
 
-import uuid
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
-from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from classvault.core.exceptions import Forbidden, Invalid
 from classvault.core.time import end_of_day, today_in_amsterdam
 from classvault.people.models import Role, User
 from classvault.recordings.models import Recording, RecordingStatus
-from classvault.recordings.rules import days_left, expiry_for
-from classvault.sharing.selectors import recordings_visible
+from classvault.recordings.rules import days_left
 from classvault.vault.epochs import object_epoch
 
 from . import rules
@@ -121,5 +118,3 @@ def expiries_upcoming(*, actor: User, now: datetime, within_days: int) -> list[d
     return result
 
 
-from classvault.recordings.rules import days_left, expiry_for
-from classvault.sharing.selectors import recordings_visible

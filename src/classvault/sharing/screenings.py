@@ -1,5 +1,6 @@
 """Screenings for small-group meetings (R8): only when every pupil taking part consented."""
 
+import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -100,6 +101,34 @@ def screening_schedule(*, actor: User, recording: Recording, mode: str, starts_a
                  data={"screening": str(screening.pk), "mode": mode,
                        "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(),
                        "attendees": sorted(names)})
+    return screening
+
+
+@transaction.atomic
+def screening_cancel(*, actor: User, recording: Recording, screening_id: str,
+                     now: datetime) -> Screening:
+    """Call off a screening that has not ended: those who may schedule one may cancel it.
+    Online attendees lose their access at once (the visibility rule skips cancelled ones)."""
+    if not _may_schedule(actor, recording):
+        raise Forbidden(_("Only the student teacher, their supervisor or a trainer it is "
+                          "shared with cancels a screening."))
+    try:
+        pk = uuid.UUID(str(screening_id))
+    except ValueError:
+        raise NotVisible(_("No such screening.")) from None
+    screening = (Screening.objects.select_for_update()
+                 .filter(pk=pk, recording=recording).first())
+    if screening is None:
+        raise NotVisible(_("No such screening."))
+    if screening.cancelled_at is not None:
+        raise Conflict(_("This screening was cancelled already."))
+    if screening.ends_at <= now:
+        raise Conflict(_("This screening is over; there is nothing to cancel."))
+    screening.cancelled_at = now
+    screening.cancel_reason = "cancelled"
+    screening.save(update_fields=["cancelled_at", "cancel_reason"])
+    audit_record(actor=actor, action="screening.cancel", obj=recording, now=now,
+                 purpose="screening", data={"screening": str(screening.pk)})
     return screening
 
 

@@ -10,6 +10,7 @@ from classvault.core.exceptions import Forbidden, Invalid
 from classvault.people.models import Enrolment, User
 from classvault.recordings.models import Recording
 
+from .access import shareable_users
 from .models import Share
 from .selectors import is_custodian
 
@@ -28,13 +29,8 @@ def share_grant(*, actor: User, recording: Recording, username: str, now: dateti
     listed as having access.
     """
     _require_custodian(actor, recording)
-    enrolment = Enrolment.objects.filter(student_teacher_id=recording.owner_id).first()
-    allowed = User.objects.none()
-    if enrolment is not None:
-        allowed = (enrolment.trainers.all()
-                   | enrolment.supervisors.filter(school_id=recording.school_id)
-                   ).filter(is_active=True)
-    user = allowed.filter(username=username).first()
+    # The same list the share form offers (access.shareable_users).
+    user = shareable_users(recording=recording).filter(username=username).first()
     if user is None:
         raise Invalid(_("%(username)s is not one of the student teacher's own trainers or "
                         "supervisors; only they can be added.") % {"username": username})

@@ -1,7 +1,6 @@
 from django.urls import path
 
-from . import officer_views, recording_views, views
-from . import institute_views, recording_views, views
+from . import institute_views, officer_views, recording_views, student_views, views
 
 app_name = "web"
 
@@ -37,4 +36,15 @@ urlpatterns = [
     path("institute/guidelines/", institute_views.guidelines, name="institute_guidelines"),
     path("institute/privacy-statement/", institute_views.privacy_statement,
          name="institute_privacy"),
+    # Managing a recording (student teacher and her custodian supervisor): student_views.
+    path("recordings/<uuid:recording_id>/shares/", student_views.share_add,
+         name="recording_share"),
+    path("recordings/<uuid:recording_id>/shares/remove/", student_views.share_remove,
+         name="recording_unshare"),
+    path("recordings/<uuid:recording_id>/screenings/new/", student_views.screening_new,
+         name="screening_new"),
+    path("recordings/<uuid:recording_id>/screenings/<uuid:screening_id>/cancel/",
+         student_views.screening_cancel, name="screening_cancel"),
+    path("recordings/<uuid:recording_id>/delete/", student_views.recording_delete,
+         name="recording_delete"),
 ]
