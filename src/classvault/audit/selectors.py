@@ -3,11 +3,12 @@
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from .actions import AuditAction
 from .checkpoints import Checkpoint, checkpoints_read
 from .keys import audit_key
 from .models import GENESIS_HASH, AuditEvent, AuditHead
 
-KEYED = "audit.keyed"
+KEYED = AuditAction.AUDIT_KEYED
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
+from classvault.audit.actions import AuditAction
 from classvault.audit.services import audit_record
 from classvault.core.exceptions import Conflict, Forbidden, Invalid, NotVisible
 
@@ -52,7 +53,7 @@ def school_create(*, actor: User | None, code: str, name: str, now: datetime) ->
     if School.objects.filter(code=code).exists():
         raise Conflict(f"A school with code {code} already exists.")
     school = School.objects.create(code=code, name=name)
-    audit_record(actor=actor, action="school.create", obj=school, now=now,
+    audit_record(actor=actor, action=AuditAction.SCHOOL_CREATE, obj=school, now=now,
                  data={"code": code, "name": name})
     return school
 
@@ -103,7 +104,7 @@ def user_create(
             user.save()
     except IntegrityError as exc:
         raise Conflict(f"The username {username} is taken.") from exc
-    audit_record(actor=actor, action="user.create", obj=user, object_id=username, now=now,
+    audit_record(actor=actor, action=AuditAction.USER_CREATE, obj=user, object_id=username, now=now,
                  data={"role": role, "school": school_code or ""})
     return user
 
@@ -158,7 +159,7 @@ def enrolment_set(
     )
     enrolment.trainers.set(trainer_users)
     enrolment.supervisors.set(supervisor_users)
-    audit_record(actor=actor, action="enrolment.set", obj=student, object_type="user",
+    audit_record(actor=actor, action=AuditAction.ENROLMENT_SET, obj=student, object_type="user",
                  object_id=username, now=now,
                  data={"school": school.code, "study_end": study_end.isoformat(),
                        "trainers": sorted(trainers), "supervisors": sorted(supervisors)})
@@ -180,7 +181,7 @@ def guidelines_publish(*, actor: User | None, version: str, text: str,
     guidelines = GuidelinesVersion.objects.create(
         version=version, text=text, published_at=now, published_by=actor
     )
-    audit_record(actor=actor, action="guidelines.publish", obj=guidelines, now=now,
+    audit_record(actor=actor, action=AuditAction.GUIDELINES_PUBLISH, obj=guidelines, now=now,
                  data={"version": version})
     return guidelines
 
@@ -196,7 +197,7 @@ def guidelines_acknowledge(*, actor: User, now: datetime) -> GuidelinesAcknowled
         user=actor, version=current, defaults={"acknowledged_at": now}
     )
     if created:
-        audit_record(actor=actor, action="guidelines.acknowledge", obj=current, now=now,
+        audit_record(actor=actor, action=AuditAction.GUIDELINES_ACKNOWLEDGE, obj=current, now=now,
                      data={"version": current.version})
     return ack
 
@@ -221,7 +222,7 @@ def token_issue(*, user: User, now: datetime) -> IssuedToken:
         created_at=now,
         expires_at=now + timedelta(hours=settings.CLASSVAULT_TOKEN_HOURS),
     )
-    audit_record(actor=user, action="auth.token_issue", object_type="token",
+    audit_record(actor=user, action=AuditAction.AUTH_TOKEN_ISSUE, object_type="token",
                  object_id=str(token.pk), now=now)
     return IssuedToken(raw=raw, token=token)
 
@@ -241,7 +242,7 @@ def token_authenticate(*, raw: str, now: datetime) -> ApiToken | None:
 def token_revoke(*, token: ApiToken, now: datetime) -> None:
     if token.revoked_at is None:
         ApiToken.objects.filter(pk=token.pk).update(revoked_at=now)
-        audit_record(actor=token.user, action="auth.token_revoke", object_type="token",
+        audit_record(actor=token.user, action=AuditAction.AUTH_TOKEN_REVOKE, object_type="token",
                      object_id=str(token.pk), now=now)
 
 
@@ -250,7 +251,7 @@ def login_record(*, user: User | None, username: str, success: bool, channel: st
                  now: datetime) -> None:
     """Audit a sign-in attempt (failed attempts name the username that was tried)."""
     audit_record(actor=user or username[:150] or "anonymous",
-                 action="auth.login" if success else "auth.login_failed",
+                 action=AuditAction.AUTH_LOGIN if success else AuditAction.AUTH_LOGIN_FAILED,
                  object_type="user", object_id=username[:64], now=now,
                  data={"channel": channel})
 

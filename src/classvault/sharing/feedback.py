@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from classvault.audit.actions import AuditAction
 from classvault.audit.services import audit_record
 from classvault.core.exceptions import Forbidden, Invalid
 from classvault.core.time import today_in_amsterdam
@@ -34,7 +35,7 @@ def comment_add(*, actor: User, recording: Recording, at_seconds: float, text: s
         raise Invalid(_("The time code lies outside the recording."))
     comment = Comment.objects.create(recording=recording, author=actor, at_seconds=at_seconds,
                                      text=text[:4000], created_at=now)
-    audit_record(actor=actor, action="comment.add", obj=recording, now=now,
+    audit_record(actor=actor, action=AuditAction.COMMENT_ADD, obj=recording, now=now,
                  purpose="assessment" if actor.role == Role.TRAINER else "coaching",
                  data={"comment": str(comment.pk), "at_seconds": at_seconds})
     return comment
@@ -60,7 +61,7 @@ def assessment_add(*, actor: User, recording: Recording, verdict: str, notes: st
     assessment = Assessment.objects.create(recording=recording, trainer=actor, verdict=verdict,
                                            notes=notes.strip(), assessed_on=assessed_on,
                                            created_at=now)
-    audit_record(actor=actor, action="assessment.add", obj=recording, now=now,
+    audit_record(actor=actor, action=AuditAction.ASSESSMENT_ADD, obj=recording, now=now,
                  purpose="assessment", data={"assessment": str(assessment.pk),
                                              "verdict": verdict})
     return assessment
