@@ -6,6 +6,7 @@ test_audit_keyed.py."""
 import pytest
 from django.db import DatabaseError, connection, transaction
 
+from classvault.audit.actions import AuditAction
 from classvault.audit.keys import audit_key
 from classvault.audit.models import AuditEvent, AuditHead
 from classvault.audit.selectors import audit_verify
@@ -26,7 +27,7 @@ def _disable_append_only():
 def _events(n):
     with transaction.atomic():
         for i in range(n):
-            audit_record(actor="tester", action="test.event", object_type="thing",
+            audit_record(actor="tester", action=AuditAction.AUDIT_READ, object_type="thing",
                          object_id=str(i), now=NOW, data={"i": i})
 
 

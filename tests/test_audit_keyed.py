@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.db import transaction
 
+from classvault.audit.actions import AuditAction
 from classvault.audit.checkpoints import CheckpointError, checkpoint_append, checkpoints_read
 from classvault.audit.keys import AuditKey, AuditKeyError, audit_key
 from classvault.audit.models import GENESIS_HASH, AuditEvent, AuditHead
@@ -25,10 +26,10 @@ def committed(db, django_capture_on_commit_callbacks, settings):
     settings.CLASSVAULT_AUDIT_CHECKPOINT_EVERY = 3
     settings.CLASSVAULT_AUDIT_CHECKPOINT_SECONDS = 3600
 
-    def write(n, action="test.event"):
+    def write(n):
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
             for i in range(n):
-                audit_record(actor="tester", action=action, object_type="thing",
+                audit_record(actor="tester", action=AuditAction.AUDIT_READ, object_type="thing",
                              object_id=str(i), now=NOW, data={"i": i})
 
     return write
@@ -127,7 +128,7 @@ def test_a_rolled_back_event_writes_no_checkpoint(committed, settings,
                                                   django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
         with transaction.atomic():
-            audit_record(actor="tester", action="test.event", now=NOW)
+            audit_record(actor="tester", action=AuditAction.AUDIT_READ, now=NOW)
             raise RuntimeError("the change fails after its event was written")
     assert _checkpoint_lines(settings) == []
     committed(1)
@@ -170,7 +171,7 @@ def test_verify_fails_with_another_audit_key(committed, settings):
 def test_no_event_is_written_without_the_audit_key(db, settings):
     os.remove(settings.CLASSVAULT_AUDIT_KEY_FILE)
     with pytest.raises(AuditKeyError), transaction.atomic():
-        audit_record(actor="tester", action="test.event", now=NOW)
+        audit_record(actor="tester", action=AuditAction.AUDIT_READ, now=NOW)
     assert not AuditEvent.objects.exists()
 
 

@@ -16,6 +16,15 @@ def test_token_for_right_credentials(world):
     assert Api(body["token"]).get("/me").json()["username"] == "sanne"
 
 
+def test_issuing_a_token_is_audited(world):
+    response = Api().post("/auth/token", {"username": "sanne", "password": PASSWORD})
+    assert response.status_code == 200
+    token = ApiToken.objects.get(user=world.student)
+    assert token.is_active(timezone.now())
+    event = AuditEvent.objects.get(action="auth.token_issue")
+    assert (event.actor, event.object, event.data) == ("sanne", f"token:{token.pk}", {})
+
+
 def test_wrong_password_is_401_and_audited(world):
     response = Api().post("/auth/token", {"username": "sanne", "password": "wrong-password"})
     assert response.status_code == 401

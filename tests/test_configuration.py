@@ -1,11 +1,16 @@
 """System checks for dangerous configuration, and the API's JSON errors."""
 
 import os
+import runpy
 from io import StringIO
 
+import pytest
 from django.core.checks import run_checks
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
+from classvault import settings as settings_module
+from classvault.settings import env_bool
 from support.personas import Api
 
 
@@ -68,3 +73,40 @@ def test_unknown_api_path_is_json_404(db):
     response = Api().get("/no-such-thing")
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("true", True), ("TRUE", True), ("1", True), ("yes", True), ("On", True), (" yes ", True),
+    ("false", False), ("False", False), ("0", False), ("no", False), ("OFF", False),
+])
+def test_a_switch_reads_the_accepted_words(monkeypatch, value, expected):
+    monkeypatch.setenv("CLASSVAULT_SWITCH", value)
+    assert env_bool("CLASSVAULT_SWITCH", default=not expected) is expected
+
+
+@pytest.mark.parametrize("value", [None, "", "  "])
+@pytest.mark.parametrize("default", [True, False])
+def test_an_unset_or_empty_switch_is_its_default(monkeypatch, value, default):
+    monkeypatch.delenv("CLASSVAULT_SWITCH", raising=False)
+    if value is not None:
+        monkeypatch.setenv("CLASSVAULT_SWITCH", value)
+    assert env_bool("CLASSVAULT_SWITCH", default=default) is default
+
+
+@pytest.mark.parametrize("value", ["ture", "2", "enabled", "y", "nee"])
+def test_a_switch_refuses_any_other_word(monkeypatch, value):
+    monkeypatch.setenv("CLASSVAULT_SWITCH", value)
+    with pytest.raises(ImproperlyConfigured) as info:
+        env_bool("CLASSVAULT_SWITCH", default=True)
+    message = str(info.value)
+    assert f"CLASSVAULT_SWITCH='{value}'" in message
+    for word in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+        assert word in message
+
+
+def test_a_mistyped_https_switch_stops_the_settings_from_loading(monkeypatch):
+    monkeypatch.setenv("CLASSVAULT_HTTPS", "ture")
+    with pytest.raises(ImproperlyConfigured, match="CLASSVAULT_HTTPS"):
+        runpy.run_path(settings_module.__file__)
+    monkeypatch.setenv("CLASSVAULT_HTTPS", "TRUE")
+    assert runpy.run_path(settings_module.__file__)["CLASSVAULT_HTTPS"] is True

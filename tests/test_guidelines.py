@@ -3,7 +3,7 @@
 import pytest
 
 from classvault.audit.models import AuditEvent
-from classvault.people.models import GuidelinesAcknowledgement
+from classvault.people.models import GuidelinesAcknowledgement, GuidelinesVersion
 from support.audit import assert_audited, nothing_audited
 from support.personas import Api
 
@@ -39,6 +39,17 @@ def test_a_new_version_must_be_accepted_again(world):
     assert student.get("/guidelines").json()["version"] == "2027-1"
     assert student.post("/me/guidelines").json()["version"] == "2027-1"
     assert student.get("/me").json()["guidelines_accepted"] is True
+
+
+def test_publishing_guidelines_is_audited(world):
+    response = world.api(world.admin).post("/guidelines", {"version": "2027-1",
+                                                           "text": "Nieuwe regels."})
+    assert response.status_code == 201
+    published = GuidelinesVersion.objects.get(version="2027-1")
+    assert (published.text, published.published_by) == ("Nieuwe regels.", world.admin)
+    event = AuditEvent.objects.get(action="guidelines.publish", data__version="2027-1")
+    assert (event.actor, event.object) == ("anna", f"guidelinesversion:{published.pk}")
+    assert event.data == {"version": "2027-1"}
 
 
 def test_acknowledging_requires_authentication(world):

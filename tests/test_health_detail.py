@@ -1,6 +1,7 @@
 """The health check's detail, and the privacy officer's warning, when background work stalls;
 a locked database answers 503 "try again", not 500."""
 
+import uuid
 from datetime import datetime, timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from django_tasks_db.models import DBTaskResult
 
 from classvault.core.health import health_detail
 from classvault.core.models import WorkerHeartbeat
-from classvault.retention.jobs import run_retention
+from classvault.recordings.jobs import process_recording
 from support.personas import NOW, PASSWORD, Api
 
 
@@ -21,8 +22,9 @@ def beat(at):
 
 
 def enqueued(at, *, run_after=None):
-    job = run_retention.using(run_after=run_after).enqueue() if run_after else \
-        run_retention.enqueue()
+    # Any real task does; this one finds its (made-up) recording gone.
+    task = process_recording.using(run_after=run_after) if run_after else process_recording
+    job = task.enqueue(str(uuid.uuid4()))
     DBTaskResult.objects.filter(pk=job.id).update(enqueued_at=at)
     return job
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
+from classvault.audit.actions import AuditAction
 from classvault.audit.models import AuditEvent
 from classvault.audit.selectors import AuditQuery
 from classvault.audit.services import audit_log_read, audit_record
@@ -28,7 +29,7 @@ def views_of(recording, actor, count, start=NOW):
     from django.db import transaction
     with transaction.atomic():
         for i in range(count):
-            audit_record(actor=actor, action="recording.stream", obj=recording,
+            audit_record(actor=actor, action=AuditAction.RECORDING_STREAM, obj=recording,
                          now=start + timedelta(seconds=i), purpose="coaching")
 
 

@@ -170,8 +170,9 @@ def test_every_domain_error_message_goes_through_gettext():
 
 
 def test_service_errors_speak_the_person_s_language(world):
-    for language, expected in (("nl", "De gebruikersnaam anna is al in gebruik."),
-                               ("en", "The username anna is taken.")):
+    for language, expected in (
+            ("nl", "De gebruikersnaam anna is al in gebruik. Kies een andere gebruikersnaam."),
+            ("en", "The username anna is taken. Choose another username.")):
         with translation.override(language), pytest.raises(Conflict) as refused:
             people_services.user_create(actor=None, username="anna", password="x" * 12,
                                         role="trainer", now=NOW)

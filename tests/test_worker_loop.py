@@ -4,6 +4,7 @@ The loop tests commit for real (concurrent_db): the loop closes stale connection
 turn, as a long-running process must, and that cannot happen inside a test transaction.
 """
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -14,7 +15,7 @@ from django_tasks_db.models import DBTaskResult
 from classvault.core import worker as worker_module
 from classvault.core.models import WorkerHeartbeat
 from classvault.core.worker import Backoff, JobWorker, heartbeat_write
-from classvault.retention.jobs import run_retention
+from classvault.recordings.jobs import process_recording
 from support.personas import NOW
 
 
@@ -48,12 +49,13 @@ def worker_that_stops_when_idle(waits: list[float]) -> JobWorker:
 
 def test_the_worker_waits_out_a_locked_database_and_then_runs_the_job(concurrent_db,
                                                                       monkeypatch):
-    job = run_retention.enqueue()
+    job = process_recording.enqueue(str(uuid.uuid4()))  # a recording deleted meanwhile
     flaky_transaction(monkeypatch, failures=3)
     waits: list[float] = []
     worker_that_stops_when_idle(waits).run()
     assert waits == [1.0, 2.0, 4.0, 0.5]  # backoff, then the job, then idle
-    assert DBTaskResult.objects.get(pk=job.id).status == TaskResultStatus.SUCCESSFUL
+    result = DBTaskResult.objects.get(pk=job.id)
+    assert (result.status, result.return_value) == (TaskResultStatus.SUCCESSFUL, "gone")
 
 
 def test_the_backoff_starts_again_after_a_turn_succeeds(concurrent_db, monkeypatch):

@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -19,11 +20,27 @@ def env(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+TRUE_WORDS = ("true", "1", "yes", "on")
+FALSE_WORDS = ("false", "0", "no", "off")
+
+
 def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
+    """A switch: true/1/yes/on or false/0/no/off, any case; unset or empty is ``default``.
+
+    Anything else stops the start: a typo in a security switch (CLASSVAULT_HTTPS=ture) must
+    not quietly mean "off".
+    """
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={os.environ[name]!r} is not a yes or no. Use one of "
+        f"{', '.join(TRUE_WORDS)} or {', '.join(FALSE_WORDS)} (any case), or leave it empty "
+        f"for the default ({'true' if default else 'false'}).")
 
 
 def env_int(name: str, default: int) -> int:

@@ -1,10 +1,10 @@
-"""The reads the recordings app builds on: who lacks consent among the pupils present."""
+"""The read the recordings app builds on: the pupils present, each one of this school."""
 
 import uuid
 
 import pytest
 
-from classvault.consent.selectors import pupils_get_for_school, pupils_lacking_consent
+from classvault.consent.selectors import pupils_get_for_school
 from classvault.core.exceptions import Invalid
 
 
@@ -12,35 +12,16 @@ def ids(*pupils) -> list[str]:
     return [str(p.pk) for p in pupils]
 
 
-def test_lacking_recording_consent(world, pupils):
-    present = ids(pupils.ada, pupils.bram, pupils.cas, pupils.dewi)
-    assert pupils_lacking_consent(pupil_ids=present, school=world.north,
-                                  scope="recording") == ids(pupils.cas)
-
-
-def test_lacking_peer_viewing_consent_keeps_the_order_asked(world, pupils):
-    present = ids(pupils.cas, pupils.ada, pupils.bram)
-    assert pupils_lacking_consent(pupil_ids=present, school=world.north,
-                                  scope="peer_viewing") == ids(pupils.cas, pupils.bram)
-
-
-def test_everyone_consented(world, pupils):
-    assert pupils_lacking_consent(pupil_ids=ids(pupils.ada), school=world.north,
-                                  scope="peer_viewing") == []
-    assert pupils_lacking_consent(pupil_ids=[], school=world.north, scope="recording") == []
-
-
 def test_ids_are_canonical_and_counted_once(world, pupils):
     raw = str(pupils.cas.pk).upper()
-    assert pupils_lacking_consent(pupil_ids=[raw, str(pupils.cas.pk)], school=world.north,
-                                  scope="recording") == ids(pupils.cas)
+    assert pupils_get_for_school(school=world.north,
+                                 pupil_ids=[raw, str(pupils.cas.pk)]) == [pupils.cas]
 
 
 @pytest.mark.parametrize("bad", ["not-a-uuid", str(uuid.uuid4()), ""])
-def test_unknown_ids_are_refused_not_treated_as_consenting(world, pupils, bad):
+def test_unknown_ids_are_refused_not_treated_as_present(world, pupils, bad):
     with pytest.raises(Invalid) as info:
-        pupils_lacking_consent(pupil_ids=[str(pupils.ada.pk), bad], school=world.north,
-                               scope="recording")
+        pupils_get_for_school(school=world.north, pupil_ids=[str(pupils.ada.pk), bad])
     assert info.value.extra["unknown_pupils"] == [bad]
 
 
@@ -55,12 +36,8 @@ def test_get_for_school_returns_pupils_in_order(world, pupils):
     assert found == [pupils.dewi, pupils.ada]
 
 
-def test_unknown_scope_is_a_programming_error(world, pupils):
-    with pytest.raises(ValueError):
-        pupils_lacking_consent(pupil_ids=[], school=world.north, scope="everything")
-
-
-def test_lacking_consent_is_one_query(world, pupils, django_assert_num_queries):
+def test_get_for_school_is_one_query(world, pupils, django_assert_num_queries):
     present = ids(pupils.ada, pupils.bram, pupils.cas, pupils.dewi)
     with django_assert_num_queries(1):
-        pupils_lacking_consent(pupil_ids=present, school=world.north, scope="recording")
+        assert pupils_get_for_school(school=world.north, pupil_ids=present) == [
+            pupils.ada, pupils.bram, pupils.cas, pupils.dewi]

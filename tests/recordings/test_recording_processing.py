@@ -96,7 +96,9 @@ def test_file_that_fails_to_convert_is_failed_and_keeps_its_original(studio, sma
     files = [p for p in (vault_home / "blobs").rglob("*") if p.is_file()]
     assert [p.name for p in files] == [live.get().blob_name.rsplit("/", 1)[1]]
     assert login("sanne").get(f"/recordings/{recording_id}").json()["status"] == "failed"
-    assert AuditEvent.objects.filter(action="recording.failed", object_id=recording_id).exists()
+    event = AuditEvent.objects.get(action="recording.failed")
+    assert (event.actor, event.object) == ("system", f"recording:{recording_id}")
+    assert event.data == {"reason": recording.failure_reason}
 
 
 def test_a_failed_recording_still_expires(studio, small_video, monkeypatch):

@@ -7,12 +7,13 @@ from typing import NamedTuple
 
 from django.db.models import Max, Q, QuerySet
 
+from .actions import AuditAction
 from .checkpoints import Checkpoint, checkpoints_read
 from .keys import audit_key
 from .models import GENESIS_HASH, AuditEvent, AuditHead
 
-KEYED = "audit.keyed"
-VERIFY = "audit.verify"
+KEYED = AuditAction.AUDIT_KEYED
+VERIFY = AuditAction.AUDIT_VERIFY
 
 # Key housekeeping: every recording's data key is created, re-wrapped under its retention
 # key and destroyed; the audit key is adopted once. True and needed for proof, but noise

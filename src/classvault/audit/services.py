@@ -8,13 +8,14 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
+from .actions import AuditAction
 from .checkpoints import CheckpointError, checkpoint_append, checkpoint_path
 from .keys import AuditKey, AuditKeyError, audit_key
 from .models import AuditEvent, AuditHead
 from .selectors import VERIFY, AuditQuery, Verification, audit_events, audit_verify
 
 SYSTEM = "system"
-KEYED = "audit.keyed"
+KEYED = AuditAction.AUDIT_KEYED
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def _adopt_key(head: AuditHead, key: AuditKey, now: datetime) -> AuditEvent | No
     """Record the switch to keyed hashes once, when a chain of plain SHA-256 events exists."""
     if head.keyed_from or not head.last_seq:
         return None
-    return _append(head, key, at=now, actor=SYSTEM, action=KEYED, object_type="audit",
+    return _append(head, key, at=now, actor=SYSTEM, action=KEYED.value, object_type="audit",
                    data={"legacy_until": head.last_seq, "key": key.id})
 
 
@@ -82,7 +83,7 @@ def _checkpoint_after_commit(key: AuditKey, seq: int, hash: str, now: datetime,
 def audit_record(
     *,
     actor: Any,
-    action: str,
+    action: AuditAction,
     now: datetime,
     obj: Any = None,
     object_type: str = "",
@@ -96,7 +97,10 @@ def audit_record(
     change it records. The head row is locked first, so concurrent writers append one after
     the other. After the commit, a checkpoint of the new head may be appended to the
     checkpoint file (outside the transaction: a rolled-back event is never pinned).
+    ``action`` is a member of :class:`AuditAction`; a plain string is refused.
     """
+    if not isinstance(action, AuditAction):
+        raise TypeError(f"audit_record takes an AuditAction, not {action!r}")
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of its change")
     key = audit_key()  # before taking the lock: a missing key fails fast
@@ -110,7 +114,7 @@ def audit_record(
         head, key,
         at=now,
         actor=_actor_name(actor),
-        action=action,
+        action=action.value,
         object_type=object_type,
         object_id=object_id,
         purpose=purpose,
@@ -170,7 +174,7 @@ def audit_log_read(*, actor: Any, object_id: str | None, limit: int,
             page.reverse()
     else:
         page = list(events.order_by("-seq" if newest_first else "seq")[:limit])
-    audit_record(actor=actor, action="audit.read", object_type="audit",
+    audit_record(actor=actor, action=AuditAction.AUDIT_READ, object_type="audit",
                  object_id=object_id or "", now=now, data=query.described())
     return page
 

@@ -24,7 +24,7 @@ from classvault.core.time import today_in_amsterdam
 from classvault.people.models import Enrolment, Role, School, User
 from classvault.people.services import require_role
 
-from .models import ConsentRecord, ConsentScope, ContactKind, Pupil, StatementVersion
+from .models import ConsentRecord, ContactKind, Pupil, StatementVersion
 
 
 def parse_pupil_id(value: object) -> uuid.UUID | None:
@@ -208,18 +208,3 @@ def pupils_get_for_school(*, school: School, pupil_ids: Iterable[str]) -> list[P
                       % {"school": school.code, "ids": ", ".join(unknown)},
                       unknown_pupils=unknown)
     return [found[pk] for pk in wanted]
-
-
-def pupils_lacking_consent(*, pupil_ids: Iterable[str], school: School,
-                           scope: str) -> list[str]:
-    """Ids (canonical UUID strings, in the order asked) of the pupils without consent.
-
-    ``scope`` is "recording" (may be recorded) or "peer_viewing" (may also be shown to
-    fellow students). Unknown ids raise Invalid, see :func:`pupils_get_for_school`: a pupil
-    we cannot find is never silently treated as consenting.
-    """
-    if scope not in ConsentScope.values:
-        raise ValueError(f"scope must be one of {ConsentScope.values}, not {scope!r}")
-    pupils = pupils_get_for_school(school=school, pupil_ids=pupil_ids)
-    column = "recording_consent" if scope == ConsentScope.RECORDING else "peer_viewing_consent"
-    return [str(p.pk) for p in pupils if not getattr(p, column)]

@@ -13,6 +13,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from classvault.audit.actions import AuditAction
 from classvault.audit.services import audit_record
 from classvault.core.exceptions import Conflict, Forbidden, Invalid, NotVisible
 
@@ -54,7 +55,7 @@ def school_create(*, actor: User | None, code: str, name: str, now: datetime) ->
         raise Conflict(_("A school with code %(code)s already exists. Choose another code.")
                        % {"code": code})
     school = School.objects.create(code=code, name=name)
-    audit_record(actor=actor, action="school.create", obj=school, now=now,
+    audit_record(actor=actor, action=AuditAction.SCHOOL_CREATE, obj=school, now=now,
                  data={"code": code, "name": name})
     return school
 
@@ -121,7 +122,8 @@ def user_create(
     except IntegrityError as exc:
         raise Conflict(_("The username %(username)s is taken. Choose another username.")
                        % {"username": username}) from exc
-    audit_record(actor=actor, action="user.create", obj=user, object_id=username, now=now,
+    audit_record(actor=actor, action=AuditAction.USER_CREATE, obj=user, object_id=username,
+                 now=now,
                  data={"role": role, "school": school_code or ""})
     return user
 
@@ -180,7 +182,7 @@ def enrolment_set(
     )
     enrolment.trainers.set(trainer_users)
     enrolment.supervisors.set(supervisor_users)
-    audit_record(actor=actor, action="enrolment.set", obj=student, object_type="user",
+    audit_record(actor=actor, action=AuditAction.ENROLMENT_SET, obj=student, object_type="user",
                  object_id=username, now=now,
                  data={"school": school.code, "study_end": study_end.isoformat(),
                        "trainers": sorted(trainers), "supervisors": sorted(supervisors)})
@@ -203,7 +205,7 @@ def guidelines_publish(*, actor: User | None, version: str, text: str,
     guidelines = GuidelinesVersion.objects.create(
         version=version, text=text, published_at=now, published_by=actor
     )
-    audit_record(actor=actor, action="guidelines.publish", obj=guidelines, now=now,
+    audit_record(actor=actor, action=AuditAction.GUIDELINES_PUBLISH, obj=guidelines, now=now,
                  data={"version": version})
     return guidelines
 
@@ -219,7 +221,7 @@ def guidelines_acknowledge(*, actor: User, now: datetime) -> GuidelinesAcknowled
         user=actor, version=current, defaults={"acknowledged_at": now}
     )
     if created:
-        audit_record(actor=actor, action="guidelines.acknowledge", obj=current, now=now,
+        audit_record(actor=actor, action=AuditAction.GUIDELINES_ACKNOWLEDGE, obj=current, now=now,
                      data={"version": current.version})
     return ack
 
@@ -244,7 +246,7 @@ def token_issue(*, user: User, now: datetime) -> IssuedToken:
         created_at=now,
         expires_at=now + timedelta(hours=settings.CLASSVAULT_TOKEN_HOURS),
     )
-    audit_record(actor=user, action="auth.token_issue", object_type="token",
+    audit_record(actor=user, action=AuditAction.AUTH_TOKEN_ISSUE, object_type="token",
                  object_id=str(token.pk), now=now)
     return IssuedToken(raw=raw, token=token)
 
@@ -264,7 +266,7 @@ def token_authenticate(*, raw: str, now: datetime) -> ApiToken | None:
 def token_revoke(*, token: ApiToken, now: datetime) -> None:
     if token.revoked_at is None:
         ApiToken.objects.filter(pk=token.pk).update(revoked_at=now)
-        audit_record(actor=token.user, action="auth.token_revoke", object_type="token",
+        audit_record(actor=token.user, action=AuditAction.AUTH_TOKEN_REVOKE, object_type="token",
                      object_id=str(token.pk), now=now)
 
 
@@ -273,7 +275,7 @@ def login_record(*, user: User | None, username: str, success: bool, channel: st
                  now: datetime) -> None:
     """Audit a sign-in attempt (failed attempts name the username that was tried)."""
     audit_record(actor=user or username[:150] or "anonymous",
-                 action="auth.login" if success else "auth.login_failed",
+                 action=AuditAction.AUTH_LOGIN if success else AuditAction.AUTH_LOGIN_FAILED,
                  object_type="user", object_id=username[:64], now=now,
                  data={"channel": channel})
 

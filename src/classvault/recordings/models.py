@@ -50,9 +50,6 @@ class Recording(models.Model):
     def __str__(self) -> str:
         return f"recording {self.pk}"
 
-    def object_id(self, purpose: str) -> str:
-        return f"{self.pk}/{purpose}"
-
 
 class RecordingPupil(models.Model):
     """A pupil present during the recording. Attested pupils were kept out of view and

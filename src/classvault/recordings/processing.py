@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Case, F, PositiveSmallIntegerField, Q, When
 from django.utils.translation import gettext as _
 
+from classvault.audit.actions import AuditAction
 from classvault.audit.services import audit_record
 from classvault.core import clock as core_clock
 from classvault.vault.blobs import blob_store
@@ -163,7 +164,7 @@ def _finish(recording: Recording, token: uuid.UUID, rendition, poster, now: date
         if updated:
             # Renditions or posters a dead attempt managed to store are superseded now.
             _discard_derived(recording, now, keep=ours)
-            audit_record(actor=None, action="recording.ready", obj=recording, now=now)
+            audit_record(actor=None, action=AuditAction.RECORDING_READY, obj=recording, now=now)
             transaction.on_commit(lambda: _purge_unfinished(recording))
             return RecordingStatus.READY
         status = _status(recording.pk)
@@ -227,7 +228,7 @@ def _fail(recording: Recording, token: uuid.UUID, reason: str, now: datetime) ->
         if not failed:
             return _status(recording.pk)
         _discard_derived(recording, now)
-        audit_record(actor=None, action="recording.failed", obj=recording, now=now,
+        audit_record(actor=None, action=AuditAction.RECORDING_FAILED, obj=recording, now=now,
                      data={"reason": reason[:300]})
         transaction.on_commit(lambda: _purge_unfinished(recording))
     return RecordingStatus.FAILED

@@ -9,6 +9,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from classvault.audit.actions import AuditAction
 from classvault.audit.models import AuditEvent
 from classvault.audit.services import audit_record
 from classvault.consent.models import Pupil
@@ -130,12 +131,12 @@ def _recording_create(*, actor, recording_id, upload, title, recorded_at, pupil_
             RecordingPupil(recording=recording, pupil=p, attested_out_of_view=str(p.pk) in attested)
             for p in present
         )
-        audit_record(actor=actor, action="recording.create", obj=recording, now=now,
+        audit_record(actor=actor, action=AuditAction.RECORDING_CREATE, obj=recording, now=now,
                      purpose="coaching",
                      data={"pupils": len(present) - len(attested), "size": upload.size})
         for pupil_id in sorted(attested):
             # Logged per pupil, so the pupil's access report finds it (R12).
-            audit_record(actor=actor, action="recording.attest_out_of_view",
+            audit_record(actor=actor, action=AuditAction.RECORDING_ATTEST_OUT_OF_VIEW,
                          object_type="pupil", object_id=pupil_id, now=now,
                          data={"recording": recording_id})
         # Retention moves the upload's key from its own retention key to its expiry day's.
@@ -184,7 +185,7 @@ def recordings_block_for_withdrawal(*, pupil, scope: str, record, actor: User,
     )
     for recording in affected:
         Recording.objects.filter(pk=recording.pk).update(status=RecordingStatus.BLOCKED)
-        audit_record(actor=actor, action="recording.block", obj=recording, now=now,
+        audit_record(actor=actor, action=AuditAction.RECORDING_BLOCK, obj=recording, now=now,
                      purpose="consent_withdrawal", data={"pupil": str(pupil.pk)})
         transaction.on_commit(lambda r=recording: _tell_owner_blocked(r))
 
@@ -203,7 +204,7 @@ def _tell_owner_blocked(recording: Recording) -> None:
     )
 
 
-ACCESS_ACTIONS = {"view": "recording.view", "poster": "recording.poster"}
+ACCESS_ACTIONS = {"view": AuditAction.RECORDING_VIEW, "poster": AuditAction.RECORDING_POSTER}
 
 
 def recording_access_record(*, actor: User, recording: Recording, what: str, purpose: str,
@@ -227,11 +228,11 @@ def recording_stream_audit(*, actor: User, recording: Recording, from_start: boo
     half hour, so no range request can ever read without a trace. True when it logged.
     """
     if not from_start and AuditEvent.objects.filter(
-            action="recording.stream", object_id=str(recording.pk),
+            action=AuditAction.RECORDING_STREAM, object_id=str(recording.pk),
             actor=actor.get_username(), at__gte=now - STREAM_SESSION).exists():
         return False
     with transaction.atomic():
-        audit_record(actor=actor, action="recording.stream", obj=recording, now=now,
+        audit_record(actor=actor, action=AuditAction.RECORDING_STREAM, obj=recording, now=now,
                      purpose=purpose)
     return True
 

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, connections, transaction
-from django_tasks import task
 
 from classvault.core import clock
 from classvault.recordings.jobs import recordings_resume
@@ -55,13 +54,6 @@ def retention_tick(*, now: datetime, every: int = DEFAULT_EVERY) -> RetentionRun
     log.info("Retention run %s: %d recordings deleted, %d reminders sent.",
              slot.isoformat(), run.deleted, reminders)
     return run
-
-
-@task()
-def run_retention() -> dict:
-    """On demand (e.g. after a restore): run retention now, whatever the schedule."""
-    deleted, reminders = retention_run(now=clock.now())
-    return {"deleted": deleted, "reminders": reminders}
 
 
 class RetentionScheduler(threading.Thread):

@@ -15,6 +15,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from classvault.audit.actions import AuditAction
 from classvault.audit.selectors import audit_last_at
 from classvault.consent.models import Pupil
 from classvault.core.exceptions import Forbidden
@@ -183,7 +184,7 @@ def student_work_queue(*, actor: User, now: datetime) -> list[dict[str, Any]]:
     recordings = list(recordings_visible(actor=actor, now=now).filter(owner=actor)
                       .prefetch_related("shares__user").order_by("expires_at"))
     ids = [str(r.pk) for r in recordings]
-    seen = audit_last_at(actor_name=actor.get_username(), action="recording.view",
+    seen = audit_last_at(actor_name=actor.get_username(), action=AuditAction.RECORDING_VIEW,
                          object_ids=ids)
     new: dict[str, int] = {}
     for recording_id, created_at in (Comment.objects.filter(recording__in=recordings)

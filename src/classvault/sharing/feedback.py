@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from classvault.audit.actions import AuditAction
 from classvault.audit.services import audit_record
 from classvault.core.exceptions import Forbidden, Invalid, NotVisible
 from classvault.core.time import today_in_amsterdam
@@ -49,7 +50,7 @@ def comment_add(*, actor: User, recording: Recording, at_seconds: float, text: s
     _check_at_seconds(recording, at_seconds)
     comment = Comment.objects.create(recording=recording, author=actor, at_seconds=at_seconds,
                                      text=text[:4000], created_at=now)
-    audit_record(actor=actor, action="comment.add", obj=recording, now=now,
+    audit_record(actor=actor, action=AuditAction.COMMENT_ADD, obj=recording, now=now,
                  purpose=_feedback_purpose(actor),
                  data={"comment": str(comment.pk), "at_seconds": at_seconds})
     return comment
@@ -89,7 +90,7 @@ def comment_edit(*, actor: User, recording: Recording, comment_id: str, now: dat
         _check_at_seconds(recording, at_seconds)
         comment.at_seconds = at_seconds
     comment.save(update_fields=["text", "at_seconds"])
-    audit_record(actor=actor, action="comment.edit", obj=recording, now=now,
+    audit_record(actor=actor, action=AuditAction.COMMENT_EDIT, obj=recording, now=now,
                  purpose=_feedback_purpose(actor),
                  data={"comment": str(comment.pk), "at_seconds": comment.at_seconds})
     return comment
@@ -108,7 +109,7 @@ def comment_delete(*, actor: User, recording: Recording, comment_id: str,
     comment = _own_comment(actor, recording, comment_id)
     comment_pk, at_seconds = str(comment.pk), comment.at_seconds
     comment.delete()
-    audit_record(actor=actor, action="comment.delete", obj=recording, now=now,
+    audit_record(actor=actor, action=AuditAction.COMMENT_DELETE, obj=recording, now=now,
                  purpose=_feedback_purpose(actor),
                  data={"comment": comment_pk, "at_seconds": at_seconds})
 
@@ -140,7 +141,7 @@ def assessment_add(*, actor: User, recording: Recording, verdict: str, notes: st
     assessment = Assessment.objects.create(recording=recording, trainer=actor, verdict=verdict,
                                            notes=notes.strip(), assessed_on=assessed_on,
                                            created_at=now)
-    audit_record(actor=actor, action="assessment.add", obj=recording, now=now,
+    audit_record(actor=actor, action=AuditAction.ASSESSMENT_ADD, obj=recording, now=now,
                  purpose="assessment", data={"assessment": str(assessment.pk),
                                              "verdict": verdict})
     return assessment

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from classvault.audit.actions import AuditAction
 from classvault.audit.services import audit_record
 from classvault.consent.models import Pupil
 from classvault.core.exceptions import Conflict, Forbidden, Invalid, NotVisible
@@ -96,7 +97,7 @@ def screening_schedule(*, actor: User, recording: Recording, mode: str, starts_a
                                          ends_at=ends_at, scheduled_by=actor,
                                          scheduled_at=now)
     screening.attendees.set(users)
-    audit_record(actor=actor, action="screening.schedule", obj=recording, now=now,
+    audit_record(actor=actor, action=AuditAction.SCREENING_SCHEDULE, obj=recording, now=now,
                  purpose="screening",
                  data={"screening": str(screening.pk), "mode": mode,
                        "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(),
@@ -127,7 +128,7 @@ def screening_cancel(*, actor: User, recording: Recording, screening_id: str,
     screening.cancelled_at = now
     screening.cancel_reason = "cancelled"
     screening.save(update_fields=["cancelled_at", "cancel_reason"])
-    audit_record(actor=actor, action="screening.cancel", obj=recording, now=now,
+    audit_record(actor=actor, action=AuditAction.SCREENING_CANCEL, obj=recording, now=now,
                  purpose="screening", data={"screening": str(screening.pk)})
     return screening
 
@@ -144,6 +145,6 @@ def screenings_cancel_for_withdrawal(*, pupil, scope: str, record, actor: User,
     for screening in screenings:
         Screening.objects.filter(pk=screening.pk).update(
             cancelled_at=now, cancel_reason="consent withdrawn")
-        audit_record(actor=actor, action="screening.cancel", obj=screening.recording, now=now,
-                     purpose="consent_withdrawal",
+        audit_record(actor=actor, action=AuditAction.SCREENING_CANCEL, obj=screening.recording,
+                     now=now, purpose="consent_withdrawal",
                      data={"screening": str(screening.pk), "pupil": str(pupil.pk)})

@@ -5,6 +5,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from classvault.audit.actions import AuditAction
 from classvault.audit.services import audit_record
 from classvault.core.exceptions import Forbidden, Invalid
 from classvault.people.models import Enrolment, User
@@ -37,7 +38,7 @@ def share_grant(*, actor: User, recording: Recording, username: str, now: dateti
     share, created = Share.objects.get_or_create(
         recording=recording, user=user, defaults={"granted_by": actor, "granted_at": now})
     if created:
-        audit_record(actor=actor, action="recording.share", obj=recording, now=now,
+        audit_record(actor=actor, action=AuditAction.RECORDING_SHARE, obj=recording, now=now,
                      purpose="coaching", data={"with": username})
     return share
 
@@ -48,7 +49,7 @@ def share_revoke(*, actor: User, recording: Recording, username: str, now: datet
     _require_custodian(actor, recording)
     deleted, _ = Share.objects.filter(recording=recording, user__username=username).delete()
     if deleted:
-        audit_record(actor=actor, action="recording.unshare", obj=recording, now=now,
+        audit_record(actor=actor, action=AuditAction.RECORDING_UNSHARE, obj=recording, now=now,
                      data={"with": username})
 
 
@@ -63,8 +64,8 @@ def shares_revoke_outside_enrolment(*, enrolment: Enrolment, actor: User | None,
              .exclude(user__in=keep).select_related("recording", "user"))
     count = 0
     for share in stale:
-        audit_record(actor=actor, action="recording.unshare", obj=share.recording, now=now,
-                     data={"with": share.user.username, "reason": "no longer assigned"})
+        audit_record(actor=actor, action=AuditAction.RECORDING_UNSHARE, obj=share.recording,
+                     now=now, data={"with": share.user.username, "reason": "no longer assigned"})
         share.delete()
         count += 1
     return count

@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from classvault.audit.actions import AuditAction
 from classvault.audit.services import audit_record
 from classvault.core.hooks import Hook
 
@@ -241,7 +242,8 @@ def epoch_key_ensure(*, label: str, now: datetime, actor: Any = None) -> LocalKe
     folder.write(label, key_provider().wrap(raw, _context(label)))
     EpochKey.objects.filter(pk=label).update(key_id=kek_id_for(raw), created_at=now,
                                              destroyed_at=None)
-    audit_record(actor=actor, action="vault.retention_key_create", object_type="retention_key",
+    audit_record(actor=actor, action=AuditAction.VAULT_RETENTION_KEY_CREATE,
+                 object_type="retention_key",
                  object_id=label, now=now, data={"key_id": kek_id_for(raw)})
     return LocalKeyProvider(raw)
 
@@ -264,7 +266,7 @@ def epoch_key_destroy(*, label: str, now: datetime, actor: Any = None) -> bool:
         if DataKey.objects.filter(epoch=label, destroyed_at__isnull=True).exists():
             return False
         EpochKey.objects.filter(pk=label).update(destroyed_at=now)
-        audit_record(actor=actor, action="vault.retention_key_destroy",
+        audit_record(actor=actor, action=AuditAction.VAULT_RETENTION_KEY_DESTROY,
                      object_type="retention_key", object_id=label, now=now,
                      data={"key_id": row.key_id})
         transaction.on_commit(lambda: _shred_if_destroyed(label))
@@ -325,6 +327,7 @@ def epoch_keys_rotate(*, now: datetime, actor: Any = None) -> int:
             folder.write(row.label, provider.wrap(raw, _context(row.label)))
             moved.append(row.label)
         if moved:
-            audit_record(actor=actor, action="vault.retention_key_rotate", object_type="vault",
+            audit_record(actor=actor, action=AuditAction.VAULT_RETENTION_KEY_ROTATE,
+                         object_type="vault",
                          now=now, data={"count": len(moved), "labels": moved, "to_kek": current})
     return len(moved)

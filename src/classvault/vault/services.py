@@ -15,6 +15,7 @@ from typing import Any
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db import connection, transaction
 
+from classvault.audit.actions import AuditAction
 from classvault.audit.services import audit_record
 
 from .blobs import blob_store
@@ -78,7 +79,7 @@ def data_key_create(
         data["epoch"] = label
     audit_record(
         actor=None,
-        action="vault.key_create",
+        action=AuditAction.VAULT_KEY_CREATE,
         object_type="vault_object",
         object_id=object_id,
         now=now,
@@ -155,7 +156,7 @@ def data_key_destroy(
             )
             audit_record(
                 actor=actor,
-                action="vault.key_destroy",
+                action=AuditAction.VAULT_KEY_DESTROY,
                 object_type="vault_object",
                 object_id=object_id or "",
                 now=now,
@@ -196,7 +197,7 @@ def data_keys_rewrap(*, object_id: str, epoch: str, now: datetime, actor: Any = 
         DataKey.objects.bulk_update(keys, ["wrapped", "kek_id", "epoch"])
         audit_record(
             actor=actor,
-            action="vault.key_rewrap",
+            action=AuditAction.VAULT_KEY_REWRAP,
             object_type="vault_object",
             object_id=object_id,
             now=now,
@@ -237,7 +238,7 @@ def key_rotate(*, now: datetime, batch_size: int = 200, actor: Any = None) -> in
             DataKey.objects.bulk_update(batch, ["wrapped", "kek_id"])
             audit_record(
                 actor=actor,
-                action="vault.key_rotate",
+                action=AuditAction.VAULT_KEY_ROTATE,
                 object_type="vault",
                 now=now,
                 data={"count": len(batch), "from_keks": from_keks, "to_kek": current},

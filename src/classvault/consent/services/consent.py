@@ -10,6 +10,7 @@ from datetime import date, datetime
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from classvault.audit.actions import AuditAction
 from classvault.audit.services import audit_record
 from classvault.core.exceptions import Conflict, Invalid
 from classvault.core.time import today_in_amsterdam
@@ -125,7 +126,7 @@ def consent_give(*, actor: User, pupil_id: str, recording: bool, peer_viewing: b
         recording_consent=recording, peer_viewing_consent=peer_viewing, updated_at=now
     )
     pupil.recording_consent, pupil.peer_viewing_consent = recording, peer_viewing
-    audit_record(actor=actor, action="consent.give", obj=pupil, now=now, data={
+    audit_record(actor=actor, action=AuditAction.CONSENT_GIVE, obj=pupil, now=now, data={
         "record": str(record.pk), "recording": recording, "peer_viewing": peer_viewing,
         "given_by": given_by, "signed_on": signed_on.isoformat(),
         "received_how": received_how, "statement_version": statement.version,
@@ -171,7 +172,7 @@ def consent_withdraw(*, actor: User, pupil_id: str, scope: str, by: str, signer_
         recording_consent=recording, peer_viewing_consent=peer_viewing, updated_at=now
     )
     pupil.recording_consent, pupil.peer_viewing_consent = recording, peer_viewing
-    audit_record(actor=actor, action="consent.withdraw", obj=pupil, now=now, data={
+    audit_record(actor=actor, action=AuditAction.CONSENT_WITHDRAW, obj=pupil, now=now, data={
         "record": str(record.pk), "scope": scope, "by": by, "on": on.isoformat(),
         "recording": recording, "peer_viewing": peer_viewing,
         "statement_version": statement.version,

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
+from classvault.audit.actions import AuditAction
 from classvault.audit.services import audit_record
 from classvault.core.exceptions import Conflict, Forbidden, Invalid
 from classvault.core.time import today_in_amsterdam
@@ -53,7 +54,7 @@ def pupil_create(*, actor: User, school_code: str, external_id: str, full_name: 
     except IntegrityError as exc:
         raise Conflict(_("Pupil number %(number)s is already on the roster of %(school)s.")
                        % {"number": external_id, "school": school.code}) from exc
-    audit_record(actor=actor, action="pupil.create", obj=pupil, now=now,
+    audit_record(actor=actor, action=AuditAction.PUPIL_CREATE, obj=pupil, now=now,
                  data={"school": school.code})
     return pupil
 
@@ -167,7 +168,7 @@ def pupils_import(*, actor: User, school_code: str, data: bytes, apply: bool, no
             with transaction.atomic():
                 _apply_batch(actor=actor, school=school, rows=batch, now=now)
                 if number == max(len(batches), 1):
-                    audit_record(actor=actor, action="pupil.import", object_type="school",
+                    audit_record(actor=actor, action=AuditAction.PUPIL_IMPORT, object_type="school",
                                  object_id=school.code, now=now, data={
                                      "create": plan.count("create"),
                                      "update": plan.count("update"),
@@ -198,7 +199,7 @@ def _apply_row(*, actor: User, school: School, row: PlannedRow, now: datetime) -
             school=school, external_id=row.external_id, full_name=row.full_name,
             date_of_birth=row.date_of_birth, group=row.group, created_at=now, updated_at=now,
         )
-        audit_record(actor=actor, action="pupil.create", obj=row.pupil, now=now,
+        audit_record(actor=actor, action=AuditAction.PUPIL_CREATE, obj=row.pupil, now=now,
                      data={"school": school.code, "via": "import"})
     elif row.action == "update":
         assert row.pupil is not None
@@ -207,5 +208,5 @@ def _apply_row(*, actor: User, school: School, row: PlannedRow, now: datetime) -
             updated_at=now,
         )
         # Which fields changed, not their values: names stay out of the audit log.
-        audit_record(actor=actor, action="pupil.update", obj=row.pupil, now=now,
+        audit_record(actor=actor, action=AuditAction.PUPIL_UPDATE, obj=row.pupil, now=now,
                      data={"fields": sorted(row.changes), "via": "import"})

@@ -8,6 +8,7 @@ from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from classvault.audit.actions import AuditAction
 from classvault.audit.services import audit_record
 from classvault.core.exceptions import Conflict, Invalid
 from classvault.core.time import today_in_amsterdam
@@ -87,6 +88,6 @@ def statement_publish(*, actor: User | None, version: str, text: str, now: datet
         version=version, published_on=today_in_amsterdam(now), text=text, contacts=cleaned,
         published_at=now, published_by=actor,
     )
-    audit_record(actor=actor, action="privacy_statement.publish", obj=statement,
+    audit_record(actor=actor, action=AuditAction.PRIVACY_STATEMENT_PUBLISH, obj=statement,
                  object_id=version, now=now, data={"version": version})
     return statement

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
+from classvault.audit.actions import AuditAction
 from classvault.audit.services import audit_record
 from classvault.people.models import Enrolment, User
 from classvault.recordings.models import Recording, RecordingStatus
@@ -100,8 +101,8 @@ def recordings_expiry_recompute(*, owner: User, study_end: date | None, actor: U
             before = recording.expires_at
             Recording.objects.filter(pk=recording.pk).update(expires_at=expires_at)
             recording.expires_at = expires_at
-            audit_record(actor=actor, action="recording.expiry_change", obj=recording, now=now,
-                         purpose="retention",
+            audit_record(actor=actor, action=AuditAction.RECORDING_EXPIRY_CHANGE, obj=recording,
+                         now=now, purpose="retention",
                          data={"from": before.isoformat(), "to": expires_at.isoformat(),
                                "study_end": study_end.isoformat() if study_end else None})
             recording_epoch_apply(recording=recording, now=now, actor=actor)

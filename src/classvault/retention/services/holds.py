@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from classvault.audit.actions import AuditAction
 from classvault.audit.services import audit_record
 from classvault.core.exceptions import Conflict, Invalid, NotVisible
 from classvault.people.models import Role, User
@@ -45,7 +46,8 @@ def legal_hold_place(*, actor: User, recording: Recording, reason: str, referenc
         raise Conflict(_("This recording is already under legal hold."))
     hold = LegalHold.objects.create(recording=locked, reason=reason, reference=reference,
                                     placed_by=actor, placed_at=now)
-    audit_record(actor=actor, action="legal_hold.place", obj=locked, now=now, purpose=PURPOSE,
+    audit_record(actor=actor, action=AuditAction.LEGAL_HOLD_PLACE, obj=locked, now=now,
+                 purpose=PURPOSE,
                  data={"hold": str(hold.pk), "reason": reason, "reference": reference})
     recording_epoch_apply(recording=locked, now=now, actor=actor)
     return hold
@@ -65,7 +67,7 @@ def legal_hold_release(*, actor: User, recording: Recording, now: datetime) -> L
         raise Conflict(_("This recording is not under legal hold."))
     LegalHold.objects.filter(pk=hold.pk).update(released_at=now, released_by=actor)
     hold.released_at, hold.released_by = now, actor
-    audit_record(actor=actor, action="legal_hold.release", obj=locked, now=now,
+    audit_record(actor=actor, action=AuditAction.LEGAL_HOLD_RELEASE, obj=locked, now=now,
                  purpose=PURPOSE, data={"hold": str(hold.pk)})
     recording_epoch_apply(recording=locked, now=now, actor=actor)
     return hold

@@ -14,6 +14,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from classvault.audit.actions import AuditAction
 from classvault.audit.services import audit_record
 from classvault.core.display import date_text, datetime_text
 from classvault.people.models import User
@@ -87,7 +88,7 @@ def _send(recording: Recording, days_before: int, now: datetime) -> bool:
     with transaction.atomic():
         Reminder.objects.filter(recording=recording, expires_at=recording.expires_at,
                                 days_before=days_before).update(sent_at=now)
-        audit_record(actor=None, action="retention.reminder", obj=recording, now=now,
+        audit_record(actor=None, action=AuditAction.RETENTION_REMINDER, obj=recording, now=now,
                      purpose="assessment",
                      data={"days_before": days_before,
                            "expires_at": recording.expires_at.isoformat(), "to": recipients})

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from classvault.audit.actions import AuditAction
 from classvault.audit.services import audit_record
 from classvault.core.exceptions import Conflict, Forbidden
 from classvault.people.models import User
@@ -63,7 +64,7 @@ def recording_destroy(*, recording_id: uuid.UUID | str, actor: User | None, reas
         data_key_destroy(object_id=object_id, now=now, actor=actor)
         Tombstone.objects.create(recording_id=recording.pk, reason=reason,
                                  expires_at=recording.expires_at, deleted_at=now)
-        audit_record(actor=actor, action="recording.delete", obj=recording, now=now,
+        audit_record(actor=actor, action=AuditAction.RECORDING_DELETE, obj=recording, now=now,
                      purpose="retention" if expired else "",
                      data={"reason": reason, "expires_at": recording.expires_at.isoformat()})
         LegalHold.objects.filter(recording=recording).delete()
