@@ -191,14 +191,14 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 def cmd_key_rotate(args: argparse.Namespace) -> int:
     _setup_django()
     from classvault.core import clock
-    from classvault.vault.epochs import epoch_keys_rotate
     from classvault.vault.exceptions import VaultKeyError
+    from classvault.vault.retention_keys import retention_keys_rotate
     from classvault.vault.services import key_rotate
 
     now = clock.now()
     try:
         # Retention keys first: the data keys under them then need nothing.
-        retention_keys = epoch_keys_rotate(now=now)
+        retention_keys = retention_keys_rotate(now=now)
         count = key_rotate(now=now)
     except VaultKeyError as exc:
         return _fail(f"{exc} Restore the retired key file and run again.", 1)

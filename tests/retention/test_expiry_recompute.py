@@ -12,7 +12,7 @@ from classvault.core.time import AMSTERDAM
 from classvault.people.services import enrolment_set
 from classvault.recordings.models import Recording
 from classvault.retention.services import legal_hold_place
-from classvault.vault.models import EpochKey
+from classvault.vault.models import RetentionKey
 from conftest import NOW, login
 
 SIX_MONTHS = datetime(2027, 5, 2, 10, 0, tzinfo=AMSTERDAM)
@@ -58,7 +58,7 @@ def test_a_later_study_end_moves_it_back_but_never_past_six_months(recording):
     assert epochs_of(recording.pk) == {"d-20270502"}
     assert AuditEvent.objects.filter(action="recording.expiry_change").count() == 3
     # The keys of the days in between went with their last data key.
-    assert set(EpochKey.objects.filter(destroyed_at__isnull=True)
+    assert set(RetentionKey.objects.filter(destroyed_at__isnull=True)
                .values_list("label", flat=True)) == {"d-20270502"}
 
 
