@@ -221,16 +221,36 @@ def data_keys_rewrap(*, object_id: str, retention_key: str, now: datetime,
     return len(keys)
 
 
-def key_rotate(*, now: datetime, batch_size: int = 200, actor: Any = None) -> int:
-    """Re-wrap every live data key that is not under the current KEK; return how many.
+@dataclass(frozen=True)
+class KeyRotation:
+    """What :func:`master_key_rotate` re-wrapped under the current master key."""
 
-    Retention key files are re-wrapped first (:func:`retention_keys_rotate`); the data keys
-    under them need nothing. Then the data keys the master key wraps directly, in batches, one
-    transaction and one audit event each, so an interrupted run keeps what it did and the
-    next run continues; a run with nothing to do changes nothing. Stops with
-    :class:`VaultKeyError` when a key's KEK is missing (restore its retired file).
+    data_keys: int
+    retention_keys: int
+
+
+def master_key_rotate(*, now: datetime, batch_size: int = 200, actor: Any = None
+                      ) -> KeyRotation:
+    """Re-wrap everything the current KEK does not wrap yet, each thing once.
+
+    Retention key files first (one transaction, one ``vault.retention_key_rotate`` event when
+    any moved); the data keys under them need nothing. Then the data keys the master key wraps
+    directly, in batches, one transaction and one ``vault.key_rotate`` event each, so an
+    interrupted run keeps what it did and the next run continues; a run with nothing to do
+    changes nothing. Stops with :class:`VaultKeyError` when a key's KEK is missing (restore
+    its retired file).
     """
-    retention_keys_rotate(now=now, actor=actor)
+    retention_keys = retention_keys_rotate(now=now, actor=actor)
+    data_keys = _data_keys_rotate(now=now, batch_size=batch_size, actor=actor)
+    return KeyRotation(data_keys=data_keys, retention_keys=retention_keys)
+
+
+def key_rotate(*, now: datetime, batch_size: int = 200, actor: Any = None) -> int:
+    """:func:`master_key_rotate`; return how many data keys it re-wrapped."""
+    return master_key_rotate(now=now, batch_size=batch_size, actor=actor).data_keys
+
+
+def _data_keys_rotate(*, now: datetime, batch_size: int, actor: Any) -> int:
     provider = key_provider()
     current = provider.current_kek_id
     total = 0
