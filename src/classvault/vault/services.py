@@ -6,7 +6,7 @@ the only way back to the plaintext, so destroying it is deleting the object.
 
 The vault is a closed room: the apps above use this module, ``vault.selectors``,
 ``vault.purposes``, ``vault.hooks`` and ``vault.exceptions``, never its blob store, key
-tables or key files.
+tables or key files (an import-linter contract in pyproject.toml checks it).
 """
 
 import uuid
