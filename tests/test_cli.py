@@ -228,7 +228,7 @@ def test_key_rotate_rewraps_under_a_new_master_key(fresh_home):
     assert "re-wrapped 1 data keys and " in result.stdout
     new_id = kek_id_for(bytes.fromhex(master.read_text().strip()))
     assert db.execute("select distinct kek_id from vault_datakey where wrapped is not null "
-                      "and epoch = ''").fetchall() == [(new_id,)]
+                      "and retention_key = ''").fetchall() == [(new_id,)]
     # Without the retired key the rotation is done; a second run has nothing to do, and every
     # live data key still unwraps.
     (fresh_home / "master.key.retired").unlink()

@@ -7,7 +7,7 @@ from classvault.core.hooks import Hook
 from classvault.people.hooks import enrolment_changed
 from classvault.recordings.hooks import recording_created
 from classvault.sharing.hooks import kept_after_expiry_hook
-from classvault.vault.epochs import epoch_policy
+from classvault.vault.hooks import retention_key_policy
 
 
 def test_handlers_run_in_registration_order_and_registering_twice_is_once():
@@ -65,9 +65,9 @@ def test_replaced_runs_with_other_handlers_and_restores_the_registered_ones():
     (consent_withdrawn, "classvault.sharing.screenings.screenings_cancel_for_withdrawal"),
     (enrolment_changed, "classvault.retention.services.expiry.recordings_expiry_follow_enrolment"),
     (enrolment_changed, "classvault.sharing.services.shares_revoke_outside_enrolment"),
-    (recording_created, "classvault.retention.services.expiry.recording_epoch_apply"),
+    (recording_created, "classvault.retention.services.expiry.recording_retention_key_apply"),
     (kept_after_expiry_hook, "classvault.retention.selectors.held"),
-    (epoch_policy, "classvault.retention.services.expiry.epoch_for_recording_key"),
+    (retention_key_policy, "classvault.retention.services.expiry.retention_key_for_recording"),
 ])
 def test_the_apps_above_register_their_handlers_when_django_starts(hook, handler):
     assert handler in {f"{h.__module__}.{h.__qualname__}" for h in hook.handlers}

@@ -199,19 +199,15 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 def cmd_key_rotate(args: argparse.Namespace) -> int:
     _setup_django()
     from classvault.core import clock
-    from classvault.vault.epochs import epoch_keys_rotate
     from classvault.vault.exceptions import VaultKeyError
-    from classvault.vault.services import key_rotate
+    from classvault.vault.services import master_key_rotate
 
-    now = clock.now()
     try:
-        # Retention keys first: the data keys under them then need nothing.
-        retention_keys = epoch_keys_rotate(now=now)
-        count = key_rotate(now=now)
+        rotated = master_key_rotate(now=clock.now())
     except VaultKeyError as exc:
         return _fail(f"{exc} Restore the retired key file and run again.", 1)
-    print(f"re-wrapped {count} data keys and {retention_keys} retention keys under the "
-          "current master key")
+    print(f"re-wrapped {rotated.data_keys} data keys and {rotated.retention_keys} retention "
+          "keys under the current master key")
     return 0
 
 

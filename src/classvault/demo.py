@@ -15,7 +15,7 @@ from classvault.recordings.sample import sample_video
 from classvault.recordings.services import recording_create
 from classvault.recordings.uploads import EncryptedUpload
 from classvault.sharing.services import share_grant
-from classvault.vault.models import Purpose
+from classvault.vault.purposes import Purpose
 from classvault.vault.services import vault_store
 
 DEMO_PASSWORD = "demo-wachtwoord-2026"

@@ -15,10 +15,10 @@ from django.core import serializers
 from django.test import TestCase
 
 from classvault.people.services import enrolment_set
-from classvault.retention.services import recording_delete, retention_epochs_sync
+from classvault.retention.services import recording_delete, retention_keys_sync
 from classvault.vault.exceptions import VaultError, VaultKeyError
 from classvault.vault.keys import key_provider
-from classvault.vault.models import DataKey, EpochKey
+from classvault.vault.models import DataKey, RetentionKey
 from support.personas import NOW
 from support.recordings import ORIGINAL, make_recording
 from support.vault import plaintext, sweep
@@ -30,12 +30,12 @@ class Backup:
     def __init__(self, home, folder) -> None:
         self.home, self.folder = home, folder
         self.rows = serializers.serialize(
-            "json", [*DataKey.objects.all(), *EpochKey.objects.all()])
+            "json", [*DataKey.objects.all(), *RetentionKey.objects.all()])
         shutil.copytree(home / "blobs", folder / "blobs")
 
     def _put_back(self) -> None:
         DataKey.objects.all().delete()
-        EpochKey.objects.all().delete()
+        RetentionKey.objects.all().delete()
         for row in serializers.deserialize("json", self.rows):
             row.save()
         shutil.rmtree(self.home / "blobs")
@@ -56,7 +56,7 @@ class Backup:
 
 def schedule_ran(now):
     with TestCase.captureOnCommitCallbacks(execute=True):
-        retention_epochs_sync(now=now)
+        retention_keys_sync(now=now)
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def test_the_database_backup_alone_never_decrypts_anything_even_with_the_master_
     schedule_ran(NOW)
     master = key_provider()  # the master key itself: a backup of master.key
     for key in DataKey.objects.filter(object_id=str(b.pk)):
-        assert key.epoch  # wrapped by a retention key, which lives outside the database
+        assert key.retention_key  # wrapped by a retention key, which lives outside the database
         with pytest.raises(VaultKeyError):
             master.unwrap(bytes(key.wrapped), key.wrap_context)
 

@@ -10,10 +10,10 @@ from classvault.core.time import AMSTERDAM
 from classvault.people.services import enrolment_set
 from classvault.recordings.models import Recording
 from classvault.retention.services import legal_hold_place
-from classvault.vault.models import EpochKey
+from classvault.vault.models import RetentionKey
 from support.personas import NOW, login
 from support.recordings import ORIGINAL, make_recording
-from support.vault import epochs_of, plaintext, sweep
+from support.vault import plaintext, retention_keys_of, sweep
 
 SIX_MONTHS = datetime(2027, 5, 2, 10, 0, tzinfo=AMSTERDAM)
 
@@ -33,7 +33,7 @@ def test_an_earlier_study_end_moves_the_expiry_forward(recording):
     assert put_study_end(date(2027, 1, 31)).status_code == 200
     recording.refresh_from_db()
     assert recording.expires_at == datetime(2027, 2, 1, 0, 0, tzinfo=AMSTERDAM)
-    assert epochs_of(recording.pk) == {"d-20270131"}
+    assert retention_keys_of(recording.pk) == {"d-20270131"}
     assert plaintext(recording.pk) == ORIGINAL
     [event] = AuditEvent.objects.filter(action="recording.expiry_change",
                                         object_id=str(recording.pk))
@@ -52,10 +52,10 @@ def test_a_later_study_end_moves_it_back_but_never_past_six_months(recording):
     assert put_study_end(date(2028, 8, 31)).status_code == 200
     recording.refresh_from_db()
     assert recording.expires_at == SIX_MONTHS
-    assert epochs_of(recording.pk) == {"d-20270502"}
+    assert retention_keys_of(recording.pk) == {"d-20270502"}
     assert AuditEvent.objects.filter(action="recording.expiry_change").count() == 3
     # The keys of the days in between went with their last data key.
-    assert set(EpochKey.objects.filter(destroyed_at__isnull=True)
+    assert set(RetentionKey.objects.filter(destroyed_at__isnull=True)
                .values_list("label", flat=True)) == {"d-20270502"}
 
 
@@ -85,4 +85,4 @@ def test_a_held_recording_keeps_its_own_key_when_its_expiry_moves(world, recordi
     put_study_end(date(2027, 1, 31))
     recording.refresh_from_db()
     assert recording.expires_at == datetime(2027, 2, 1, 0, 0, tzinfo=AMSTERDAM)
-    assert epochs_of(recording.pk) == {f"o-{recording.pk}"}
+    assert retention_keys_of(recording.pk) == {f"o-{recording.pk}"}

@@ -13,7 +13,7 @@ from classvault.retention.models import LegalHold
 from support.audit import assert_audited, nothing_audited
 from support.personas import NOW, Api, login
 from support.recordings import make_recording
-from support.vault import epochs_of, sweep
+from support.vault import retention_keys_of, sweep
 
 HOLD = {"reason": "Vordering van het Openbaar Ministerie (art. 126nd Sv)",
         "reference": "OM-2026-0412"}
@@ -39,9 +39,9 @@ def test_the_privacy_officer_places_a_hold(recording):
 
 def test_a_hold_moves_the_keys_to_the_recordings_own_retention_key(recording):
     place(recording.pk)
-    assert epochs_of(recording.pk) == {f"o-{recording.pk}"}
+    assert retention_keys_of(recording.pk) == {f"o-{recording.pk}"}
     assert login("piet").delete(f"/recordings/{recording.pk}/legal-hold").status_code == 204
-    assert epochs_of(recording.pk) == {"d-20270502"}
+    assert retention_keys_of(recording.pk) == {"d-20270502"}
     assert_audited("legal_hold.release", actor="piet", object_id=recording.pk)
 
 

@@ -11,14 +11,14 @@ from classvault.cli import main
 from classvault.core.time import AMSTERDAM
 from classvault.recordings.models import Recording, RecordingPupil
 from classvault.retention.models import Tombstone
-from classvault.retention.services import legal_hold_place, retention_epochs_sync
+from classvault.retention.services import legal_hold_place, retention_keys_sync
 from classvault.sharing.models import Share
 from classvault.vault.exceptions import KeyDestroyed, VaultNotFound
-from classvault.vault.models import DataKey, EpochKey
+from classvault.vault.models import DataKey, RetentionKey
 from classvault.vault.selectors import vault_open
 from support.personas import NOW, login
 from support.recordings import ORIGINAL, make_recording
-from support.vault import blob_files, epochs_of, key_files, plaintext, sweep
+from support.vault import blob_files, key_files, plaintext, retention_keys_of, sweep
 
 # A recording made at NOW (2 November 2026, 10:00) expires six months later at 10:00 local.
 EXPIRY = datetime(2027, 5, 2, 10, 0, tzinfo=AMSTERDAM)
@@ -76,11 +76,11 @@ def test_the_original_moves_to_its_day_key_when_the_recording_is_created(studio,
                                                                           vault_home):
     # Encrypted while it arrived, under a key of its own; creating the recording (and so
     # knowing its expiry) moved it under the key of its expiry day at once.
-    assert DataKey.objects.get(object_id=ready, purpose="original").epoch == "d-20270502"
-    assert epochs_of(ready) == {"d-20270502"}
-    assert EpochKey.objects.get(label=f"o-{ready}").destroyed_at is not None
+    assert DataKey.objects.get(object_id=ready, purpose="original").retention_key == "d-20270502"
+    assert retention_keys_of(ready) == {"d-20270502"}
+    assert RetentionKey.objects.get(label=f"o-{ready}").destroyed_at is not None
     with TestCase.captureOnCommitCallbacks(execute=True):
-        assert retention_epochs_sync(now=NOW) == 0
+        assert retention_keys_sync(now=NOW) == 0
     assert key_files(vault_home) == ["d-20270502.key"]
     assert plaintext(ready, "rendition")
 
@@ -89,15 +89,15 @@ def test_the_day_retention_key_goes_with_the_last_recording_of_that_day(studio, 
                                                                          vault_home):
     later_that_day = make_recording(studio.student, recorded_at=NOW + timedelta(hours=5))
     with TestCase.captureOnCommitCallbacks(execute=True):
-        retention_epochs_sync(now=NOW)
-    assert epochs_of(ready) == epochs_of(later_that_day.pk) == {"d-20270502"}
+        retention_keys_sync(now=NOW)
+    assert retention_keys_of(ready) == retention_keys_of(later_that_day.pk) == {"d-20270502"}
     assert key_files(vault_home) == ["d-20270502.key"]
     assert sweep(EXPIRY) == [ready]
     # The other recording of 2 May still needs the key.
-    assert EpochKey.objects.get(label="d-20270502").destroyed_at is None
+    assert RetentionKey.objects.get(label="d-20270502").destroyed_at is None
     assert plaintext(later_that_day.pk) == ORIGINAL
     assert sweep(later_that_day.expires_at) == [str(later_that_day.pk)]
-    assert EpochKey.objects.get(label="d-20270502").destroyed_at == later_that_day.expires_at
+    assert RetentionKey.objects.get(label="d-20270502").destroyed_at == later_that_day.expires_at
     assert key_files(vault_home) == []
     [event] = AuditEvent.objects.filter(action="vault.retention_key_destroy",
                                         object_id="d-20270502")

@@ -23,7 +23,7 @@ from classvault.sharing.selectors import (
     recording_get_visible,
     recordings_visible,
 )
-from classvault.vault.models import Purpose
+from classvault.vault.purposes import Purpose
 from classvault.vault.selectors import vault_open
 
 from . import resumable, selectors, services

@@ -17,10 +17,14 @@ from django.utils.translation import gettext as _
 from classvault.audit.actions import AuditAction
 from classvault.audit.services import audit_record
 from classvault.core import clock as core_clock
-from classvault.vault.blobs import blob_store
-from classvault.vault.models import DataKey, Purpose
-from classvault.vault.selectors import vault_open_file
-from classvault.vault.services import vault_discard, vault_store, vault_writer
+from classvault.vault.purposes import Purpose
+from classvault.vault.selectors import vault_keys_live, vault_open_file
+from classvault.vault.services import (
+    vault_discard,
+    vault_store,
+    vault_unfinished_purge,
+    vault_writer,
+)
 
 from . import media
 from .models import Recording, RecordingStatus
@@ -140,8 +144,7 @@ def recording_process(*, recording_id: str, now: datetime,
                  recording_id)
         if rendition is not None:  # stored before the loss was noticed: not ours to keep
             with transaction.atomic():
-                for data_key in DataKey.objects.filter(pk=rendition.data_key_id):
-                    vault_discard(data_key=data_key, now=now)
+                vault_discard(data_key_id=rendition.data_key_id, now=now)
         return _status(recording_id)
     except media.MediaError as exc:
         return _fail(recording, token, str(exc), now)
@@ -170,18 +173,18 @@ def _finish(recording: Recording, token: uuid.UUID, rendition, poster, now: date
         status = _status(recording.pk)
         if status == RecordingStatus.PROCESSING:
             # Taken over between the last renewal and now: the new holder's work counts.
-            for data_key in DataKey.objects.filter(pk__in=ours):
-                vault_discard(data_key=data_key, now=now)
+            for data_key_id in ours:
+                vault_discard(data_key_id=data_key_id, now=now)
     return status
 
 
 def _discard_derived(recording: Recording, now: datetime, keep=()) -> None:
     """Shred the recording's renditions and posters (not the ones in ``keep``)."""
-    derived = (DataKey.objects.filter(object_id=str(recording.pk), destroyed_at__isnull=True,
-                                      purpose__in=[Purpose.RENDITION, Purpose.POSTER])
-               .exclude(pk__in=list(keep)))
-    for data_key in derived:
-        vault_discard(data_key=data_key, now=now)
+    derived = vault_keys_live(object_id=str(recording.pk),
+                              purposes=[Purpose.RENDITION, Purpose.POSTER])
+    for data_key_id in derived:
+        if data_key_id not in keep:
+            vault_discard(data_key_id=data_key_id, now=now)
 
 
 def _purge_unfinished(recording: Recording) -> None:
@@ -192,7 +195,7 @@ def _purge_unfinished(recording: Recording) -> None:
     its files are of no use to anyone.
     """
     try:
-        blob_store().purge_unfinished(str(recording.pk))
+        vault_unfinished_purge(object_id=str(recording.pk))
     except OSError:
         log.exception("Removing unfinished files of recording %s failed.", recording.pk)
 

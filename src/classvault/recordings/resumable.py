@@ -18,10 +18,15 @@ from django.utils.translation import gettext as _
 
 from classvault.core.exceptions import Conflict, Invalid, NotVisible
 from classvault.people.models import User
-from classvault.vault.epochs import object_epoch
-from classvault.vault.models import DataKey, Purpose
-from classvault.vault.selectors import vault_open
-from classvault.vault.services import vault_discard, vault_shred, vault_store, vault_writer
+from classvault.vault.purposes import Purpose
+from classvault.vault.selectors import vault_keys_live, vault_open
+from classvault.vault.services import (
+    object_retention_key,
+    vault_discard,
+    vault_shred,
+    vault_store,
+    vault_writer,
+)
 
 from .models import Recording, Upload
 from .services import recording_create, recording_upload_allowed, recording_upload_discard
@@ -91,18 +96,18 @@ def upload_put_chunk(*, upload: Upload, start: int, pieces: Iterable[bytes], len
     part = upload.part_object_id(index)
     # A chunk stored by a try whose answer got lost is replaced: the newest wins, and the
     # older copies are shredded once the new one is safely stored.
-    older = list(DataKey.objects.filter(object_id=part, destroyed_at__isnull=True))
+    older = vault_keys_live(object_id=part)
     # Each chunk under its own retention key: discarding the upload destroys that key, so a
     # backup of an abandoned upload's chunks can never be read.
     stored = vault_store(object_id=part, purpose=Purpose.ORIGINAL, chunks=counted(),
-                         now=now, epoch=object_epoch(part))
+                         now=now, retention_key=object_retention_key(part))
     with transaction.atomic():
         won = bool(Upload.objects.filter(pk=upload.pk, received=start).update(
             received=start + expected))
         # A parallel request that stored this chunk first wins; ours is then the one to drop.
-        doomed = older if won else [DataKey.objects.get(pk=stored.data_key_id)]
-        for data_key in doomed:
-            vault_discard(data_key=data_key, now=now)
+        doomed = older if won else [stored.data_key_id]
+        for data_key_id in doomed:
+            vault_discard(data_key_id=data_key_id, now=now)
     if not won:
         raise Conflict(_("This chunk was already received."), received=start + expected)
     upload.received = start + expected

@@ -18,8 +18,8 @@ from classvault.core.display import date_text
 from classvault.core.exceptions import Conflict, Forbidden, Invalid
 from classvault.people.models import Enrolment, Role, User
 from classvault.people.selectors import guidelines_accepted
-from classvault.vault.models import DataKey, Purpose
-from classvault.vault.selectors import vault_open_file
+from classvault.vault.purposes import Purpose
+from classvault.vault.selectors import vault_objects_live, vault_open_file
 from classvault.vault.services import vault_shred
 
 from . import media
@@ -245,11 +245,9 @@ def recording_orphans_shred(*, now: datetime) -> list[str]:
     storing an upload and registering it). A safety net for the schedule: normally a refused
     upload is shredded at once. Only objects older than a day: an upload in flight is safe.
     """
-    candidates = set(
-        DataKey.objects.filter(destroyed_at__isnull=True, created_at__lt=now - ORPHAN_AGE,
-                               object_id__regex=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-"
-                                                r"[0-9a-f]{4}-[0-9a-f]{12}$")
-        .values_list("object_id", flat=True))
+    candidates = vault_objects_live(created_before=now - ORPHAN_AGE,
+                                    object_id_regex=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-"
+                                                    r"[0-9a-f]{4}-[0-9a-f]{12}$")
     known = {str(pk) for pk in Recording.objects.filter(pk__in=candidates)
              .values_list("pk", flat=True)}
     orphans = sorted(candidates - known)

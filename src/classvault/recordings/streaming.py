@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 from django.http import HttpResponse, StreamingHttpResponse
 
-from classvault.vault.segments import SegmentReader
+from classvault.vault.selectors import SegmentReader
 
 # At most 19 digits: a file is never larger, and int() of a huge string is slow.
 _RANGE = re.compile(r"^\s*bytes\s*=\s*(\d{0,19})\s*-\s*(\d{0,19})\s*$", re.IGNORECASE)

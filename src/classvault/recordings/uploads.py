@@ -12,7 +12,7 @@ from datetime import datetime
 
 from django.core.files.uploadhandler import FileUploadHandler, StopFutureHandlers, StopUpload
 
-from classvault.vault.models import Purpose
+from classvault.vault.purposes import Purpose
 from classvault.vault.services import StoredObject, vault_writer
 
 UPLOAD_FIELD = "file"

@@ -8,20 +8,20 @@ from datetime import datetime
 from classvault.core.time import end_of_day
 from classvault.recordings.rules import expiry_day
 
-DAY_EPOCH_PREFIX = "d-"
+DAY_KEY_PREFIX = "d-"
 
 
-def day_epoch(expires_at: datetime) -> str:
+def day_retention_key(expires_at: datetime) -> str:
     """The label of the retention key of everything expiring on ``expires_at``'s expiry day."""
-    return f"{DAY_EPOCH_PREFIX}{expiry_day(expires_at):%Y%m%d}"
+    return f"{DAY_KEY_PREFIX}{expiry_day(expires_at):%Y%m%d}"
 
 
-def day_epoch_end(label: str) -> datetime | None:
+def day_retention_key_end(label: str) -> datetime | None:
     """When the day of a day label is over (its key may go then); None for other labels."""
-    if not label.startswith(DAY_EPOCH_PREFIX):
+    if not label.startswith(DAY_KEY_PREFIX):
         return None
     try:
-        day = datetime.strptime(label[len(DAY_EPOCH_PREFIX):], "%Y%m%d").date()  # noqa: DTZ007
+        day = datetime.strptime(label[len(DAY_KEY_PREFIX):], "%Y%m%d").date()  # noqa: DTZ007
     except ValueError:
         return None
     return end_of_day(day)

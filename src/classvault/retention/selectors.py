@@ -16,7 +16,7 @@ from classvault.people.models import Role, User
 from classvault.recordings.models import Recording, RecordingStatus
 from classvault.recordings.rules import days_left, expiry_for
 from classvault.sharing.selectors import recordings_visible
-from classvault.vault.epochs import object_epoch
+from classvault.vault.services import object_retention_key
 
 from . import rules
 from .models import LegalHold
@@ -34,12 +34,12 @@ def held() -> Exists:
     return Exists(LegalHold.objects.filter(recording=OuterRef("pk"), released_at__isnull=True))
 
 
-def recording_desired_epoch(*, recording: Recording) -> str:
+def recording_desired_retention_key(*, recording: Recording) -> str:
     """The retention key the recording's data keys belong under now: its own key while held
     (so a hold keeps no one else's key alive), else the key of its expiry day."""
     if legal_hold_active(recording=recording):
-        return object_epoch(str(recording.pk))
-    return rules.day_epoch(recording.expires_at)
+        return object_retention_key(str(recording.pk))
+    return rules.day_retention_key(recording.expires_at)
 
 
 def recordings_unassessed(recordings: QuerySet[Recording]) -> QuerySet[Recording]:

@@ -9,8 +9,8 @@ from django.core.exceptions import ImproperlyConfigured
 from classvault.core.checks import key_files_too_open
 
 from .blobs import blob_store
-from .epochs import retention_key_folder
 from .keys import retired_key_files
+from .retention_keys import retention_key_folder
 
 
 @register("classvault")

@@ -4,24 +4,19 @@ import re
 import uuid
 
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+
+from .purposes import Purpose
 
 # Object ids end up in blob names, wrap contexts and associated data: a plain alphabet
 # keeps all three unambiguous and path-safe (a recording's UUID or number fits).
 OBJECT_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 
-class Purpose(models.TextChoices):
-    ORIGINAL = "original", _("original upload")
-    RENDITION = "rendition", _("playable rendition")
-    POSTER = "poster", _("poster image")
-
-
 class DataKey(models.Model):
     """The data key of one stored object, wrapped by a retention key or a master key (KEK).
 
-    ``epoch`` names the retention key that wraps it (``kek_id`` is then that key's id); empty
-    means the master key wraps it directly. Destroying it (crypto-shredding) empties
+    ``retention_key`` names the retention key that wraps it (``kek_id`` is then that key's id);
+    empty means the master key wraps it directly. Destroying it (crypto-shredding) empties
     ``wrapped`` and sets ``destroyed_at``; the row stays as evidence of when, and the blob it
     protected can never be decrypted again.
     """
@@ -32,7 +27,7 @@ class DataKey(models.Model):
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
     wrapped = models.BinaryField(null=True, editable=False)
     kek_id = models.CharField(max_length=16)
-    epoch = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    retention_key = models.CharField(max_length=64, blank=True, default="", db_index=True)
     created_at = models.DateTimeField()
     destroyed_at = models.DateTimeField(null=True, blank=True)
 
@@ -75,11 +70,12 @@ class DataKey(models.Model):
         return f"{self.object_id}/{self.purpose}.{self.pk.hex}.cv"
 
 
-class EpochKey(models.Model):
-    """A retention key ("epoch key"): it wraps the data keys of one retention period.
+class RetentionKey(models.Model):
+    """A retention key: it wraps the data keys of one retention period.
 
-    The key itself is never in the database: it lives, wrapped by the master key, as a file
-    in the retention key folder (``vault/epochs.py``), which database backups do not contain.
+    The key itself is never in the database: it lives, wrapped by the master key, as a file in
+    the retention key folder (``vault/retention_keys.py``), which database backups do not
+    contain.
     This row only records which key belongs to the label, and when it was made and destroyed.
     """
 

@@ -1,13 +1,20 @@
-"""Reads of the vault: the live data key of an object, and a decrypting reader for it.
+"""Reads of the vault: which objects and keys are live, and a decrypting reader for one.
 
 These check no permissions: callers fetch the recording through its visibility selector
 first and pass on only ids they are allowed to read.
 """
 
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db.models import Q
+
 from .blobs import blob_store
 from .exceptions import VaultNotFound
 from .files import DecryptingFile
-from .models import DataKey
+from .models import DataKey, RetentionKey
+from .retention_keys import OBJECT_KEY_PREFIX
 from .segments import SegmentReader
 from .services import data_key_unwrap
 
@@ -48,3 +55,38 @@ def vault_open_file(*, object_id: str, purpose: str) -> DecryptingFile:
     except BaseException:
         reader.close()
         raise
+
+
+def vault_keys_live(*, object_id: str, purposes: Iterable[str] | None = None
+                    ) -> list[uuid.UUID]:
+    """The ids of the object's live data keys (of ``purposes``, else all), oldest first."""
+    live = DataKey.objects.filter(object_id=object_id, destroyed_at__isnull=True)
+    if purposes is not None:
+        live = live.filter(purpose__in=list(purposes))
+    return list(live.order_by("created_at", "pk").values_list("pk", flat=True))
+
+
+def vault_objects_live(*, created_before: datetime, object_id_regex: str | None = None
+                       ) -> set[str]:
+    """The ids of objects with a live data key made before ``created_before``.
+
+    ``object_id_regex`` (a database regular expression) narrows them to ids of one shape.
+    """
+    live = DataKey.objects.filter(destroyed_at__isnull=True, created_at__lt=created_before)
+    if object_id_regex is not None:
+        live = live.filter(object_id__regex=object_id_regex)
+    return set(live.values_list("object_id", flat=True))
+
+
+def vault_objects_on_own_or_master_key() -> set[str]:
+    """The ids of objects with a live data key that no shared retention key wraps yet: the
+    master key wraps it directly, or the object's own retention key does."""
+    waiting = (DataKey.objects.filter(destroyed_at__isnull=True)
+               .filter(Q(retention_key="") | Q(retention_key__startswith=OBJECT_KEY_PREFIX)))
+    return set(waiting.values_list("object_id", flat=True).distinct())
+
+
+def retention_keys_live() -> list[str]:
+    """The labels of the retention keys not destroyed yet, sorted."""
+    return list(RetentionKey.objects.filter(destroyed_at__isnull=True).order_by("label")
+                .values_list("label", flat=True))

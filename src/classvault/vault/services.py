@@ -3,6 +3,10 @@
 ``object_id`` names the thing protected (a recording's id); ``purpose`` says which of its
 objects (original, rendition, poster). Every object gets its own data key; the key row is
 the only way back to the plaintext, so destroying it is deleting the object.
+
+The vault is a closed room: the apps above use this module, ``vault.selectors``,
+``vault.purposes``, ``vault.hooks`` and ``vault.exceptions``, never its blob store, key
+tables or key files (an import-linter contract in pyproject.toml checks it).
 """
 
 import uuid
@@ -19,16 +23,23 @@ from classvault.audit.actions import AuditAction
 from classvault.audit.services import audit_record
 
 from .blobs import blob_store
-from .epochs import (
-    epoch_for_new_key,
-    epoch_key_ensure,
-    epoch_key_load,
-    epoch_keys_destroy_unused,
-    epoch_keys_rotate,
-)
 from .exceptions import KeyDestroyed, VaultKeyError
 from .keys import KeyProvider, key_provider
 from .models import OBJECT_ID_RE, DataKey, Purpose
+
+# Public here (the apps above never import vault.retention_keys): the label of an object's
+# own retention key, destroying a key nobody needs, finishing destructions a crash cut short.
+from .retention_keys import is_object_retention_key as is_object_retention_key
+from .retention_keys import object_retention_key as object_retention_key
+from .retention_keys import retention_key_destroy as retention_key_destroy
+from .retention_keys import (
+    retention_key_ensure,
+    retention_key_for_new_key,
+    retention_key_load,
+    retention_keys_destroy_unused,
+    retention_keys_rotate,
+)
+from .retention_keys import retention_key_files_reshred as retention_key_files_reshred
 from .segments import DEFAULT_SEGMENT_SIZE, SegmentWriter
 
 
@@ -51,32 +62,34 @@ def data_key_create(
     now: datetime,
     raw_key: bytes | None = None,
     key_id: uuid.UUID | None = None,
-    epoch: str | None = None,
+    retention_key: str | None = None,
 ) -> tuple[DataKey, bytes]:
     """Make a fresh data key, store it wrapped, return it raw too.
 
-    It is wrapped under the retention key ``epoch``; by default the registered epoch policies
-    choose it (vault/epochs.py), and without one the current master key wraps it directly.
+    It is wrapped under the retention key labelled ``retention_key``; by default the registered
+    retention key policies choose it (vault/hooks.py), and without one the current master key
+    wraps it directly.
     ``raw_key`` and ``key_id`` exist for :func:`vault_store`, which encrypts with the key
     before its row is written; anything else lets them default to fresh random values.
     """
     _check_object(object_id, purpose)
     raw = AESGCM.generate_key(bit_length=256) if raw_key is None else raw_key
-    label = epoch_for_new_key(object_id=object_id, now=now) if epoch is None else epoch
-    wrapper: KeyProvider = epoch_key_ensure(label=label, now=now) if label else key_provider()
+    label = (retention_key_for_new_key(object_id=object_id, now=now) if retention_key is None
+             else retention_key)
+    wrapper: KeyProvider = retention_key_ensure(label=label, now=now) if label else key_provider()
     data_key = DataKey(
         id=key_id or uuid.uuid4(),
         object_id=object_id,
         purpose=purpose,
         kek_id=wrapper.current_kek_id,
-        epoch=label,
+        retention_key=label,
         created_at=now,
     )
     data_key.wrapped = wrapper.wrap(raw, data_key.wrap_context)
     data_key.save(force_insert=True)
     data = {"data_key": str(data_key.pk), "purpose": purpose, "kek_id": data_key.kek_id}
     if label:
-        data["epoch"] = label
+        data["retention_key"] = label
     audit_record(
         actor=None,
         action=AuditAction.VAULT_KEY_CREATE,
@@ -88,9 +101,9 @@ def data_key_create(
     return data_key, raw
 
 
-def _unwrap(wrapped: bytes, epoch: str, context: bytes) -> bytes:
-    if epoch:
-        return epoch_key_load(label=epoch).unwrap(wrapped, context)
+def _unwrap(wrapped: bytes, retention_key: str, context: bytes) -> bytes:
+    if retention_key:
+        return retention_key_load(label=retention_key).unwrap(wrapped, context)
     return key_provider().unwrap(wrapped, context)
 
 
@@ -103,7 +116,7 @@ def data_key_unwrap(*, data_key: DataKey) -> bytes:
     for attempt in range(2):
         row = (
             DataKey.objects.filter(pk=data_key.pk, destroyed_at__isnull=True)
-            .values_list("wrapped", "epoch")
+            .values_list("wrapped", "retention_key")
             .first()
         )
         if row is None:
@@ -148,7 +161,8 @@ def data_key_destroy(
             object_id = data_key.object_id
         else:
             live = live.filter(object_id=object_id)
-        doomed = list(live.order_by("created_at", "pk").values_list("pk", "purpose", "epoch"))
+        doomed = list(live.order_by("created_at", "pk")
+                      .values_list("pk", "purpose", "retention_key"))
         if doomed:
             _forget_freed_pages()
             DataKey.objects.filter(pk__in=[pk for pk, _, _ in doomed]).update(
@@ -163,14 +177,15 @@ def data_key_destroy(
                 data={"data_keys": [{"id": str(pk), "purpose": p} for pk, p, _ in doomed]},
             )
             # A retention key goes with the last live data key under it.
-            epoch_keys_destroy_unused(labels={e for _, _, e in doomed}, now=now, actor=actor)
+            retention_keys_destroy_unused(labels={e for _, _, e in doomed}, now=now, actor=actor)
     if data_key is not None and doomed:
         data_key.wrapped, data_key.destroyed_at = None, now
     return len(doomed)
 
 
-def data_keys_rewrap(*, object_id: str, epoch: str, now: datetime, actor: Any = None) -> int:
-    """Move every live data key of an object under the retention key ``epoch``.
+def data_keys_rewrap(*, object_id: str, retention_key: str, now: datetime,
+                     actor: Any = None) -> int:
+    """Move every live data key of an object under the retention key labelled ``retention_key``.
 
     "" means the master key. Only the wrapping changes, never a data key or a blob. One
     transaction and one audit event; the object's own retention key is destroyed when this
@@ -181,42 +196,62 @@ def data_keys_rewrap(*, object_id: str, epoch: str, now: datetime, actor: Any = 
         keys = list(
             DataKey.objects.select_for_update()
             .filter(object_id=object_id, destroyed_at__isnull=True)
-            .exclude(epoch=epoch)
+            .exclude(retention_key=retention_key)
             .order_by("created_at", "pk")
         )
         if not keys:
             return 0
-        target: KeyProvider = (epoch_key_ensure(label=epoch, now=now, actor=actor) if epoch
-                               else key_provider())
-        before = {key.epoch for key in keys}
+        target: KeyProvider = (retention_key_ensure(label=retention_key, now=now, actor=actor)
+                               if retention_key else key_provider())
+        before = {key.retention_key for key in keys}
         for key in keys:
-            raw = _unwrap(bytes(key.wrapped), key.epoch, key.wrap_context)
+            raw = _unwrap(bytes(key.wrapped), key.retention_key, key.wrap_context)
             key.wrapped = target.wrap(raw, key.wrap_context)
             key.kek_id = target.current_kek_id
-            key.epoch = epoch
-        DataKey.objects.bulk_update(keys, ["wrapped", "kek_id", "epoch"])
+            key.retention_key = retention_key
+        DataKey.objects.bulk_update(keys, ["wrapped", "kek_id", "retention_key"])
         audit_record(
             actor=actor,
             action=AuditAction.VAULT_KEY_REWRAP,
             object_type="vault_object",
             object_id=object_id,
             now=now,
-            data={"count": len(keys), "from": sorted(before), "to": epoch},
+            data={"count": len(keys), "from": sorted(before), "to": retention_key},
         )
-        epoch_keys_destroy_unused(labels=before, now=now, actor=actor)
+        retention_keys_destroy_unused(labels=before, now=now, actor=actor)
     return len(keys)
 
 
-def key_rotate(*, now: datetime, batch_size: int = 200, actor: Any = None) -> int:
-    """Re-wrap every live data key that is not under the current KEK; return how many.
+@dataclass(frozen=True)
+class KeyRotation:
+    """What :func:`master_key_rotate` re-wrapped under the current master key."""
 
-    Retention key files are re-wrapped first (:func:`epoch_keys_rotate`); the data keys under
-    them need nothing. Then the data keys the master key wraps directly, in batches, one
-    transaction and one audit event each, so an interrupted run keeps what it did and the
-    next run continues; a run with nothing to do changes nothing. Stops with
-    :class:`VaultKeyError` when a key's KEK is missing (restore its retired file).
+    data_keys: int
+    retention_keys: int
+
+
+def master_key_rotate(*, now: datetime, batch_size: int = 200, actor: Any = None
+                      ) -> KeyRotation:
+    """Re-wrap everything the current KEK does not wrap yet, each thing once.
+
+    Retention key files first (one transaction, one ``vault.retention_key_rotate`` event when
+    any moved); the data keys under them need nothing. Then the data keys the master key wraps
+    directly, in batches, one transaction and one ``vault.key_rotate`` event each, so an
+    interrupted run keeps what it did and the next run continues; a run with nothing to do
+    changes nothing. Stops with :class:`VaultKeyError` when a key's KEK is missing (restore
+    its retired file).
     """
-    epoch_keys_rotate(now=now, actor=actor)
+    retention_keys = retention_keys_rotate(now=now, actor=actor)
+    data_keys = _data_keys_rotate(now=now, batch_size=batch_size, actor=actor)
+    return KeyRotation(data_keys=data_keys, retention_keys=retention_keys)
+
+
+def key_rotate(*, now: datetime, batch_size: int = 200, actor: Any = None) -> int:
+    """:func:`master_key_rotate`; return how many data keys it re-wrapped."""
+    return master_key_rotate(now=now, batch_size=batch_size, actor=actor).data_keys
+
+
+def _data_keys_rotate(*, now: datetime, batch_size: int, actor: Any) -> int:
     provider = key_provider()
     current = provider.current_kek_id
     total = 0
@@ -224,7 +259,7 @@ def key_rotate(*, now: datetime, batch_size: int = 200, actor: Any = None) -> in
         with transaction.atomic():
             batch = list(
                 DataKey.objects.select_for_update()
-                .filter(destroyed_at__isnull=True, epoch="")
+                .filter(destroyed_at__isnull=True, retention_key="")
                 .exclude(kek_id=current)
                 .order_by("pk")[:batch_size]
             )
@@ -296,7 +331,7 @@ def vault_writer(
     purpose: str,
     now: datetime,
     segment_size: int = DEFAULT_SEGMENT_SIZE,
-    epoch: str | None = None,
+    retention_key: str | None = None,
 ) -> Iterator[VaultWriter]:
     """Store a new object by writing its plaintext in a ``with`` block.
 
@@ -305,8 +340,8 @@ def vault_writer(
     was never stored (unreadable; :func:`vault_shred` removes it), never a live key without
     its blob. An exception in the block leaves nothing at all. Use it outside a transaction:
     encrypting a large upload must not hold the database's write lock. A newer object of
-    the same id and purpose supersedes older ones in ``vault_open``. ``epoch`` chooses the
-    retention key that wraps its data key (see :func:`data_key_create`).
+    the same id and purpose supersedes older ones in ``vault_open``. ``retention_key``
+    chooses the retention key that wraps its data key (see :func:`data_key_create`).
     """
     _check_object(object_id, purpose)
     key_id = uuid.uuid4()
@@ -320,7 +355,7 @@ def vault_writer(
         segments.close()
     try:
         data_key_create(object_id=object_id, purpose=purpose, now=now, raw_key=raw, key_id=key_id,
-                        epoch=epoch)
+                        retention_key=retention_key)
     except BaseException:
         store.delete(draft.blob_name)
         raise
@@ -341,11 +376,12 @@ def vault_store(
     chunks: Iterable[bytes],
     now: datetime,
     segment_size: int = DEFAULT_SEGMENT_SIZE,
-    epoch: str | None = None,
+    retention_key: str | None = None,
 ) -> StoredObject:
     """Encrypt ``chunks`` as they arrive into a new object; see :func:`vault_writer`."""
     with vault_writer(
-        object_id=object_id, purpose=purpose, now=now, segment_size=segment_size, epoch=epoch
+        object_id=object_id, purpose=purpose, now=now, segment_size=segment_size,
+        retention_key=retention_key,
     ) as writer:
         for chunk in chunks:
             writer.write(chunk)
@@ -378,11 +414,49 @@ def vault_shred(*, object_id: str, now: datetime, actor: Any = None) -> int:
     return destroyed
 
 
-def vault_discard(*, data_key: DataKey, now: datetime, actor: Any = None) -> None:
+def vault_discard(*, now: datetime, data_key_id: uuid.UUID | None = None,
+                  data_key: DataKey | None = None, actor: Any = None) -> None:
     """Shred one superseded object (e.g. a rendition replaced by a redacted one).
 
+    Name it by ``data_key_id`` (what :class:`StoredObject` and ``vault_keys_live`` give) or,
+    inside the vault, by its loaded ``data_key``; an id that names nothing does nothing.
     DANGEROUS, in the same order as :func:`vault_shred`: the key first, the blob after commit.
     """
+    if (data_key is None) == (data_key_id is None):
+        raise ValueError("Pass either data_key or data_key_id.")
+    if data_key is None:
+        data_key = DataKey.objects.filter(pk=data_key_id).first()
+        if data_key is None:
+            return
     data_key_destroy(data_key=data_key, now=now, actor=actor)
     store = blob_store()
     transaction.on_commit(lambda: store.delete(data_key.blob_name))
+
+
+def vault_object_purge(*, object_id: str, now: datetime, actor: Any = None) -> int:
+    """Remove all that is left of an object, at once: keys, unfinished writes, blobs.
+
+    DANGEROUS, keys first like :func:`vault_shred`: every live data key of the object is
+    destroyed and committed with its audit event (a writer that raced the object's deletion
+    may have added one), then the unfinished writes a killed writer left and every blob go.
+    Unlike :func:`vault_shred` it removes the blobs now, not after a commit, and unfinished
+    writes too: only for an object nothing may write any more (a deleted recording), outside
+    a transaction. Idempotent; returns the number of keys this call destroyed.
+    """
+    _check_object_id(object_id)
+    destroyed = data_key_destroy(object_id=object_id, now=now, actor=actor)
+    store = blob_store()
+    store.purge_unfinished(object_id)
+    for name in store.names(prefix=f"{object_id}/"):
+        store.delete(name)
+    return destroyed
+
+
+def vault_unfinished_purge(*, object_id: str) -> int:
+    """Remove what writers of an object left half-written (only ever ciphertext, never keyed).
+
+    Only call it when no writer of the object can be active any more (e.g. once a job that
+    held a lease on it is over). Returns how many unfinished files went.
+    """
+    _check_object_id(object_id)
+    return blob_store().purge_unfinished(object_id)

@@ -2,12 +2,12 @@
 deadline reminders. One module per concern; import from here."""
 
 from .expiry import (
-    epoch_for_recording_key,
-    recording_epoch_apply,
+    recording_retention_key_apply,
     recordings_expiry_follow_enrolment,
     recordings_expiry_recompute,
-    retention_epochs_close,
-    retention_epochs_sync,
+    retention_key_for_recording,
+    retention_keys_close,
+    retention_keys_sync,
 )
 from .holds import legal_hold_place, legal_hold_release
 from .reminders import REMINDER_DAYS, reminders_send
@@ -21,17 +21,17 @@ from .sweep import (
 
 __all__ = [
     "REMINDER_DAYS",
-    "epoch_for_recording_key",
     "legal_hold_place",
     "legal_hold_release",
     "recording_delete",
     "recording_destroy",
-    "recording_epoch_apply",
+    "recording_retention_key_apply",
     "recordings_expiry_follow_enrolment",
     "recordings_expiry_recompute",
     "reminders_send",
-    "retention_epochs_close",
-    "retention_epochs_sync",
+    "retention_key_for_recording",
+    "retention_keys_close",
+    "retention_keys_sync",
     "retention_run",
     "retention_sweep",
     "tombstones_finish",

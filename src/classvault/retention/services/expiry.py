@@ -13,26 +13,25 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 
 from classvault.audit.actions import AuditAction
 from classvault.audit.services import audit_record
 from classvault.people.models import Enrolment, User
 from classvault.recordings.models import Recording, RecordingStatus
 from classvault.recordings.rules import expiry_for
-from classvault.vault.epochs import (
-    epoch_files_reshred,
-    epoch_key_destroy,
-    is_object_epoch,
-    object_epoch,
-)
 from classvault.vault.exceptions import ObjectRetired
-from classvault.vault.models import DataKey, EpochKey
-from classvault.vault.services import data_keys_rewrap
+from classvault.vault.selectors import retention_keys_live, vault_objects_on_own_or_master_key
+from classvault.vault.services import (
+    data_keys_rewrap,
+    is_object_retention_key,
+    object_retention_key,
+    retention_key_destroy,
+    retention_key_files_reshred,
+)
 
 from ..models import Tombstone
-from ..rules import day_epoch_end
-from ..selectors import recording_desired_epoch
+from ..rules import day_retention_key_end
+from ..selectors import recording_desired_retention_key
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +45,9 @@ def _recording_pk(object_id: str) -> uuid.UUID | None:
     return pk if str(pk) == object_id else None
 
 
-def epoch_for_recording_key(*, object_id: str, now: datetime) -> str | None:
-    """The vault's epoch policy: the retention key a new data key of ``object_id`` gets.
+def retention_key_for_recording(*, object_id: str, now: datetime) -> str | None:
+    """The vault's retention key policy: which retention key a new data key of ``object_id``
+    gets.
 
     Runs inside the transaction that stores the key. The recording row is locked, so a
     deletion running at the same moment either sees the new key (and destroys it) or has
@@ -60,22 +60,22 @@ def epoch_for_recording_key(*, object_id: str, now: datetime) -> str | None:
     recording = (Recording.objects.select_for_update().filter(pk=pk)
                  .only("pk", "expires_at").first())
     if recording is not None:
-        return recording_desired_epoch(recording=recording)
+        return recording_desired_retention_key(recording=recording)
     if Tombstone.objects.filter(pk=pk).exists():
         raise ObjectRetired(f"Recording {object_id} was deleted; nothing is stored for it.")
     # An upload being encrypted before its recording exists: its own key until it has one.
-    return object_epoch(object_id)
+    return object_retention_key(object_id)
 
 
-def recording_epoch_apply(*, recording: Recording, now: datetime, actor: User | None = None
-                          ) -> int:
+def recording_retention_key_apply(*, recording: Recording, now: datetime,
+                                  actor: User | None = None) -> int:
     """Move the recording's live data keys under the retention key they belong under now.
 
     Call with the recording row locked, inside the transaction that changed its expiry or
     hold. Returns how many keys moved.
     """
     return data_keys_rewrap(object_id=str(recording.pk),
-                            epoch=recording_desired_epoch(recording=recording),
+                            retention_key=recording_desired_retention_key(recording=recording),
                             now=now, actor=actor)
 
 
@@ -105,7 +105,7 @@ def recordings_expiry_recompute(*, owner: User, study_end: date | None, actor: U
                          now=now, purpose="retention",
                          data={"from": before.isoformat(), "to": expires_at.isoformat(),
                                "study_end": study_end.isoformat() if study_end else None})
-            recording_epoch_apply(recording=recording, now=now, actor=actor)
+            recording_retention_key_apply(recording=recording, now=now, actor=actor)
             changed.append(recording)
     return changed
 
@@ -117,7 +117,7 @@ def recordings_expiry_follow_enrolment(*, enrolment: Enrolment, actor: User | No
                                 actor=actor, now=now)
 
 
-def retention_epochs_sync(*, now: datetime) -> int:
+def retention_keys_sync(*, now: datetime) -> int:
     """Move keys still waiting under a recording's own key (or, from before retention keys,
     under the bare master key) to the key of the recording's expiry day.
 
@@ -125,9 +125,7 @@ def retention_epochs_sync(*, now: datetime) -> int:
     while the recording is processing (the transcoder reads the original). Returns how many
     keys moved.
     """
-    waiting = (DataKey.objects.filter(destroyed_at__isnull=True)
-               .filter(Q(epoch="") | Q(epoch__startswith="o-"))
-               .values_list("object_id", flat=True).distinct())
+    waiting = vault_objects_on_own_or_master_key()
     ids = {pk for pk in (_recording_pk(object_id) for object_id in waiting) if pk}
     moved = 0
     for pk in sorted(Recording.objects.filter(pk__in=ids)
@@ -136,33 +134,32 @@ def retention_epochs_sync(*, now: datetime) -> int:
             with transaction.atomic():
                 recording = Recording.objects.select_for_update().filter(pk=pk).first()
                 if recording is not None:
-                    moved += recording_epoch_apply(recording=recording, now=now)
+                    moved += recording_retention_key_apply(recording=recording, now=now)
         except Exception:
             log.exception("Moving the keys of recording %s to their day's retention key "
                           "failed; the next run tries again.", pk)
     return moved
 
 
-def retention_epochs_close(*, now: datetime) -> int:
+def retention_keys_close(*, now: datetime) -> int:
     """Destroy every retention key of ours that no live data key needs; return how many.
 
     DANGEROUS: a destroyed retention key makes every data key wrapped under it noise, in
     the live database and in every backup of it. Deleting and moving keys already destroys
     a key that became unused, in the same transaction; this is the safety net behind that
-    (``epoch_key_destroy`` checks under the key's lock that nothing live needs it). Then the
+    (``retention_key_destroy`` checks under the key's lock that nothing live needs it). Then the
     files of keys already recorded as destroyed are removed again (a crash between commit and
     file removal, or a folder restored from a copy). Safe to run any time, as often as wanted.
     """
     destroyed = 0
-    for label in list(EpochKey.objects.filter(destroyed_at__isnull=True).order_by("label")
-                      .values_list("label", flat=True)):
-        end = day_epoch_end(label)
-        if end is None and not is_object_epoch(label):
+    for label in retention_keys_live():
+        end = day_retention_key_end(label)
+        if end is None and not is_object_retention_key(label):
             continue  # not a label of ours
-        if epoch_key_destroy(label=label, now=now):
+        if retention_key_destroy(label=label, now=now):
             destroyed += 1
         elif end is not None and end <= now - timedelta(days=1):
             log.warning("Retention key %s outlives its day: a recording under it was not "
                         "deleted. Check the sweep's errors.", label)
-    epoch_files_reshred()
+    retention_key_files_reshred()
     return destroyed

@@ -15,7 +15,7 @@ from classvault.people.services import require_role
 from classvault.recordings.models import Recording
 
 from ..models import LegalHold
-from .expiry import recording_epoch_apply
+from .expiry import recording_retention_key_apply
 
 PURPOSE = "legal_obligation"
 
@@ -49,7 +49,7 @@ def legal_hold_place(*, actor: User, recording: Recording, reason: str, referenc
     audit_record(actor=actor, action=AuditAction.LEGAL_HOLD_PLACE, obj=locked, now=now,
                  purpose=PURPOSE,
                  data={"hold": str(hold.pk), "reason": reason, "reference": reference})
-    recording_epoch_apply(recording=locked, now=now, actor=actor)
+    recording_retention_key_apply(recording=locked, now=now, actor=actor)
     return hold
 
 
@@ -69,5 +69,5 @@ def legal_hold_release(*, actor: User, recording: Recording, now: datetime) -> L
     hold.released_at, hold.released_by = now, actor
     audit_record(actor=actor, action=AuditAction.LEGAL_HOLD_RELEASE, obj=locked, now=now,
                  purpose=PURPOSE, data={"hold": str(hold.pk)})
-    recording_epoch_apply(recording=locked, now=now, actor=actor)
+    recording_retention_key_apply(recording=locked, now=now, actor=actor)
     return hold

@@ -22,12 +22,11 @@ from classvault.core.exceptions import Conflict, Forbidden
 from classvault.people.models import User
 from classvault.recordings.models import Recording
 from classvault.sharing.selectors import is_custodian
-from classvault.vault.blobs import blob_store
-from classvault.vault.services import data_key_destroy
+from classvault.vault.services import data_key_destroy, vault_object_purge
 
 from ..models import LegalHold, Tombstone, TombstoneReason
 from ..selectors import held
-from .expiry import retention_epochs_close, retention_epochs_sync
+from .expiry import retention_keys_close, retention_keys_sync
 from .reminders import reminders_send
 
 log = logging.getLogger(__name__)
@@ -90,16 +89,11 @@ def recording_delete(*, actor: User, recording: Recording, now: datetime) -> Non
 def _finish(recording_id: uuid.UUID, now: datetime) -> None:
     """Remove what a deletion leaves after its commit: blobs, and keys written too late.
 
-    DANGEROUS only in name: everything it touches is unreadable already. Keys first (a writer
-    that raced the deletion), then the blobs and unfinished uploads, then the tombstone is
-    marked done. Idempotent.
+    DANGEROUS only in name: everything it touches is unreadable already. The vault purges the
+    object (keys first: a writer that raced the deletion; then unfinished uploads and blobs),
+    then the tombstone is marked done. Idempotent.
     """
-    object_id = str(recording_id)
-    data_key_destroy(object_id=object_id, now=now)
-    store = blob_store()
-    store.purge_unfinished(object_id)
-    for name in store.names(prefix=f"{object_id}/"):
-        store.delete(name)
+    vault_object_purge(object_id=str(recording_id), now=now)
     with transaction.atomic():
         Tombstone.objects.filter(pk=recording_id, blobs_cleared_at__isnull=True) \
             .update(blobs_cleared_at=now)
@@ -166,8 +160,8 @@ def retention_sweep(*, now: datetime, batch_size: int = BATCH_SIZE,
                 deleted.append(str(pk))
                 if on_deleted is not None:
                     on_deleted(str(pk))
-    retention_epochs_sync(now=now)
-    retention_epochs_close(now=now)
+    retention_keys_sync(now=now)
+    retention_keys_close(now=now)
     return deleted
 
 

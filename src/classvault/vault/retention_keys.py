@@ -1,10 +1,10 @@
-"""Retention keys ("epoch keys"): the layer between the master key and the data keys.
+"""Retention keys: the layer between the master key and the data keys.
 
 ::
 
     master key (KEK)          CLASSVAULT_MASTER_KEY_FILE
       └─ wraps  retention key  one file per label in the retention key folder, NOT in the database
-           └─ wraps  data key  table vault_datakey (column epoch names the retention key)
+           └─ wraps  data key  table vault_datakey (column retention_key names the retention key)
 
 Why a middle layer: every database backup holds every data key, wrapped. Were they wrapped
 by the master key alone, the master key plus an old database backup and an old blob backup
@@ -13,14 +13,16 @@ database, in a folder that backups must not contain (docs/retention.md); destroy
 every data key wrapped under it into noise in every database backup there is.
 
 A retention key lives exactly as long as a live data key needs it: destroying or moving a
-data key destroys the key it was under when that was the last one (:func:`epoch_key_destroy`
-refuses while any live data key still needs it), and a label used again later gets fresh key
-material. Labels are opaque to the vault; the retention app uses ``d-YYYYMMDD`` (everything
-expiring that day) and ``o-<object id>`` (:func:`object_epoch`: one object alone, while its
-expiry is unknown or it is under legal hold).
+data key destroys the key it was under when that was the last one
+(:func:`retention_key_destroy` refuses while any live data key still needs it), and a label
+used again later gets fresh key material. Labels are opaque to the vault; the retention app
+uses ``d-YYYYMMDD`` (everything expiring that day) and ``o-<object id>``
+(:func:`object_retention_key`: one object alone, while its expiry is unknown or it is under
+legal hold).
 
-The vault asks the registered *epoch policies* which label a new data key gets
-(the :data:`epoch_policy` hook); without an answer it wraps under the master key directly.
+The vault asks the registered *retention key policies* which label a new data key gets (the
+:data:`~classvault.vault.hooks.retention_key_policy` hook); without an answer it wraps under
+the master key directly.
 """
 
 import os
@@ -29,7 +31,7 @@ import secrets
 from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
@@ -37,15 +39,15 @@ from django.db import IntegrityError, transaction
 
 from classvault.audit.actions import AuditAction
 from classvault.audit.services import audit_record
-from classvault.core.hooks import Hook
 
 from .blobs import fsync_dir
 from .exceptions import KeyDestroyed, VaultKeyError
+from .hooks import retention_key_policy
 from .keys import KEK_SIZE, WRAPPED_SIZE, LocalKeyProvider, kek_id_for, key_provider
-from .models import OBJECT_ID_RE, DataKey, EpochKey
+from .models import OBJECT_ID_RE, DataKey, RetentionKey
 
 LABEL_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
-OBJECT_EPOCH_PREFIX = "o-"
+OBJECT_KEY_PREFIX = "o-"
 _CONTEXT = "classvault.retentionkey.v1|"
 FOLDER_NAME = "retention-keys"
 
@@ -56,15 +58,15 @@ def check_label(label: str) -> str:
     return label
 
 
-def object_epoch(object_id: str) -> str:
+def object_retention_key(object_id: str) -> str:
     """The label of the retention key that belongs to one object only."""
     if not OBJECT_ID_RE.fullmatch(object_id):
         raise ValueError(f"Invalid vault object id {object_id!r}.")
-    return check_label(OBJECT_EPOCH_PREFIX + object_id)
+    return check_label(OBJECT_KEY_PREFIX + object_id)
 
 
-def is_object_epoch(label: str) -> bool:
-    return label.startswith(OBJECT_EPOCH_PREFIX)
+def is_object_retention_key(label: str) -> bool:
+    return label.startswith(OBJECT_KEY_PREFIX)
 
 
 def _context(label: str) -> bytes:
@@ -162,19 +164,9 @@ def retention_key_folder() -> RetentionKeyFolder:
 
 # --- which retention key a new data key gets ---------------------------------------------
 
-class EpochPolicy(Protocol):
-    def __call__(self, *, object_id: str, now: datetime) -> str | None: ...
-
-
-# Asked in registration order inside the transaction that stores the new key; the first label
-# wins. A policy may raise ObjectRetired to refuse a key for an object deleted meanwhile.
-# Retention registers its policy in its AppConfig.ready (the vault knows no recordings).
-epoch_policy: Hook[EpochPolicy] = Hook("vault.epoch_policy")
-
-
-def epoch_for_new_key(*, object_id: str, now: datetime) -> str:
+def retention_key_for_new_key(*, object_id: str, now: datetime) -> str:
     """The label for a new data key of ``object_id``; "" means the master key wraps it."""
-    label = epoch_policy.first(object_id=object_id, now=now)
+    label = retention_key_policy.first(object_id=object_id, now=now)
     return check_label(label) if label else ""
 
 
@@ -197,13 +189,13 @@ def _missing(label: str, folder: RetentionKeyFolder) -> VaultKeyError:
     )
 
 
-def epoch_key_load(*, label: str) -> LocalKeyProvider:
+def retention_key_load(*, label: str) -> LocalKeyProvider:
     """A wrapper that unwraps (and wraps) with the live retention key ``label``.
 
     :class:`KeyDestroyed` once it was destroyed; :class:`VaultKeyError` when its file is gone
     while the database still thinks it lives (a database restored from a backup).
     """
-    row = EpochKey.objects.filter(label=label).values_list("key_id", "destroyed_at").first()
+    row = RetentionKey.objects.filter(label=label).values_list("key_id", "destroyed_at").first()
     if row is None or row[1] is not None or not row[0]:
         raise KeyDestroyed(f"The retention key {label} was destroyed or never existed.")
     folder = retention_key_folder()
@@ -213,34 +205,34 @@ def epoch_key_load(*, label: str) -> LocalKeyProvider:
     return _open(label, wrapped, row[0])
 
 
-def epoch_key_ensure(*, label: str, now: datetime, actor: Any = None) -> LocalKeyProvider:
+def retention_key_ensure(*, label: str, now: datetime, actor: Any = None) -> LocalKeyProvider:
     """The live retention key ``label``, made now if there is none; call inside a transaction.
 
-    The row is locked (inserted first when new), so a concurrent :func:`epoch_key_destroy`
+    The row is locked (inserted first when new), so a concurrent :func:`retention_key_destroy`
     waits until the caller's new data keys are committed, and two makers never write two
     different files for one label.
     """
     check_label(label)
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("epoch_key_ensure must run inside the transaction that uses the key")
-    row = EpochKey.objects.select_for_update().filter(label=label).first()
+        raise RuntimeError("retention_key_ensure must run inside the transaction that uses the key")
+    row = RetentionKey.objects.select_for_update().filter(label=label).first()
     if row is None:
         try:
             with transaction.atomic():
-                row = EpochKey.objects.create(label=label, key_id="", created_at=now)
+                row = RetentionKey.objects.create(label=label, key_id="", created_at=now)
         except IntegrityError:
-            row = EpochKey.objects.select_for_update().get(label=label)
+            row = RetentionKey.objects.select_for_update().get(label=label)
     folder = retention_key_folder()
     if row.destroyed_at is None and row.key_id:
         wrapped = folder.read(label)
         if wrapped is not None:
             return _open(label, wrapped, row.key_id)
-        if DataKey.objects.filter(epoch=label, destroyed_at__isnull=True).exists():
+        if DataKey.objects.filter(retention_key=label, destroyed_at__isnull=True).exists():
             raise _missing(label, folder)
     # A new label, or one whose key was destroyed with nothing live under it: fresh material.
     raw = AESGCM.generate_key(bit_length=KEK_SIZE * 8)
     folder.write(label, key_provider().wrap(raw, _context(label)))
-    EpochKey.objects.filter(pk=label).update(key_id=kek_id_for(raw), created_at=now,
+    RetentionKey.objects.filter(pk=label).update(key_id=kek_id_for(raw), created_at=now,
                                              destroyed_at=None)
     audit_record(actor=actor, action=AuditAction.VAULT_RETENTION_KEY_CREATE,
                  object_type="retention_key",
@@ -248,7 +240,7 @@ def epoch_key_ensure(*, label: str, now: datetime, actor: Any = None) -> LocalKe
     return LocalKeyProvider(raw)
 
 
-def epoch_key_destroy(*, label: str, now: datetime, actor: Any = None) -> bool:
+def retention_key_destroy(*, label: str, now: datetime, actor: Any = None) -> bool:
     """Destroy the retention key ``label`` unless a live data key still needs it.
 
     DANGEROUS: every data key ever wrapped under this key, in the live database and in every
@@ -256,16 +248,17 @@ def epoch_key_destroy(*, label: str, now: datetime, actor: Any = None) -> bool:
     the row's lock, check that no live data key uses it; mark the row destroyed with its audit
     event in one transaction (from that commit on nothing here will use the key); after the
     commit, overwrite and remove the file. A crash between the two leaves a file that
-    :func:`epoch_files_reshred` removes on the next retention run. Returns True if destroyed.
+    :func:`retention_key_files_reshred` removes on the next retention run. Returns True if
+    destroyed.
     """
     with transaction.atomic():
-        row = (EpochKey.objects.select_for_update()
+        row = (RetentionKey.objects.select_for_update()
                .filter(label=label, destroyed_at__isnull=True).first())
         if row is None:
             return False
-        if DataKey.objects.filter(epoch=label, destroyed_at__isnull=True).exists():
+        if DataKey.objects.filter(retention_key=label, destroyed_at__isnull=True).exists():
             return False
-        EpochKey.objects.filter(pk=label).update(destroyed_at=now)
+        RetentionKey.objects.filter(pk=label).update(destroyed_at=now)
         audit_record(actor=actor, action=AuditAction.VAULT_RETENTION_KEY_DESTROY,
                      object_type="retention_key", object_id=label, now=now,
                      data={"key_id": row.key_id})
@@ -280,21 +273,21 @@ def _shred_if_destroyed(label: str) -> bool:
     new file with fresh key material, which must stay.
     """
     with transaction.atomic():
-        destroyed = (EpochKey.objects.select_for_update()
+        destroyed = (RetentionKey.objects.select_for_update()
                      .filter(label=label, destroyed_at__isnull=False).exists())
         return destroyed and retention_key_folder().shred(label)
 
 
-def epoch_keys_destroy_unused(*, labels: set[str], now: datetime, actor: Any = None) -> int:
+def retention_keys_destroy_unused(*, labels: set[str], now: datetime, actor: Any = None) -> int:
     """Destroy those of ``labels`` that no live data key needs any more; return how many.
 
-    DANGEROUS in the same way and order as :func:`epoch_key_destroy`, which it calls.
+    DANGEROUS in the same way and order as :func:`retention_key_destroy`, which it calls.
     """
-    return sum(epoch_key_destroy(label=label, now=now, actor=actor)
+    return sum(retention_key_destroy(label=label, now=now, actor=actor)
                for label in sorted(labels) if label)
 
 
-def epoch_files_reshred() -> int:
+def retention_key_files_reshred() -> int:
     """Remove files of retention keys the database records as destroyed; return how many.
 
     Finishes a destruction a crash interrupted, and undoes a restore of the folder from a copy.
@@ -304,12 +297,12 @@ def epoch_files_reshred() -> int:
     labels = retention_key_folder().labels()
     if not labels:
         return 0
-    destroyed = set(EpochKey.objects.filter(label__in=labels, destroyed_at__isnull=False)
+    destroyed = set(RetentionKey.objects.filter(label__in=labels, destroyed_at__isnull=False)
                     .values_list("label", flat=True))
     return sum(_shred_if_destroyed(label) for label in labels if label in destroyed)
 
 
-def epoch_keys_rotate(*, now: datetime, actor: Any = None) -> int:
+def retention_keys_rotate(*, now: datetime, actor: Any = None) -> int:
     """Re-wrap every live retention key file that is not under the current master key.
 
     Part of master key rotation (docs/vault-format.md); one audit event when anything moved.
@@ -319,7 +312,7 @@ def epoch_keys_rotate(*, now: datetime, actor: Any = None) -> int:
     folder = retention_key_folder()
     moved = []
     with transaction.atomic():
-        for row in EpochKey.objects.select_for_update().filter(destroyed_at__isnull=True):
+        for row in RetentionKey.objects.select_for_update().filter(destroyed_at__isnull=True):
             wrapped = folder.read(row.label)
             if wrapped is None or wrapped[1:5].hex() == current:
                 continue
