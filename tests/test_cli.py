@@ -60,11 +60,11 @@ def test_user_add_creates_a_user_who_can_log_in(home):
 
 
 @pytest.mark.parametrize("args,message", [
-    # Dutch first, on the command line too (the service's messages are translated).
-    (["dup", "--role", "trainer"], "al in gebruik"),
-    (["x1", "--role", "wizard"], "Onbekende rol"),
-    (["x2", "--role", "school_admin"], "is een school nodig"),
-    (["x3", "--role", "trainer", "--school", "NOPE"], "Onbekende school"),
+    # The command line speaks English, like its help and the rest of its output.
+    (["dup", "--role", "trainer"], "taken"),
+    (["x1", "--role", "wizard"], "Unknown role"),
+    (["x2", "--role", "school_admin"], "needs a school"),
+    (["x3", "--role", "trainer", "--school", "NOPE"], "Unknown school"),
 ])
 def test_user_add_refuses_bad_input_with_a_clear_error(home, args, message):
     run(home, "user", "add", "dup", "--role", "trainer", "--password", "a-long-password-1")
