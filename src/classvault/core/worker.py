@@ -30,6 +30,7 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 
 from classvault.core import clock
 
+from .busy import is_database_busy
 from .models import WorkerHeartbeat
 
 log = logging.getLogger("classvault.worker")
@@ -86,7 +87,7 @@ class JobWorker(Worker):
             try:
                 ran = self.turn()
             except OperationalError as exc:
-                if not is_locked_database_exception(exc):
+                if not (is_locked_database_exception(exc) or is_database_busy(exc)):
                     raise
                 delay = self.backoff.next()
                 log.warning("The database is locked (%s); the worker tries again in %.0f s.",

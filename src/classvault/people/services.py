@@ -158,11 +158,12 @@ def enrolment_set(
     )
     enrolment.trainers.set(trainer_users)
     enrolment.supervisors.set(supervisor_users)
+    # The effects first: the audit head is the last lock a transaction takes (audit_record).
+    enrolment_changed.run(enrolment=enrolment, actor=actor, now=now)
     audit_record(actor=actor, action="enrolment.set", obj=student, object_type="user",
                  object_id=username, now=now,
                  data={"school": school.code, "study_end": study_end.isoformat(),
                        "trainers": sorted(trainers), "supervisors": sorted(supervisors)})
-    enrolment_changed.run(enrolment=enrolment, actor=actor, now=now)
     return enrolment
 
 

@@ -129,6 +129,13 @@ def _recording_create(*, actor, recording_id, upload, title, recorded_at, pupil_
             RecordingPupil(recording=recording, pupil=p, attested_out_of_view=str(p.pk) in attested)
             for p in present
         )
+        # Retention moves the upload's key from its own retention key to its expiry day's;
+        # a resumable upload is used up. Both before the audit events: the audit head is the
+        # last lock a transaction takes (audit_record), else this and a worker storing a key
+        # under the same day's retention key deadlock on PostgreSQL.
+        recording_created.run(recording=recording, now=now, actor=actor)
+        if in_same_transaction is not None:
+            in_same_transaction()
         audit_record(actor=actor, action="recording.create", obj=recording, now=now,
                      purpose="coaching",
                      data={"pupils": len(present) - len(attested), "size": upload.size})
@@ -137,10 +144,6 @@ def _recording_create(*, actor, recording_id, upload, title, recorded_at, pupil_
             audit_record(actor=actor, action="recording.attest_out_of_view",
                          object_type="pupil", object_id=pupil_id, now=now,
                          data={"recording": recording_id})
-        # Retention moves the upload's key from its own retention key to its expiry day's.
-        recording_created.run(recording=recording, now=now, actor=actor)
-        if in_same_transaction is not None:
-            in_same_transaction()
         transaction.on_commit(lambda: processing_enqueue(recording_id))
     return recording
 
@@ -181,8 +184,11 @@ def recordings_block_for_withdrawal(*, pupil, scope: str, record, actor: User,
         .exclude(status__in=[RecordingStatus.BLOCKED, RecordingStatus.FAILED])
         .select_related("owner")
     )
+    # Every row changed before the first audit event: the audit head is the last lock a
+    # transaction takes (audit_record), or this deadlocks with a worker finishing one of them.
+    Recording.objects.filter(pk__in=[r.pk for r in affected]).update(
+        status=RecordingStatus.BLOCKED)
     for recording in affected:
-        Recording.objects.filter(pk=recording.pk).update(status=RecordingStatus.BLOCKED)
         audit_record(actor=actor, action="recording.block", obj=recording, now=now,
                      purpose="consent_withdrawal", data={"pupil": str(pupil.pk)})
         transaction.on_commit(lambda r=recording: _tell_owner_blocked(r))

@@ -26,6 +26,7 @@ The vault asks the registered *epoch policies* which label a new data key gets
 import os
 import re
 import secrets
+from collections.abc import Iterable
 from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
@@ -246,6 +247,20 @@ def epoch_key_ensure(*, label: str, now: datetime, actor: Any = None) -> LocalKe
     return LocalKeyProvider(raw)
 
 
+def epoch_keys_lock(*, labels: Iterable[str]) -> None:
+    """Lock the rows of these retention keys, in label order, until the transaction ends.
+
+    For a caller that destroys or moves data keys and then may destroy the retention keys
+    they were under: it takes these locks before writing its audit event, because the audit
+    head is the last lock a transaction takes (``audit_record``); two transactions then never
+    wait for each other in opposite order.
+    """
+    wanted = sorted({label for label in labels if label})
+    if wanted:
+        list(EpochKey.objects.select_for_update().filter(label__in=wanted).order_by("label")
+             .values_list("label", flat=True))
+
+
 def epoch_key_destroy(*, label: str, now: datetime, actor: Any = None) -> bool:
     """Destroy the retention key ``label`` unless a live data key still needs it.
 
@@ -288,6 +303,7 @@ def epoch_keys_destroy_unused(*, labels: set[str], now: datetime, actor: Any = N
 
     DANGEROUS in the same way and order as :func:`epoch_key_destroy`, which it calls.
     """
+    epoch_keys_lock(labels=labels)
     return sum(epoch_key_destroy(label=label, now=now, actor=actor)
                for label in sorted(labels) if label)
 

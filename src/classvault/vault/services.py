@@ -23,6 +23,7 @@ from .epochs import (
     epoch_key_ensure,
     epoch_key_load,
     epoch_keys_destroy_unused,
+    epoch_keys_lock,
     epoch_keys_rotate,
 )
 from .exceptions import KeyDestroyed, VaultKeyError
@@ -153,6 +154,8 @@ def data_key_destroy(
             DataKey.objects.filter(pk__in=[pk for pk, _, _ in doomed]).update(
                 wrapped=None, destroyed_at=now
             )
+            # The retention keys they were under, before the audit head (the last lock).
+            epoch_keys_lock(labels={e for _, _, e in doomed})
             audit_record(
                 actor=actor,
                 action="vault.key_destroy",
@@ -185,9 +188,11 @@ def data_keys_rewrap(*, object_id: str, epoch: str, now: datetime, actor: Any = 
         )
         if not keys:
             return 0
+        before = {key.epoch for key in keys}
+        # Every retention key involved, in one order, before the audit head (the last lock).
+        epoch_keys_lock(labels=before | {epoch})
         target: KeyProvider = (epoch_key_ensure(label=epoch, now=now, actor=actor) if epoch
                                else key_provider())
-        before = {key.epoch for key in keys}
         for key in keys:
             raw = _unwrap(bytes(key.wrapped), key.epoch, key.wrap_context)
             key.wrapped = target.wrap(raw, key.wrap_context)

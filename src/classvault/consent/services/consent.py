@@ -171,10 +171,11 @@ def consent_withdraw(*, actor: User, pupil_id: str, scope: str, by: str, signer_
         recording_consent=recording, peer_viewing_consent=peer_viewing, updated_at=now
     )
     pupil.recording_consent, pupil.peer_viewing_consent = recording, peer_viewing
+    # The effects first: the audit head is the last lock a transaction takes (audit_record).
+    consent_withdrawn.run(pupil=pupil, scope=scope, record=record, actor=actor, now=now)
     audit_record(actor=actor, action="consent.withdraw", obj=pupil, now=now, data={
         "record": str(record.pk), "scope": scope, "by": by, "on": on.isoformat(),
         "recording": recording, "peer_viewing": peer_viewing,
         "statement_version": statement.version,
     })
-    consent_withdrawn.run(pupil=pupil, scope=scope, record=record, actor=actor, now=now)
     return record

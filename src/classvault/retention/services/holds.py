@@ -45,9 +45,10 @@ def legal_hold_place(*, actor: User, recording: Recording, reason: str, referenc
         raise Conflict(_("This recording is already under legal hold."))
     hold = LegalHold.objects.create(recording=locked, reason=reason, reference=reference,
                                     placed_by=actor, placed_at=now)
+    # Keys first: the audit head is the last lock a transaction takes (audit_record).
+    recording_epoch_apply(recording=locked, now=now, actor=actor)
     audit_record(actor=actor, action="legal_hold.place", obj=locked, now=now, purpose=PURPOSE,
                  data={"hold": str(hold.pk), "reason": reason, "reference": reference})
-    recording_epoch_apply(recording=locked, now=now, actor=actor)
     return hold
 
 
@@ -65,7 +66,7 @@ def legal_hold_release(*, actor: User, recording: Recording, now: datetime) -> L
         raise Conflict(_("This recording is not under legal hold."))
     LegalHold.objects.filter(pk=hold.pk).update(released_at=now, released_by=actor)
     hold.released_at, hold.released_by = now, actor
+    recording_epoch_apply(recording=locked, now=now, actor=actor)
     audit_record(actor=actor, action="legal_hold.release", obj=locked, now=now,
                  purpose=PURPOSE, data={"hold": str(hold.pk)})
-    recording_epoch_apply(recording=locked, now=now, actor=actor)
     return hold
