@@ -29,6 +29,8 @@ from .uploads import EncryptedUpload
 
 log = logging.getLogger(__name__)
 
+TITLE_MAX = Recording._meta.get_field("title").max_length
+
 def recording_upload_allowed(*, actor: User) -> Enrolment:
     """What must hold before a single byte of an upload is read (R1): a placed student
     teacher who accepted the current guidelines."""
@@ -95,6 +97,9 @@ def _recording_create(*, actor, recording_id, upload, title, recorded_at, pupil_
     title = title.strip()
     if not title:
         raise Invalid(_("Give the recording a title."))
+    if len(title) > TITLE_MAX:
+        raise Invalid(_("The title is longer than %(max)s characters; shorten it.")
+                      % {"max": TITLE_MAX})
     if recorded_at > now:
         raise Invalid(_("The recording date lies in the future."))
     expires_at = expiry_for(recorded_at=recorded_at, study_end=enrolment.study_end,
@@ -121,7 +126,7 @@ def _recording_create(*, actor, recording_id, upload, title, recorded_at, pupil_
         _refuse_without_consent({str(p.pk): locked.get(str(p.pk), False) for p in present},
                                 attested)
         recording = Recording.objects.create(
-            id=recording_id, owner=actor, school=enrolment.school, title=title[:200],
+            id=recording_id, owner=actor, school=enrolment.school, title=title,
             recorded_at=recorded_at, expires_at=expires_at, created_at=now,
             original_size=upload.size, duration_seconds=info.duration_seconds or None,
         )
