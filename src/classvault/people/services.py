@@ -49,9 +49,13 @@ def school_create(*, actor: User | None, code: str, name: str, now: datetime) ->
     code, name = code.strip(), name.strip()
     if not code or not name:
         raise Invalid("A school needs a code and a name.")
-    if School.objects.filter(code=code).exists():
+    if School.objects.filter(code__iexact=code).exists():
         raise Conflict(f"A school with code {code} already exists.")
-    school = School.objects.create(code=code, name=name)
+    try:
+        with transaction.atomic():
+            school = School.objects.create(code=code, name=name)
+    except IntegrityError as exc:  # created meanwhile (the constraint ignores case too)
+        raise Conflict(f"A school with code {code} already exists.") from exc
     audit_record(actor=actor, action="school.create", obj=school, now=now,
                  data={"code": code, "name": name})
     return school
@@ -96,7 +100,8 @@ def user_create(
     except ValidationError as exc:
         raise Invalid(" ".join(exc.messages)) from exc
     user.set_password(password)
-    if User.objects.filter(username=username).exists():
+    # Case does not make another person: "SANNE" is taken when "sanne" exists.
+    if User.objects.filter(username__iexact=username).exists():
         raise Conflict(f"The username {username} is taken.")
     try:
         with transaction.atomic():
