@@ -93,7 +93,8 @@ def test_detail_reports_database_worker_and_queue(world, persona, time_machine):
     last = datetime.fromisoformat(body.pop("worker_last_heartbeat"))
     assert last == NOW - timedelta(seconds=40) and last.utcoffset() is not None
     assert body == {"status": "ok", "database": "ok", "worker_alive": True,
-                    "queue_depth": 1, "oldest_waiting_job_seconds": 90}
+                    "queue_depth": 1, "oldest_waiting_job_seconds": 90,
+                    "recordings_stalled": 0, "oldest_stalled_seconds": None}
 
 
 def test_detail_says_degraded_when_no_worker_reports(world):

@@ -1,6 +1,7 @@
 """Schools, users and enrolments: institute_admin only, along the negative matrix."""
 
 import pytest
+from django.db import IntegrityError, transaction
 
 from classvault.audit.models import AuditEvent
 from classvault.people.models import Enrolment, School, User
@@ -48,6 +49,21 @@ def test_duplicate_school_code_is_409(world):
     assert School.objects.get(code="NOORD").name == "OBS Noord"
 
 
+@pytest.mark.parametrize("code", ["noord", "Noord"])
+def test_a_school_code_differing_only_in_case_is_409(world, code):
+    """Issue 9, outside attack 6: "noord" beside "NOORD" was a second school."""
+    api = world.api(world.admin)
+    with nothing_audited():
+        response = api.post("/schools", {"code": code, "name": "Again"})
+    assert response.status_code == 409
+    assert School.objects.filter(code__iexact="noord").count() == 1
+
+
+def test_the_database_refuses_a_school_code_differing_only_in_case(world):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        School.objects.create(code="noord", name="Again")
+
+
 @pytest.mark.parametrize("body", [{"code": "", "name": "X"}, {"name": "X"}, {"code": "A"},
                                   {"code": "   ", "name": "X"}])
 def test_invalid_school_is_422(world, body):
@@ -93,6 +109,21 @@ def test_existing_username_is_409(world):
         response = api.post("/users", new_user(username="sanne"))
     assert response.status_code == 409
     assert User.objects.get(username="sanne").full_name == "Sanne Student"
+
+
+@pytest.mark.parametrize("username", ["SANNE", "Sanne"])
+def test_a_username_differing_only_in_case_is_409(world, username):
+    """Issue 9, outside attack 6: "SANNE" beside "sanne" was a second account."""
+    api = world.api(world.admin)
+    with nothing_audited():
+        response = api.post("/users", new_user(username=username))
+    assert response.status_code == 409
+    assert User.objects.filter(username__iexact="sanne").count() == 1
+
+
+def test_the_database_refuses_a_username_differing_only_in_case(world):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create(username="SANNE", role="trainer")
 
 
 @pytest.mark.parametrize("role", ["school_admin", "school_supervisor"])

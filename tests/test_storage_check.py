@@ -23,3 +23,32 @@ def test_a_file_url_passes(settings, tmp_path):
 
 def test_the_default_passes():
     assert _storage_errors() == []
+
+
+# --- issue 9, outside attack 5: a URL the store cannot use is refused too ----------------------
+
+def test_a_file_url_naming_an_existing_file_is_an_error(settings, tmp_path):
+    existing = tmp_path / "a-file"
+    existing.write_text("not a folder")
+    settings.CLASSVAULT_STORAGE_URL = f"file://{existing}"
+    [error] = _storage_errors()
+    assert "not a folder" in error.msg
+
+
+def test_a_file_url_below_an_existing_file_is_an_error(settings, tmp_path):
+    existing = tmp_path / "a-file"
+    existing.write_text("not a folder")
+    settings.CLASSVAULT_STORAGE_URL = f"file://{existing}/blobs"
+    [error] = _storage_errors()
+    assert "cannot be created" in error.msg
+
+
+def test_a_file_url_with_a_nul_is_an_error_not_a_crash(settings, tmp_path):
+    settings.CLASSVAULT_STORAGE_URL = f"file://{tmp_path}/blobs%00x"
+    [error] = _storage_errors()
+    assert "NUL" in error.msg
+
+
+def test_an_existing_folder_passes(settings, tmp_path):
+    settings.CLASSVAULT_STORAGE_URL = f"file://{tmp_path}"
+    assert _storage_errors() == []

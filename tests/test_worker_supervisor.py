@@ -7,10 +7,12 @@ import os
 import signal
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from classvault.core.worker import worker_id_for
 from classvault.server import WorkerSupervisor
 from support.liveserver import call, multipart, running_server, token_for, worker_pid
 from support.media import make_video
@@ -61,6 +63,91 @@ def test_a_worker_that_keeps_failing_is_restarted_ever_later(caplog):
         supervisor.stop(timeout=10)
     assert "exited with status 3" in caplog.text
     assert supervisor.backoff.next() == 0.04  # doubled up to the most
+
+
+# --- a hung worker (issue 9, outside attack 3a): its heartbeat goes stale ------------------
+
+class Clock:
+    """The supervisor's wall clock, moved by the test: no real five-minute waits."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def test_a_worker_whose_heartbeat_is_stale_is_killed_and_replaced(caplog):
+    caplog.set_level(logging.INFO, logger="classvault.server")
+    clock, beats = Clock(), {}
+    supervisor = WorkerSupervisor(command=SLEEPER, first=0.01, most=0.01, stale_after=300,
+                                  check_every=0.02, heartbeat=beats.get, now=clock)
+    supervisor.start()
+    try:
+        first = wait_for(lambda: supervisor.proc)
+        os.kill(first.pid, signal.SIGSTOP)  # hung: alive, but going nowhere
+        beats[worker_id_for(first.pid)] = clock.now  # it reported once, then stopped
+        clock.now += timedelta(seconds=299)
+        time.sleep(0.2)  # several checks: not stale yet
+        assert supervisor.starts == 1 and first.poll() is None
+        clock.now += timedelta(seconds=2)
+        second = wait_for(lambda: supervisor.starts == 2 and supervisor.proc)
+        assert first.wait(5) == -signal.SIGKILL and second.poll() is None
+        assert supervisor.hung_kills == 1
+        assert f"worker (pid {first.pid}) has not reported for 301 s" in caplog.text
+        # The new worker is judged from its own start, not by the old one's silence.
+        time.sleep(0.2)
+        assert supervisor.starts == 2
+    finally:
+        supervisor.stop(timeout=10)
+    supervisor.join(10)
+
+
+def test_a_worker_that_never_reports_is_killed_after_the_threshold():
+    clock = Clock()
+    supervisor = WorkerSupervisor(command=SLEEPER, first=0.01, most=0.01, stale_after=300,
+                                  check_every=0.02, heartbeat=lambda worker_id: None, now=clock)
+    supervisor.start()
+    try:
+        first = wait_for(lambda: supervisor.proc)
+        time.sleep(0.1)
+        assert supervisor.starts == 1
+        clock.now += timedelta(seconds=301)
+        wait_for(lambda: supervisor.starts == 2)
+        assert first.wait(5) == -signal.SIGKILL
+    finally:
+        supervisor.stop(timeout=10)
+    supervisor.join(10)
+
+
+def test_a_reporting_worker_or_an_unreadable_heartbeat_is_left_alone():
+    clock = Clock()
+
+    def unreadable(worker_id):
+        raise RuntimeError("database is locked")
+
+    for heartbeat in (lambda worker_id: clock.now, unreadable):
+        supervisor = WorkerSupervisor(command=SLEEPER, stale_after=300, check_every=0.02,
+                                      heartbeat=heartbeat, now=clock)
+        supervisor.start()
+        try:
+            first = wait_for(lambda s=supervisor: s.proc)
+            if heartbeat is unreadable:
+                clock.now += timedelta(hours=1)
+            else:
+                for _ in range(5):
+                    clock.now += timedelta(minutes=10)  # it keeps reporting meanwhile
+                    time.sleep(0.05)
+            time.sleep(0.2)
+            assert supervisor.starts == 1 and first.poll() is None
+        finally:
+            supervisor.stop(timeout=10)
+        supervisor.join(10)
+
+
+def test_the_stale_threshold_is_a_setting(settings):
+    settings.CLASSVAULT_WORKER_STALE_SECONDS = 120
+    assert WorkerSupervisor(command=SLEEPER).stale_after == 120
 
 
 def test_stop_does_nothing_in_a_forked_web_worker():

@@ -97,7 +97,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
     from classvault.core import clock
-    from classvault.core.worker import Heartbeat, JobWorker
+    from classvault.core.worker import Every, Heartbeat, JobWorker
+    from classvault.recordings.jobs import RESUME_EVERY, recordings_resume
     from classvault.retention.jobs import RetentionScheduler, retention_tick
 
     if args.batch:
@@ -113,12 +114,17 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if args.retention_every:
         scheduler = RetentionScheduler(every=args.retention_every)
         scheduler.start()
+    # Transcodes a killed worker left behind are queued again within a minute, not at the
+    # next retention slot: the job resumes about LEASE + 1 minute after the worker died.
+    resume = Every(RESUME_EVERY, recordings_resume, name="classvault-resume")
     heartbeat.start()
+    resume.start()
     try:
         worker.configure_signals()  # SIGTERM: finish the running job, then stop
         worker.run()
     finally:
         heartbeat.stop()
+        resume.stop()
         if scheduler is not None:
             scheduler.stop()
     return 0

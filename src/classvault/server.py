@@ -10,10 +10,14 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from datetime import datetime
 
+from django.conf import settings
 from gunicorn.app.base import BaseApplication
 
-from classvault.core.worker import Backoff
+from classvault.core import clock
+from classvault.core.worker import Backoff, heartbeat_seen_at, worker_id_for
 
 log = logging.getLogger("classvault.server")
 
@@ -49,14 +53,32 @@ class WorkerSupervisor(threading.Thread):
     does nothing in them (they inherit the ``atexit`` hook). The master also reaps any
     child it sees exit; when it wins that race the worker's exit status is unknown, the
     restart is the same.
+
+    A worker can also hang without exiting (stopped with SIGSTOP, stuck in a call that
+    never returns): then its heartbeat (``core/worker.py``, every 30 s while it goes round
+    or runs a job) grows old. Every ``check_every`` seconds the supervisor reads it; once it
+    is older than ``stale_after`` seconds (``CLASSVAULT_WORKER_STALE_SECONDS``, 5 minutes),
+    or the worker never reported in that long since it started, the worker is killed
+    (SIGKILL: a hung process heeds nothing else) and replaced like a dead one. Its job's
+    lease lapses and the next worker takes it over. ``heartbeat`` (worker id -> last beat)
+    and ``now`` are seams for tests.
     """
 
     def __init__(self, *, command: list[str] | None = None, first: float = 1.0,
-                 most: float = 60.0, stable_after: float = 300.0) -> None:
+                 most: float = 60.0, stable_after: float = 300.0,
+                 stale_after: float | None = None, check_every: float = 30.0,
+                 heartbeat: Callable[[str], datetime | None] | None = None,
+                 now: Callable[[], datetime] = clock.now) -> None:
         super().__init__(name="classvault-worker-supervisor", daemon=True)
         self.command = command or [sys.executable, "-m", "classvault.cli", "worker"]
         self.backoff = Backoff(first=first, most=most)
         self.stable_after = stable_after
+        self.stale_after = (settings.CLASSVAULT_WORKER_STALE_SECONDS if stale_after is None
+                            else stale_after)
+        self.check_every = check_every
+        self._heartbeat = heartbeat or (lambda worker_id: heartbeat_seen_at(worker_id=worker_id))
+        self._now = now
+        self.hung_kills = 0
         self.proc: subprocess.Popen | None = None
         self.starts = 0
         self._owner = os.getpid()
@@ -72,7 +94,7 @@ class WorkerSupervisor(threading.Thread):
                 self.starts += 1
             started = time.monotonic()
             log.info("Background worker started (pid %d).", proc.pid)
-            code = proc.wait()
+            code = self._watch(proc)
             if self._stopping.is_set():
                 break
             ran_for = time.monotonic() - started
@@ -82,6 +104,34 @@ class WorkerSupervisor(threading.Thread):
             log.error("The background worker (pid %d) %s after %.0f s; starting a new one "
                       "in %.0f s.", proc.pid, _exit_reason(code), ran_for, delay)
             self._stopping.wait(delay)
+
+    def _watch(self, proc: subprocess.Popen) -> int:
+        """Wait for the worker to exit; kill it first if its heartbeat went stale."""
+        started_at = self._now()
+        while True:
+            try:
+                return proc.wait(timeout=self.check_every)
+            except subprocess.TimeoutExpired:
+                pass
+            if self._stopping.is_set():
+                return proc.wait()  # stop() ends it
+            silent = self._silent_for(proc.pid, started_at)
+            if silent is not None and silent > self.stale_after:
+                log.error("The background worker (pid %d) has not reported for %.0f s: it "
+                          "hangs. Killing it.", proc.pid, silent)
+                self.hung_kills += 1
+                proc.kill()
+                return proc.wait()
+
+    def _silent_for(self, pid: int, started_at: datetime) -> float | None:
+        """Seconds since the worker last reported (or started); None when unknown."""
+        try:
+            seen_at = self._heartbeat(worker_id_for(pid))
+        except Exception as exc:  # noqa: BLE001 - a busy database must not end supervision
+            log.warning("Could not read the background worker's heartbeat (%s).", exc)
+            return None
+        since = max(seen_at, started_at) if seen_at is not None else started_at
+        return (self._now() - since).total_seconds()
 
     def stop(self, timeout: float = 30) -> None:
         """Stop restarting, and stop the worker (SIGTERM: it finishes its job first)."""

@@ -90,6 +90,9 @@ CLASSVAULT_ASSESSMENT_SCALE = [v.strip() for v in env(
 CLASSVAULT_SCREENING_MAX_ATTENDEES = env_int("CLASSVAULT_SCREENING_MAX_ATTENDEES", 12)
 # A screening is a meeting (R8), not a standing share: it lasts at most this many hours.
 CLASSVAULT_SCREENING_MAX_HOURS = env_int("CLASSVAULT_SCREENING_MAX_HOURS", 4)
+# `serve` kills and replaces a worker whose heartbeat (every 30 s) is older than this: a hung
+# worker (stopped, stuck) transcodes nothing and sweeps nothing, yet never exits.
+CLASSVAULT_WORKER_STALE_SECONDS = env_int("CLASSVAULT_WORKER_STALE_SECONDS", 300)
 
 # An empty key would make Django refuse to start; a random one keeps management commands
 # usable before `classvault init`, and the system check classvault.E001 blocks serving.

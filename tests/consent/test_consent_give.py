@@ -106,6 +106,20 @@ def test_a_form_signed_before_a_withdrawal_is_409(world, pupils):
     assert give(api, pupils.ada, signed_on="2026-10-21").status_code == 201
 
 
+def test_a_form_signed_on_the_day_of_the_withdrawal_is_409(world, pupils):
+    """Issue 9, outside attack 6: a form of the withdrawal's day may predate it, and then
+    it would reinstate consent that was withdrawn after it was signed."""
+    api = world.api(world.school_admin)
+    api.post(f"/pupils/{pupils.ada.pk}/consent/withdraw",
+             {"scope": "all", "by": "guardian", "signer_name": "G", "verified_in_person": True,
+              "on": "2026-10-20"})
+    with nothing_audited():
+        response = give(api, pupils.ada, signed_on="2026-10-20")
+    assert response.status_code == 409, response.content
+    pupils.ada.refresh_from_db()
+    assert not pupils.ada.recording_consent
+
+
 @pytest.mark.parametrize("signed_on", ["2026-11-03", "2027-01-01"])
 def test_signed_on_in_the_future_is_422(world, pupils, signed_on):
     assert give(world.api(world.school_admin), pupils.cas,

@@ -8,7 +8,7 @@ from django.db import transaction
 from classvault.audit.models import AuditEvent
 from classvault.consent import services
 from classvault.consent.models import ConsentRecord
-from support.audit import assert_audited
+from support.audit import assert_audited, nothing_audited
 from support.personas import NOW, Api
 from support.pupils import withdraw_body
 
@@ -93,6 +93,23 @@ def test_invalid_withdrawal_is_422(world, pupils, overrides):
     response = withdraw(world.api(world.school_admin), pupils.ada, **overrides)
     assert response.status_code == 422
     assert ConsentRecord.objects.filter(pupil=pupils.ada).count() == 1
+
+
+def test_a_withdrawal_dated_before_the_consent_it_withdraws_is_422(world, pupils):
+    """Issue 9, outside attack 6: Ada's consent was signed on 2026-10-01."""
+    api = world.api(world.school_admin)
+    with nothing_audited():
+        response = withdraw(api, pupils.ada, on="2026-09-30")
+    assert response.status_code == 422, response.content
+    assert "2026-10-01" in response.json()["detail"]
+    pupils.ada.refresh_from_db()
+    assert pupils.ada.recording_consent
+    assert not ConsentRecord.objects.filter(pupil=pupils.ada, kind="withdraw").exists()
+
+
+def test_a_withdrawal_on_the_day_consent_was_signed_is_accepted(world, pupils):
+    response = withdraw(world.api(world.school_admin), pupils.ada, on="2026-10-01")
+    assert response.status_code == 200, response.content
 
 
 def test_nothing_to_withdraw_is_409(world, pupils):

@@ -7,6 +7,7 @@ import pytest
 
 from classvault.audit.models import AuditEvent
 from classvault.recordings.models import Recording
+from classvault.recordings.streaming import Unsatisfiable, parse_range
 from support.personas import Api, login
 from support.recordings import make_recording
 
@@ -179,6 +180,55 @@ def test_poster_is_audited(ready):
     assert AuditEvent.objects.filter(action="recording.poster", actor="sanne").exists()
 
 
-def test_absurd_range_numbers_are_ignored_not_a_crash(ready):
+def test_absurd_range_numbers_are_no_crash_and_lie_beyond_the_end(ready):
     response, _ = stream(login("sanne"), ready, "bytes=" + "9" * 5000 + "-")
-    assert response.status_code == 200
+    assert response.status_code == 416
+
+
+# --- numbers longer than any file (issue 9, outside attack 6) --------------------------------
+
+def test_a_huge_range_end_is_clamped_to_the_end_of_the_file(ready):
+    _, whole = stream(login("sanne"), ready)
+    response, body = stream(login("sanne"), ready, "bytes=0-99999999999999999999999999")
+    assert response.status_code == 206 and body == whole
+    assert response["Content-Range"] == f"bytes 0-{len(whole) - 1}/{len(whole)}"
+
+
+def test_a_huge_range_start_is_416(ready):
+    _, whole = stream(login("sanne"), ready)
+    response, _ = stream(login("sanne"), ready, "bytes=99999999999999999999999-")
+    assert response.status_code == 416
+    assert response["Content-Range"] == f"bytes */{len(whole)}"
+
+
+@pytest.mark.parametrize("header,expect", [
+    ("bytes=0-99999999999999999999999999", (0, 999)),
+    ("bytes=000000000000000000000000010-20", (10, 20)),
+    ("bytes=-99999999999999999999999999", (0, 999)),
+    ("bytes=5-" + "9" * 5000, (5, 999)),
+])
+def test_parse_range_handles_numbers_of_any_length(header, expect):
+    assert parse_range(header, 1000) == expect
+
+
+@pytest.mark.parametrize("header", ["bytes=99999999999999999999999-", "bytes=1000-"])
+def test_parse_range_start_beyond_the_end_is_unsatisfiable(header):
+    with pytest.raises(Unsatisfiable):
+        parse_range(header, 1000)
+
+
+# --- a stated purpose is logged whole or refused (issue 9, outside attack 6) -----------------
+
+def test_a_purpose_longer_than_64_characters_is_422_not_cut(ready):
+    api = login("piet")
+    response = api.get(f"/recordings/{ready}", purpose="x" * 65)
+    assert response.status_code == 422, response.content
+    response, _ = stream(api, ready + "?purpose=" + "x" * 65)
+    assert response.status_code == 422
+    assert not AuditEvent.objects.filter(actor="piet", object_id=ready).exists()
+
+
+def test_a_purpose_of_64_characters_is_logged_whole(ready):
+    response = login("piet").get(f"/recordings/{ready}", purpose="x" * 64)
+    assert response.status_code == 200, response.content
+    assert AuditEvent.objects.get(action="recording.view", actor="piet").purpose == "x" * 64

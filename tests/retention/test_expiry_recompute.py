@@ -1,17 +1,20 @@
 """Changing the study end recomputes the expiry of the student teacher's recordings, moves
 their keys to the new day's retention key, and logs each change in the same transaction."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from django.test import TestCase
 
 from classvault.audit.models import AuditEvent
+from classvault.core.exceptions import NotVisible
 from classvault.core.time import AMSTERDAM
 from classvault.people.services import enrolment_set
 from classvault.recordings.models import Recording
 from classvault.retention.services import legal_hold_place
+from classvault.sharing.selectors import recording_get_visible
 from classvault.vault.models import RetentionKey
-from support.personas import NOW, login
+from support.personas import NOW, TODAY, login
 from support.recordings import ORIGINAL, make_recording
 from support.vault import plaintext, retention_keys_of, sweep
 
@@ -86,3 +89,26 @@ def test_a_held_recording_keeps_its_own_key_when_its_expiry_moves(world, recordi
     recording.refresh_from_db()
     assert recording.expires_at == datetime(2027, 2, 1, 0, 0, tzinfo=AMSTERDAM)
     assert retention_keys_of(recording.pk) == {f"o-{recording.pk}"}
+
+
+
+def test_an_expiry_that_has_come_is_final(recording, world):
+    """Issue 9, outside attack 4: a study end set in the past and then later again made an
+    expired recording visible again until the sweep ran."""
+
+    def set_study_end(day, now):
+        enrolment_set(actor=world.admin, username="sanne", school_code="NOORD",
+                      study_end=day, trainers=["tom", "tara"], supervisors=["mira"], now=now)
+
+    set_study_end(date(2026, 11, 1), TODAY)
+    recording.refresh_from_db()
+    expired_at, epochs = recording.expires_at, retention_keys_of(recording.pk)
+    assert expired_at <= TODAY
+    set_study_end(date(2027, 7, 15), TODAY + timedelta(minutes=1))
+    recording.refresh_from_db()
+    assert recording.expires_at == expired_at and retention_keys_of(recording.pk) == epochs
+    with pytest.raises(NotVisible):
+        recording_get_visible(actor=world.student, recording_id=str(recording.pk),
+                              now=TODAY + timedelta(minutes=2))
+    assert AuditEvent.objects.filter(action="recording.expiry_change",
+                                     object_id=str(recording.pk)).count() == 1

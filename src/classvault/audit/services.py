@@ -95,8 +95,12 @@ def audit_record(
 
     Must run inside the caller's atomic block, so the event commits or rolls back with the
     change it records. The head row is locked first, so concurrent writers append one after
-    the other. After the commit, a checkpoint of the new head may be appended to the
-    checkpoint file (outside the transaction: a rolled-back event is never pinned).
+    the other. Lock order: the head is the LAST lock a transaction takes. Lock and change
+    every other row first, then record; a transaction that records and then locks another
+    row deadlocks on PostgreSQL with one that holds that row and waits for the head (worker
+    storing a key vs. an upload registering its recording). After the commit, a checkpoint
+    of the new head may be appended to the checkpoint file (outside the transaction: a
+    rolled-back event is never pinned).
     ``action`` is a member of :class:`AuditAction`; a plain string is refused.
     """
     if not isinstance(action, AuditAction):

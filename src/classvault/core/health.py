@@ -1,12 +1,16 @@
 """Is the platform doing its background work? Read by the health check and the privacy officer.
 
 The web app answers while the worker is dead; then nothing is transcoded and, worse, no
-expired recording is deleted (R9). Two signs tell: the newest worker heartbeat (see
-:mod:`classvault.core.worker`) and how long the oldest waiting job has waited.
+expired recording is deleted (R9). Three signs tell: the newest worker heartbeat (see
+:mod:`classvault.core.worker`), how long the oldest waiting job has waited, and work that is
+neither running nor queued any more: a transcode whose worker was killed (its lease lapsed)
+or that waits to be tried again. Core knows no recordings; the apps that have such work
+report it through the :data:`stalled_work` hook.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple, Protocol
 
 from django.db import DatabaseError
 from django.db.models import Count, Max, Min, Q
@@ -14,12 +18,30 @@ from django.db.models.functions import Greatest
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult, get_date_max
 
+from .hooks import Hook
 from .models import WorkerHeartbeat
 
 # The worker beats every 30 s; a few minutes of silence means none is running.
 WORKER_SILENT_AFTER = timedelta(minutes=5)
 # One worker transcodes one lesson at a time; longer than this and the queue is stuck.
 QUEUE_STUCK_AFTER = timedelta(minutes=30)
+# Stalled work is queued again within a minute by a live worker; this long, and it is stuck.
+STALLED_AFTER = timedelta(minutes=30)
+
+
+class Stalled(NamedTuple):
+    """How many items of background work are stalled, and since when the oldest is."""
+
+    count: int
+    since: datetime | None
+
+
+class StalledWork(Protocol):
+    def __call__(self, *, now: datetime) -> Stalled: ...
+
+
+# Asked by health_detail; recordings registers its transcodes in its AppConfig.ready.
+stalled_work: Hook[StalledWork] = Hook("core.stalled_work")
 
 
 @dataclass(frozen=True)
@@ -29,6 +51,8 @@ class Health:
     worker_seen_at: datetime | None = None
     queue_depth: int = 0
     oldest_waiting_since: datetime | None = None
+    stalled: int = 0
+    oldest_stalled_since: datetime | None = None
 
     @property
     def worker_alive(self) -> bool:
@@ -52,8 +76,20 @@ class Health:
                 and self.now - self.oldest_waiting_since > QUEUE_STUCK_AFTER)
 
     @property
+    def oldest_stalled_seconds(self) -> int | None:
+        if self.oldest_stalled_since is None:
+            return None
+        return max(0, int((self.now - self.oldest_stalled_since).total_seconds()))
+
+    @property
+    def stalled_stuck(self) -> bool:
+        return (self.oldest_stalled_since is not None
+                and self.now - self.oldest_stalled_since > STALLED_AFTER)
+
+    @property
     def ok(self) -> bool:
-        return self.database_ok and not self.worker_silent and not self.queue_stuck
+        return (self.database_ok and not self.worker_silent and not self.queue_stuck
+                and not self.stalled_stuck)
 
 
 def health_detail(*, now: datetime) -> Health:
@@ -67,11 +103,14 @@ def health_detail(*, now: datetime) -> Health:
                       filter=~Q(run_after=get_date_max())),
             since_unscheduled=Min("enqueued_at", filter=Q(run_after=get_date_max())),
         )
+        stalled = stalled_work.run(now=now)
     except DatabaseError:
         return Health(now=now, database_ok=False)
     oldest = [t for t in (queue["since"], queue["since_unscheduled"]) if t is not None]
     return Health(now=now, database_ok=True, worker_seen_at=seen_at,
-                  queue_depth=queue["depth"], oldest_waiting_since=min(oldest, default=None))
+                  queue_depth=queue["depth"], oldest_waiting_since=min(oldest, default=None),
+                  stalled=sum(s.count for s in stalled),
+                  oldest_stalled_since=min((s.since for s in stalled if s.since), default=None))
 
 
 def _waiting(now: datetime):

@@ -1,6 +1,7 @@
 """Security headers Django does not set by itself; the input guard; JSON errors under /api."""
 
 import json
+import re
 from collections.abc import Callable
 
 from django.conf import settings
@@ -10,7 +11,7 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
-from .validation import contains_nul, nul_message
+from .validation import text_problem
 
 # A closed system serves every asset itself: nothing may load from elsewhere.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -69,44 +70,53 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path_info.startswith("/api/")
 
 
-def request_has_nul(request: HttpRequest) -> bool:
-    """A NUL in the path, query string, form fields or JSON body (see core/validation.py)."""
-    if contains_nul(request.path_info) or contains_nul(request.GET):
-        return True
+# A JSON escape that may spell NUL or a surrogate; only then is the body read closer.
+_SUSPECT_ESCAPE = re.compile(rb"\\u(0000|[dD][89a-fA-F])")
+
+
+def request_text_problem(request: HttpRequest) -> str | None:
+    """Why text in the path, query string, form fields or JSON body is refused (a NUL, a
+    lone surrogate: see core/validation.py); None when there is nothing to refuse."""
+    problem = text_problem(request.path_info) or text_problem(request.GET)
+    if problem:
+        return problem
     content_type = request.content_type or ""
     if not _is_api(request):
         # The pages take small forms (Django's CSRF check reads them anyway), never uploads.
-        return request.method == "POST" and contains_nul(request.POST)
+        return text_problem(request.POST) if request.method == "POST" else None
     if content_type.startswith("multipart/") or content_type == "application/octet-stream":
-        return False  # an upload: its handler streams it; the endpoint checks its fields
+        return None  # an upload: its handler streams it; the endpoint checks its fields
     if content_type == "application/x-www-form-urlencoded":
-        return contains_nul(request.POST)
+        return text_problem(request.POST)
     if request.method in ("GET", "HEAD", "OPTIONS"):
-        return False
+        return None
     # The API reads any other body as JSON. A raw NUL is no valid JSON (the parser refuses
-    # it); the escape \u0000 is, so look closer only when it occurs.
+    # it), nor is a raw surrogate valid UTF-8; their escapes (\u0000, \ud800) are, so look
+    # closer only when one occurs.
     body = request.body
-    if b"\\u0000" not in body:
-        return False
+    if not _SUSPECT_ESCAPE.search(body):
+        return None
     try:
-        return contains_nul(json.loads(body))
-    except ValueError:
-        return False  # not JSON: the endpoint answers that itself
+        return text_problem(json.loads(body))
+    except (ValueError, RecursionError):
+        return None  # not JSON: the endpoint answers that itself
 
 
 class InputGuardMiddleware:
-    """Refuse NUL characters before any view sees them: 422 under /api, 400 elsewhere."""
+    """Refuse NUL characters and lone surrogates before any view sees them: 422 under /api,
+    400 elsewhere."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request_has_nul(request):
+        problem = request_text_problem(request)
+        if problem:
             if _is_api(request):
-                return JsonResponse({"detail": nul_message()}, status=422)
+                return JsonResponse({"detail": problem}, status=422)
             # The 400 page without the request: no view, session or user has run yet.
             return HttpResponseBadRequest(loader.render_to_string("400.html",
-                                                                  {"detail": nul_message()}))
+                                                                  {"detail": problem}))
         return self.get_response(request)
 
 

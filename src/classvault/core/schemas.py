@@ -14,6 +14,10 @@ class HealthDetailOut(Schema):
     worker_last_heartbeat: datetime | None
     queue_depth: int
     oldest_waiting_job_seconds: int | None
+    # Transcodes neither running nor queued: a killed worker's (lease lapsed) or one waiting
+    # to be tried again. A live worker queues them again within a minute.
+    recordings_stalled: int
+    oldest_stalled_seconds: int | None
 
     @classmethod
     def of(cls, health: Health) -> "HealthDetailOut":
@@ -22,4 +26,6 @@ class HealthDetailOut(Schema):
                    worker_alive=health.worker_alive,
                    worker_last_heartbeat=health.worker_seen_at,
                    queue_depth=health.queue_depth,
-                   oldest_waiting_job_seconds=health.oldest_waiting_seconds)
+                   oldest_waiting_job_seconds=health.oldest_waiting_seconds,
+                   recordings_stalled=health.stalled,
+                   oldest_stalled_seconds=health.oldest_stalled_seconds)

@@ -30,6 +30,7 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 
 from classvault.core import clock
 
+from .busy import is_database_busy
 from .models import WorkerHeartbeat
 
 log = logging.getLogger("classvault.worker")
@@ -59,8 +60,13 @@ class Backoff:
         self._next = self.first
 
 
+def worker_id_for(pid: int) -> str:
+    """The id a worker process started without ``--worker-id`` reports its heartbeat under."""
+    return f"{socket.gethostname()[:80]}:{pid}"
+
+
 def worker_id_default() -> str:
-    return f"{socket.gethostname()[:80]}:{os.getpid()}"
+    return worker_id_for(os.getpid())
 
 
 class JobWorker(Worker):
@@ -86,7 +92,7 @@ class JobWorker(Worker):
             try:
                 ran = self.turn()
             except OperationalError as exc:
-                if not is_locked_database_exception(exc):
+                if not (is_locked_database_exception(exc) or is_database_busy(exc)):
                     raise
                 delay = self.backoff.next()
                 log.warning("The database is locked (%s); the worker tries again in %.0f s.",
@@ -125,6 +131,19 @@ def heartbeat_write(*, worker_id: str, now: datetime, started_at: datetime) -> N
             create_defaults={"seen_at": now, "started_at": started_at})
 
 
+def heartbeat_seen_at(*, worker_id: str) -> datetime | None:
+    """When the worker ``worker_id`` last reported, or None if it never did.
+
+    Read by ``serve``'s supervisor in its own thread: the connection is closed again, so a
+    process gunicorn forks meanwhile never shares it.
+    """
+    try:
+        return (WorkerHeartbeat.objects.filter(pk=worker_id)
+                .values_list("seen_at", flat=True).first())
+    finally:
+        connections.close_all()
+
+
 class Heartbeat(threading.Thread):
     """Beats for ``worker`` every ``every`` seconds while it is going (a daemon thread)."""
 
@@ -149,6 +168,41 @@ class Heartbeat(threading.Thread):
                 finally:
                     connections.close_all()  # this thread's own connections
             self._halt.wait(self.every)
+
+    def stop(self) -> None:
+        self._halt.set()
+
+
+class Every(threading.Thread):
+    """Calls ``action(now=...)`` every ``seconds`` beside the worker loop (a daemon thread).
+
+    For small, idempotent housekeeping that must not wait for the retention slot, such as
+    queueing transcodes a killed worker left behind. An error is logged and the next round
+    tries again; the thread's connections are closed after each round.
+    """
+
+    def __init__(self, seconds: float, action: Callable[..., object], *, name: str,
+                 now: Callable[[], datetime] = clock.now) -> None:
+        super().__init__(name=name, daemon=True)
+        self.seconds = seconds
+        self.action = action
+        self._now = now
+        self._halt = threading.Event()
+
+    def __repr__(self) -> str:
+        return f"<Every {self.seconds}s {self.name}>"
+
+    def run(self) -> None:
+        while not self._halt.wait(self.seconds):
+            self.run_once()
+
+    def run_once(self) -> None:
+        try:
+            self.action(now=self._now())
+        except Exception:
+            log.exception("%s failed; the next round tries again.", self.name)
+        finally:
+            connections.close_all()  # this thread's own connections
 
     def stop(self) -> None:
         self._halt.set()

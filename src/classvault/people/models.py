@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 
@@ -34,6 +35,12 @@ class School(models.Model):
     code = models.CharField(max_length=32, unique=True)
     name = models.CharField(max_length=200)
 
+    class Meta:
+        constraints = [
+            # "noord" and "NOORD" would be two schools to the database, one to people.
+            models.UniqueConstraint(Lower("code"), name="school_code_unique_ci"),
+        ]
+
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
 
@@ -50,6 +57,8 @@ class User(AbstractUser):
             models.CheckConstraint(
                 condition=models.Q(role__in=[r.value for r in Role]), name="user_role_valid"
             ),
+            # "SANNE" beside "sanne" would be two accounts that look like one person.
+            models.UniqueConstraint(Lower("username"), name="user_username_unique_ci"),
         ]
 
     def __str__(self) -> str:

@@ -51,10 +51,15 @@ def school_create(*, actor: User | None, code: str, name: str, now: datetime) ->
     code, name = code.strip(), name.strip()
     if not code or not name:
         raise Invalid(_("A school needs a code and a name."))
-    if School.objects.filter(code=code).exists():
+    if School.objects.filter(code__iexact=code).exists():
         raise Conflict(_("A school with code %(code)s already exists. Choose another code.")
                        % {"code": code})
-    school = School.objects.create(code=code, name=name)
+    try:
+        with transaction.atomic():
+            school = School.objects.create(code=code, name=name)
+    except IntegrityError as exc:  # created meanwhile (the constraint ignores case too)
+        raise Conflict(_("A school with code %(code)s already exists. Choose another code.")
+                       % {"code": code}) from exc
     audit_record(actor=actor, action=AuditAction.SCHOOL_CREATE, obj=school, now=now,
                  data={"code": code, "name": name})
     return school
@@ -113,7 +118,8 @@ def user_create(
     except ValidationError as exc:
         raise Invalid(" ".join(exc.messages)) from exc
     user.set_password(password)
-    if User.objects.filter(username=username).exists():
+    # Case does not make another person: "SANNE" is taken when "sanne" exists.
+    if User.objects.filter(username__iexact=username).exists():
         raise Conflict(_("The username %(username)s is taken. Choose another username.")
                        % {"username": username})
     try:
@@ -182,11 +188,12 @@ def enrolment_set(
     )
     enrolment.trainers.set(trainer_users)
     enrolment.supervisors.set(supervisor_users)
+    # The effects first: the audit head is the last lock a transaction takes (audit_record).
+    enrolment_changed.run(enrolment=enrolment, actor=actor, now=now)
     audit_record(actor=actor, action=AuditAction.ENROLMENT_SET, obj=student, object_type="user",
                  object_id=username, now=now,
                  data={"school": school.code, "study_end": study_end.isoformat(),
                        "trainers": sorted(trainers), "supervisors": sorted(supervisors)})
-    enrolment_changed.run(enrolment=enrolment, actor=actor, now=now)
     return enrolment
 
 

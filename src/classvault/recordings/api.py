@@ -63,11 +63,12 @@ def _ids(raw: str | None, field: str) -> list[str]:
         return []
     try:
         value = json.loads(raw)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):  # RecursionError: nested ever deeper
         raise Invalid(_("%(field)s must be a JSON array of pupil ids.") % {"field": field}) \
             from None
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise Invalid(_("%(field)s must be a JSON array of pupil ids.") % {"field": field})
+    refuse_nul(value)  # the escapes \u0000 and \ud800 decode to what the form check missed
     return value
 
 
@@ -101,7 +102,10 @@ def recording_create(request: HttpRequest):
         except MultiPartParserError:
             raise Invalid(_("The upload was malformed or cut off; nothing was kept. "
                             "Try again.")) from None
-        refuse_nul(form)  # the input guard cannot read a multipart body (core/validation.py)
+        # The input guard cannot read a multipart body (core/validation.py): the fields and
+        # the file's name are checked here.
+        refuse_nul(form)
+        refuse_nul([f.name for _field, sent in files.lists() for f in sent])
         if handler.too_large:
             limit = settings.CLASSVAULT_MAX_UPLOAD_BYTES // (1 << 20)
             return HttpResponse(json.dumps({"detail": _(

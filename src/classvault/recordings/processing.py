@@ -10,13 +10,14 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import Case, F, PositiveSmallIntegerField, Q, When
 from django.utils.translation import gettext as _
 
 from classvault.audit.actions import AuditAction
 from classvault.audit.services import audit_record
 from classvault.core import clock as core_clock
+from classvault.core.busy import is_database_busy
 from classvault.vault.purposes import Purpose
 from classvault.vault.selectors import vault_keys_live, vault_open_file
 from classvault.vault.services import (
@@ -148,12 +149,35 @@ def recording_process(*, recording_id: str, now: datetime,
         return _status(recording_id)
     except media.MediaError as exc:
         return _fail(recording, token, str(exc), now)
-    except Exception:
+    except Exception as exc:
+        if is_database_busy(exc):
+            return _release_busy(recording, token, exc)
         log.exception("Transcoding recording %s failed; it is tried again.", recording_id)
         if _count_failure(recording, token, now) == RecordingStatus.FAILED:
             return RecordingStatus.FAILED
         raise
-    return _finish(recording, token, rendition, poster, now)
+    try:
+        return _finish(recording, token, rendition, poster, now)
+    except OperationalError as exc:
+        if not is_database_busy(exc):
+            raise
+        return _release_busy(recording, token, exc)
+
+
+def _release_busy(recording: Recording, token: uuid.UUID, exc: BaseException) -> str:
+    """The database was busy (a deadlock, a lock timeout): no failure of the transcode.
+
+    The lease is released without counting an attempt; the stalled-recordings scan queues
+    the job again within a minute (``recordings_resume``). What this run stored is
+    superseded then, as after a takeover.
+    """
+    log.warning("Transcoding recording %s met a busy database (%s); it is tried again.",
+                recording.pk, exc)
+    with transaction.atomic():
+        Recording.objects.filter(
+            pk=recording.pk, lease_token=token, status=RecordingStatus.PROCESSING,
+        ).update(lease_until=None, lease_token=None)
+    return _status(recording.pk)
 
 
 def _finish(recording: Recording, token: uuid.UUID, rendition, poster, now: datetime) -> str:

@@ -175,9 +175,10 @@ def _upload_use_up(*, upload: Upload, token: uuid.UUID, now: datetime) -> None:
 def upload_discard(*, upload: Upload, now: datetime) -> None:
     """Shred every chunk of an upload and forget it (completed, abandoned or expired)."""
     with transaction.atomic():
+        # The upload's row first, its chunks' keys after: the order completing takes them.
+        Upload.objects.filter(pk=upload.pk).delete()
         for index in range(upload.chunks):
             vault_shred(object_id=upload.part_object_id(index), now=now)
-        Upload.objects.filter(pk=upload.pk).delete()
 
 
 def uploads_purge_stale(*, now: datetime) -> int:

@@ -9,6 +9,8 @@ from classvault.people.models import Role, User
 
 from .models import Recording
 
+PURPOSE_MAX = 64  # the audit event's purpose column
+
 
 def recording_item(recording: Recording) -> dict[str, Any]:
     return {
@@ -24,7 +26,11 @@ def recording_item(recording: Recording) -> dict[str, Any]:
 def view_purpose(*, actor: User, recording: Recording, asked: str | None) -> str:
     """The purpose logged with a view (R4): stated, or implied by who is looking."""
     if asked and asked.strip():
-        return asked.strip()[:64]
+        if len(asked.strip()) > PURPOSE_MAX:
+            # Cut, the logged purpose would not be what was stated.
+            raise Invalid(_("The purpose is longer than %(max)s characters; shorten it.")
+                          % {"max": PURPOSE_MAX})
+        return asked.strip()
     if actor.role == Role.PRIVACY_OFFICER:
         # The privacy officer sees recordings only for a request or a legal obligation (R4),
         # and says which every time.

@@ -31,6 +31,8 @@ from .uploads import EncryptedUpload
 
 log = logging.getLogger(__name__)
 
+TITLE_MAX = Recording._meta.get_field("title").max_length
+
 def recording_upload_allowed(*, actor: User) -> Enrolment:
     """What must hold before a single byte of an upload is read (R1): a placed student
     teacher who accepted the current guidelines."""
@@ -97,6 +99,9 @@ def _recording_create(*, actor, recording_id, upload, title, recorded_at, pupil_
     title = title.strip()
     if not title:
         raise Invalid(_("Give the recording a title."))
+    if len(title) > TITLE_MAX:
+        raise Invalid(_("The title is longer than %(max)s characters; shorten it.")
+                      % {"max": TITLE_MAX})
     if recorded_at > now:
         raise Invalid(_("The recording date lies in the future."))
     expires_at = expiry_for(recorded_at=recorded_at, study_end=enrolment.study_end,
@@ -123,7 +128,7 @@ def _recording_create(*, actor, recording_id, upload, title, recorded_at, pupil_
         _refuse_without_consent({str(p.pk): locked.get(str(p.pk), False) for p in present},
                                 attested)
         recording = Recording.objects.create(
-            id=recording_id, owner=actor, school=enrolment.school, title=title[:200],
+            id=recording_id, owner=actor, school=enrolment.school, title=title,
             recorded_at=recorded_at, expires_at=expires_at, created_at=now,
             original_size=upload.size, duration_seconds=info.duration_seconds or None,
         )
@@ -131,6 +136,13 @@ def _recording_create(*, actor, recording_id, upload, title, recorded_at, pupil_
             RecordingPupil(recording=recording, pupil=p, attested_out_of_view=str(p.pk) in attested)
             for p in present
         )
+        # Retention moves the upload's key from its own retention key to its expiry day's;
+        # a resumable upload is used up. Both before the audit events: the audit head is the
+        # last lock a transaction takes (audit_record), else this and a worker storing a key
+        # under the same day's retention key deadlock on PostgreSQL.
+        recording_created.run(recording=recording, now=now, actor=actor)
+        if in_same_transaction is not None:
+            in_same_transaction()
         audit_record(actor=actor, action=AuditAction.RECORDING_CREATE, obj=recording, now=now,
                      purpose="coaching",
                      data={"pupils": len(present) - len(attested), "size": upload.size})
@@ -139,10 +151,6 @@ def _recording_create(*, actor, recording_id, upload, title, recorded_at, pupil_
             audit_record(actor=actor, action=AuditAction.RECORDING_ATTEST_OUT_OF_VIEW,
                          object_type="pupil", object_id=pupil_id, now=now,
                          data={"recording": recording_id})
-        # Retention moves the upload's key from its own retention key to its expiry day's.
-        recording_created.run(recording=recording, now=now, actor=actor)
-        if in_same_transaction is not None:
-            in_same_transaction()
         transaction.on_commit(lambda: processing_enqueue(recording_id))
     return recording
 
@@ -183,8 +191,11 @@ def recordings_block_for_withdrawal(*, pupil, scope: str, record, actor: User,
         .exclude(status__in=[RecordingStatus.BLOCKED, RecordingStatus.FAILED])
         .select_related("owner")
     )
+    # Every row changed before the first audit event: the audit head is the last lock a
+    # transaction takes (audit_record), or this deadlocks with a worker finishing one of them.
+    Recording.objects.filter(pk__in=[r.pk for r in affected]).update(
+        status=RecordingStatus.BLOCKED)
     for recording in affected:
-        Recording.objects.filter(pk=recording.pk).update(status=RecordingStatus.BLOCKED)
         audit_record(actor=actor, action=AuditAction.RECORDING_BLOCK, obj=recording, now=now,
                      purpose="consent_withdrawal", data={"pupil": str(pupil.pk)})
         transaction.on_commit(lambda r=recording: _tell_owner_blocked(r))

@@ -9,8 +9,17 @@ from django.http import HttpResponse, StreamingHttpResponse
 
 from classvault.vault.selectors import SegmentReader
 
-# At most 19 digits: a file is never larger, and int() of a huge string is slow.
-_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d{0,19})\s*-\s*(\d{0,19})\s*$", re.IGNORECASE)
+_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+# Any position with more digits than this lies beyond every file; int() of a huge string is
+# slow (and refused past 4300 digits), so such a number is never converted.
+_MAX_DIGITS = 19
+_HUGE = 10**_MAX_DIGITS
+
+
+def _position(digits: str) -> int:
+    """The number ``digits`` spell, or _HUGE when it is longer than any file could be."""
+    digits = digits.lstrip("0") or "0"
+    return _HUGE if len(digits) > _MAX_DIGITS else int(digits)
 
 
 class Unsatisfiable(Exception):
@@ -32,13 +41,13 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     if first == "" and last == "":
         return None
     if first == "":  # suffix: the last N bytes
-        length = int(last)
+        length = _position(last)
         if length == 0:
             raise Unsatisfiable()
         return max(0, size - length), size - 1
-    start = int(first)
-    end = size - 1 if last == "" else min(int(last), size - 1)
-    if last != "" and int(last) < start:
+    start = _position(first)
+    end = size - 1 if last == "" else min(_position(last), size - 1)
+    if last != "" and _position(last) < start:
         return None  # invalid range-spec: ignore the header
     if start >= size:
         raise Unsatisfiable()

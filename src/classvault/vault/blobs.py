@@ -318,6 +318,10 @@ def _file_url_root(url: str) -> Path:
         raise ImproperlyConfigured(
             f"CLASSVAULT_STORAGE_URL {url!r} needs an absolute path: file:///absolute/path."
         )
+    if "\x00" in path:
+        raise ImproperlyConfigured(
+            f"CLASSVAULT_STORAGE_URL {url!r} holds a NUL character (%00), which no path may."
+        )
     return Path(path)
 
 

@@ -28,6 +28,7 @@ the master key directly.
 import os
 import re
 import secrets
+from collections.abc import Iterable
 from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
@@ -240,6 +241,20 @@ def retention_key_ensure(*, label: str, now: datetime, actor: Any = None) -> Loc
     return LocalKeyProvider(raw)
 
 
+def retention_keys_lock(*, labels: Iterable[str]) -> None:
+    """Lock the rows of these retention keys, in label order, until the transaction ends.
+
+    For a caller that destroys or moves data keys and then may destroy the retention keys
+    they were under: it takes these locks before writing its audit event, because the audit
+    head is the last lock a transaction takes (``audit_record``); two transactions then never
+    wait for each other in opposite order.
+    """
+    wanted = sorted({label for label in labels if label})
+    if wanted:
+        list(RetentionKey.objects.select_for_update().filter(label__in=wanted).order_by("label")
+             .values_list("label", flat=True))
+
+
 def retention_key_destroy(*, label: str, now: datetime, actor: Any = None) -> bool:
     """Destroy the retention key ``label`` unless a live data key still needs it.
 
@@ -283,6 +298,7 @@ def retention_keys_destroy_unused(*, labels: set[str], now: datetime, actor: Any
 
     DANGEROUS in the same way and order as :func:`retention_key_destroy`, which it calls.
     """
+    retention_keys_lock(labels=labels)
     return sum(retention_key_destroy(label=label, now=now, actor=actor)
                for label in sorted(labels) if label)
 

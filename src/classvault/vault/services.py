@@ -37,6 +37,7 @@ from .retention_keys import (
     retention_key_for_new_key,
     retention_key_load,
     retention_keys_destroy_unused,
+    retention_keys_lock,
     retention_keys_rotate,
 )
 from .retention_keys import retention_key_files_reshred as retention_key_files_reshred
@@ -168,6 +169,8 @@ def data_key_destroy(
             DataKey.objects.filter(pk__in=[pk for pk, _, _ in doomed]).update(
                 wrapped=None, destroyed_at=now
             )
+            # The retention keys they were under, before the audit head (the last lock).
+            retention_keys_lock(labels={e for _, _, e in doomed})
             audit_record(
                 actor=actor,
                 action=AuditAction.VAULT_KEY_DESTROY,
@@ -201,9 +204,11 @@ def data_keys_rewrap(*, object_id: str, retention_key: str, now: datetime,
         )
         if not keys:
             return 0
+        before = {key.retention_key for key in keys}
+        # Every retention key involved, in one order, before the audit head (the last lock).
+        retention_keys_lock(labels=before | {retention_key})
         target: KeyProvider = (retention_key_ensure(label=retention_key, now=now, actor=actor)
                                if retention_key else key_provider())
-        before = {key.retention_key for key in keys}
         for key in keys:
             raw = _unwrap(bytes(key.wrapped), key.retention_key, key.wrap_context)
             key.wrapped = target.wrap(raw, key.wrap_context)

@@ -111,9 +111,12 @@ def consent_give(*, actor: User, pupil_id: str, recording: bool, peer_viewing: b
                          "only be withdrawn in person: register a withdrawal instead."))
     last_withdrawal = (ConsentRecord.objects.filter(pupil=pupil, kind=ConsentKind.WITHDRAW)
                        .order_by("-signed_on").values_list("signed_on", flat=True).first())
-    if last_withdrawal is not None and signed_on < last_withdrawal:
-        raise Conflict(_("This form was signed before consent was withdrawn on %(day)s. A new "
-                         "form is needed.") % {"day": last_withdrawal.isoformat()})
+    # A form of the withdrawal's own day may predate it (dates have no time): only a form
+    # signed after the withdrawal can reinstate consent.
+    if last_withdrawal is not None and signed_on <= last_withdrawal:
+        raise Conflict(_("This form was signed on or before the day consent was withdrawn "
+                         "(%(day)s). A new form, signed after that day, is needed.")
+                       % {"day": last_withdrawal.isoformat()})
     statement = _current_statement()
     record = ConsentRecord.objects.create(
         pupil=pupil, seq=_next_seq(pupil), kind=ConsentKind.GIVE, recording=recording,
@@ -160,6 +163,12 @@ def consent_withdraw(*, actor: User, pupil_id: str, scope: str, by: str, signer_
             raise Conflict(_("This pupil has no consent for showing to fellow students to "
                              "withdraw."))
         recording, peer_viewing = pupil.recording_consent, False
+    given_on = (ConsentRecord.objects.filter(pupil=pupil, kind=ConsentKind.GIVE)
+                .order_by("-seq").values_list("signed_on", flat=True).first())
+    if given_on is not None and on < given_on:
+        raise Invalid(_("The withdrawal date %(day)s lies before the consent it withdraws "
+                        "was signed (%(signed)s). Check both dates.")
+                      % {"day": on.isoformat(), "signed": given_on.isoformat()})
     statement = _current_statement()
     record = ConsentRecord.objects.create(
         pupil=pupil, seq=_next_seq(pupil), kind=ConsentKind.WITHDRAW, scope=scope,
@@ -172,10 +181,11 @@ def consent_withdraw(*, actor: User, pupil_id: str, scope: str, by: str, signer_
         recording_consent=recording, peer_viewing_consent=peer_viewing, updated_at=now
     )
     pupil.recording_consent, pupil.peer_viewing_consent = recording, peer_viewing
+    # The effects first: the audit head is the last lock a transaction takes (audit_record).
+    consent_withdrawn.run(pupil=pupil, scope=scope, record=record, actor=actor, now=now)
     audit_record(actor=actor, action=AuditAction.CONSENT_WITHDRAW, obj=pupil, now=now, data={
         "record": str(record.pk), "scope": scope, "by": by, "on": on.isoformat(),
         "recording": recording, "peer_viewing": peer_viewing,
         "statement_version": statement.version,
     })
-    consent_withdrawn.run(pupil=pupil, scope=scope, record=record, actor=actor, now=now)
     return record

@@ -85,15 +85,19 @@ def recordings_expiry_recompute(*, owner: User, study_end: date | None, actor: U
 
     Called through the enrolment hook, inside ``enrolment_set``'s transaction. An earlier
     study end moves expiries forward (one already past is deleted by the next sweep); a
-    later one moves them back, but
-    never beyond the retention period after recording. Each changed recording gets one
-    ``recording.expiry_change`` event, and its keys move to their new day's key.
+    later one moves them back, but never beyond the retention period after recording. An
+    expiry that has come (``<= now``) is final: the recording is gone for everyone from that
+    instant on, and a later study end must not bring it back before the sweep deletes it.
+    Each changed recording gets one ``recording.expiry_change`` event, and its keys move to
+    their new day's key.
     """
     months = settings.CLASSVAULT_RETENTION_MONTHS
     changed = []
     with transaction.atomic():
         recordings = Recording.objects.select_for_update().filter(owner=owner).order_by("pk")
         for recording in recordings:
+            if recording.expires_at <= now:
+                continue  # expired: final
             expires_at = expiry_for(recorded_at=recording.recorded_at, study_end=study_end,
                                     months=months)
             if expires_at == recording.expires_at:
@@ -101,13 +105,17 @@ def recordings_expiry_recompute(*, owner: User, study_end: date | None, actor: U
             before = recording.expires_at
             Recording.objects.filter(pk=recording.pk).update(expires_at=expires_at)
             recording.expires_at = expires_at
+            recording_retention_key_apply(recording=recording, now=now, actor=actor)
+            changed.append((recording, before))
+        # The audit events last, once every key moved: the audit head is the last lock a
+        # transaction takes (audit_record).
+        for recording, before in changed:
             audit_record(actor=actor, action=AuditAction.RECORDING_EXPIRY_CHANGE, obj=recording,
                          now=now, purpose="retention",
-                         data={"from": before.isoformat(), "to": expires_at.isoformat(),
+                         data={"from": before.isoformat(),
+                               "to": recording.expires_at.isoformat(),
                                "study_end": study_end.isoformat() if study_end else None})
-            recording_retention_key_apply(recording=recording, now=now, actor=actor)
-            changed.append(recording)
-    return changed
+    return [recording for recording, _before in changed]
 
 
 def recordings_expiry_follow_enrolment(*, enrolment: Enrolment, actor: User | None,

@@ -46,10 +46,11 @@ def legal_hold_place(*, actor: User, recording: Recording, reason: str, referenc
         raise Conflict(_("This recording is already under legal hold."))
     hold = LegalHold.objects.create(recording=locked, reason=reason, reference=reference,
                                     placed_by=actor, placed_at=now)
+    # Keys first: the audit head is the last lock a transaction takes (audit_record).
+    recording_retention_key_apply(recording=locked, now=now, actor=actor)
     audit_record(actor=actor, action=AuditAction.LEGAL_HOLD_PLACE, obj=locked, now=now,
                  purpose=PURPOSE,
                  data={"hold": str(hold.pk), "reason": reason, "reference": reference})
-    recording_retention_key_apply(recording=locked, now=now, actor=actor)
     return hold
 
 
@@ -67,7 +68,7 @@ def legal_hold_release(*, actor: User, recording: Recording, now: datetime) -> L
         raise Conflict(_("This recording is not under legal hold."))
     LegalHold.objects.filter(pk=hold.pk).update(released_at=now, released_by=actor)
     hold.released_at, hold.released_by = now, actor
+    recording_retention_key_apply(recording=locked, now=now, actor=actor)
     audit_record(actor=actor, action=AuditAction.LEGAL_HOLD_RELEASE, obj=locked, now=now,
                  purpose=PURPOSE, data={"hold": str(hold.pk)})
-    recording_retention_key_apply(recording=locked, now=now, actor=actor)
     return hold
