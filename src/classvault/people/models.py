@@ -129,3 +129,40 @@ class ApiToken(models.Model):
 
     def is_active(self, now: datetime) -> bool:
         return self.revoked_at is None and now < self.expires_at
+
+
+class NotificationKind(models.TextChoices):
+    SHARED = "shared", _("a recording shared with you")
+    FEEDBACK = "feedback", _("new feedback")
+    SCREENING = "screening", _("a screening invitation")
+    EXPIRING = "expiring", _("a recording about to expire unassessed")
+
+
+class Notification(models.Model):
+    """Something for a user to look at in ClassVault.
+
+    The recording is an opaque id (people sits below recordings): the page looks it up
+    through the visibility rule when it shows the list, so a title is never stored here and
+    one no longer visible shows nothing of it. ``data`` holds only what is not content: the
+    actor's name, a screening's start, the days left.
+    """
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=16, choices=NotificationKind.choices)
+    recording_id = models.CharField(max_length=64)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread"),
+                   models.Index(fields=["recipient", "-created_at"], name="notification_list")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=[k.value for k in NotificationKind]),
+                name="notification_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} notification #{self.pk} for {self.recipient}"

@@ -12,7 +12,8 @@ from classvault.audit.actions import AuditAction
 from classvault.audit.services import audit_record
 from classvault.core.exceptions import Forbidden, Invalid, NotVisible
 from classvault.core.time import today_in_amsterdam
-from classvault.people.models import Role, User
+from classvault.people.models import NotificationKind, Role, User
+from classvault.people.notifications import notifications_send
 from classvault.recordings.models import Assessment, Comment, Recording
 
 from .selectors import may_give_feedback
@@ -40,6 +41,18 @@ def _check_at_seconds(recording: Recording, at_seconds: float) -> None:
         raise Invalid(_("The time code lies outside the recording."))
 
 
+def _notify_feedback(actor: User, recording: Recording, now: datetime) -> None:
+    """New feedback: the owner hears of others' comments; the trainers the recording is
+    shared with hear of the owner's own."""
+    if actor.pk != recording.owner_id:
+        recipients = [recording.owner]
+    else:
+        recipients = list(User.objects.filter(shares__recording=recording, role=Role.TRAINER)
+                          .order_by("pk"))
+    notifications_send(recipients=recipients, kind=NotificationKind.FEEDBACK,
+                       recording_id=recording.pk, actor=actor, now=now)
+
+
 @transaction.atomic
 def comment_add(*, actor: User, recording: Recording, at_seconds: float, text: str,
                 now: datetime) -> Comment:
@@ -53,6 +66,7 @@ def comment_add(*, actor: User, recording: Recording, at_seconds: float, text: s
     audit_record(actor=actor, action=AuditAction.COMMENT_ADD, obj=recording, now=now,
                  purpose=_feedback_purpose(actor),
                  data={"comment": str(comment.pk), "at_seconds": at_seconds})
+    _notify_feedback(actor, recording, now)
     return comment
 
 

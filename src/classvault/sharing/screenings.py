@@ -12,7 +12,8 @@ from classvault.audit.actions import AuditAction
 from classvault.audit.services import audit_record
 from classvault.consent.models import Pupil
 from classvault.core.exceptions import Conflict, Forbidden, Invalid, NotVisible
-from classvault.people.models import Role, User
+from classvault.people.models import NotificationKind, Role, User
+from classvault.people.notifications import notifications_send
 from classvault.recordings.models import Recording, RecordingStatus
 
 from .models import Screening, ScreeningMode, Share
@@ -102,6 +103,9 @@ def screening_schedule(*, actor: User, recording: Recording, mode: str, starts_a
                  data={"screening": str(screening.pk), "mode": mode,
                        "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(),
                        "attendees": sorted(names)})
+    notifications_send(recipients=users, kind=NotificationKind.SCREENING,
+                       recording_id=recording.pk, actor=actor, now=now,
+                       data={"starts_at": starts_at.isoformat()})
     return screening
 
 

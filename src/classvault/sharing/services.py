@@ -8,7 +8,8 @@ from django.utils.translation import gettext as _
 from classvault.audit.actions import AuditAction
 from classvault.audit.services import audit_record
 from classvault.core.exceptions import Forbidden, Invalid
-from classvault.people.models import Enrolment, User
+from classvault.people.models import Enrolment, NotificationKind, User
+from classvault.people.notifications import notification_send
 from classvault.recordings.models import Recording
 
 from .access import shareable_users
@@ -40,6 +41,8 @@ def share_grant(*, actor: User, recording: Recording, username: str, now: dateti
     if created:
         audit_record(actor=actor, action=AuditAction.RECORDING_SHARE, obj=recording, now=now,
                      purpose="coaching", data={"with": username})
+        notification_send(recipient=user, kind=NotificationKind.SHARED,
+                          recording_id=recording.pk, actor=actor, now=now)
     return share
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import institute_views, officer_views, recording_views, student_views, views
+from . import institute_views, notify_views, officer_views, recording_views, student_views, views
 
 app_name = "web"
 
@@ -47,4 +47,7 @@ urlpatterns = [
          student_views.screening_cancel, name="screening_cancel"),
     path("recordings/<uuid:recording_id>/delete/", student_views.recording_delete,
          name="recording_delete"),
+    # Notifications (notify_views.py).
+    path("notifications/", notify_views.notifications, name="notifications"),
+    path("notifications/read/", notify_views.notifications_read, name="notifications_read"),
 ]

@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from classvault.audit.actions import AuditAction
 from classvault.audit.services import audit_record
 from classvault.core.display import date_text, datetime_text
-from classvault.people.models import User
+from classvault.people.models import NotificationKind, User
+from classvault.people.notifications import notifications_send
 from classvault.recordings.models import Recording
 from classvault.recordings.rules import days_left
 
@@ -92,6 +93,13 @@ def _send(recording: Recording, days_before: int, now: datetime) -> bool:
                      purpose="assessment",
                      data={"days_before": days_before,
                            "expires_at": recording.expires_at.isoformat(), "to": recipients})
+        # In ClassVault too, to the same people (whether or not they have an address);
+        # not mailed again: the reminder above is the e-mail.
+        in_app = [recording.owner, *User.objects.filter(
+            trainees__student_teacher=recording.owner_id, is_active=True).order_by("username")]
+        notifications_send(recipients=in_app, kind=NotificationKind.EXPIRING,
+                           recording_id=recording.pk, actor=None, now=now,
+                           data={"days": days_left(recording.expires_at, now)}, email=False)
     return True
 
 
