@@ -2,9 +2,10 @@
 under, and the institute's overview of upcoming expiries."""
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Exists, Min, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
@@ -12,7 +13,7 @@ from classvault.core.exceptions import Forbidden, Invalid
 from classvault.core.time import end_of_day, today_in_amsterdam
 from classvault.people.models import Role, User
 from classvault.recordings.models import Recording, RecordingStatus
-from classvault.recordings.rules import days_left
+from classvault.recordings.rules import days_left, expiry_for
 from classvault.vault.epochs import object_epoch
 
 from . import rules
@@ -118,3 +119,27 @@ def expiries_upcoming(*, actor: User, now: datetime, within_days: int) -> list[d
     return result
 
 
+def expiry_change_preview(*, actor: User, username: str, study_end: date | None,
+                          now: datetime) -> dict[str, int]:
+    """What setting a student teacher's study end to ``study_end`` would do to her
+    recordings, before it is saved: how many expire earlier, how many later, and how many
+    would then be past their expiry already (the sweep deletes those). Counts only: the
+    institute admin may not see recordings. The same rule as the recompute
+    (``recordings.rules.expiry_for``)."""
+    if actor.role != Role.INSTITUTE_ADMIN:
+        raise Forbidden(_("Only the institute's administrators see this overview."))
+    months = settings.CLASSVAULT_RETENTION_MONTHS
+    counts = {"earlier": 0, "later": 0, "expired": 0, "recordings": 0}
+    rows = Recording.objects.filter(owner__username=username).values_list("recorded_at",
+                                                                           "expires_at")
+    for recorded_at, expires_at in rows:
+        counts["recordings"] += 1
+        new = expiry_for(recorded_at=recorded_at, study_end=study_end, months=months)
+        if new < expires_at:
+            counts["earlier"] += 1
+            if new <= now < expires_at:
+                counts["expired"] += 1
+        elif new > expires_at:
+            counts["later"] += 1
+    counts["moved"] = counts["earlier"] + counts["later"]
+    return counts
