@@ -1,12 +1,13 @@
 """Reads about retention: days left, legal holds, which retention key a recording belongs
 under, and the institute's overview of upcoming expiries."""
 
+import uuid
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, Min, OuterRef, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from classvault.core.exceptions import Forbidden, Invalid
@@ -14,6 +15,7 @@ from classvault.core.time import end_of_day, today_in_amsterdam
 from classvault.people.models import Role, User
 from classvault.recordings.models import Recording, RecordingStatus
 from classvault.recordings.rules import days_left, expiry_for
+from classvault.sharing.selectors import recordings_visible
 from classvault.vault.epochs import object_epoch
 
 from . import rules
@@ -143,3 +145,42 @@ def expiry_change_preview(*, actor: User, username: str, study_end: date | None,
             counts["later"] += 1
     counts["moved"] = counts["earlier"] + counts["later"]
     return counts
+
+
+# --- the privacy officer's pages -----------------------------------------------------------
+
+HOLD_LIST_LIMIT = 50
+
+
+def recordings_for_holds(*, actor: User, now: datetime, search: str = "",
+                         limit: int = HOLD_LIST_LIMIT) -> list[Recording]:
+    """Recordings the privacy officer may place a hold on (THE visibility rule), newest
+    first, each with ``held``; ``search`` matches the title, the student teacher's name or
+    username, or the exact id. At most ``limit``. One query."""
+    if actor.role != Role.PRIVACY_OFFICER:
+        raise Forbidden(_("Only the privacy officer manages legal holds."))
+    recordings = (recordings_visible(actor=actor, now=now).select_related("owner", "school")
+                  .annotate(held=held()))
+    search = search.strip()
+    if search:
+        match = (Q(title__icontains=search) | Q(owner__username__iexact=search)
+                 | Q(owner__full_name__icontains=search))
+        try:
+            match |= Q(pk=uuid.UUID(search))
+        except ValueError:
+            pass
+        recordings = recordings.filter(match)
+    return list(recordings.order_by("-recorded_at", "pk")[:limit])
+
+
+def legal_holds_of(*, actor: User, recording: Recording) -> list[dict[str, Any]]:
+    """Every hold placed on the recording, newest first (privacy officer)."""
+    if actor.role != Role.PRIVACY_OFFICER:
+        raise Forbidden(_("Only the privacy officer manages legal holds."))
+    holds = (LegalHold.objects.filter(recording=recording)
+             .select_related("placed_by", "released_by", "recording")
+             .order_by("-placed_at", "pk"))
+    return [legal_hold_item(hold) | {"placed_by_name": hold.placed_by.display_name,
+                                     "released_by_name": (hold.released_by.display_name
+                                                          if hold.released_by else None)}
+            for hold in holds]
