@@ -122,6 +122,21 @@ def test_school_admin_keeps_the_roster_and_the_consent_register(server, page, tm
     assert watch.problems == []
 
 
+def test_the_consent_register_is_a_card_per_group_up_to_the_shells_breakpoint(server, page):
+    """The shell stacks tables up to 48rem; the register's rows are whole cards there too
+    (the group's row header included), not half a card spread over the width."""
+    log_in(page, server, "schooladmin")
+    for path in ("/", "/consent/pupils/"):
+        page.goto(server + path)
+        fits(page)
+        for width in (360, 700):
+            page.set_viewport_size({"width": width, "height": 740})
+            shown = page.evaluate("""() => [...document.querySelectorAll(
+                'main table.stack tbody tr:first-child > *')]
+                .map(c => getComputedStyle(c).display)""")
+            assert shown and set(shown) <= {"block", "none"}, (path, width, shown)
+
+
 def test_school_admin_is_told_why_a_pupil_under_16_cannot_sign(server, page):
     watch = Watch(page)
     log_in(page, server, "schooladmin")

@@ -95,6 +95,7 @@ def test_trainer_watches_comments_edits_deletes_and_assesses(server, page):
     assert re.fullmatch(r"\d\d:\d\d", item.locator(".tc").inner_text())
     page.locator("#comment-status").filter(has_text="Uw feedback is toegevoegd op").wait_for()
     assert "Olga Opleider" in item.inner_text() and "(opleider)" in item.inner_text()
+    assert "Reflectie" not in item.inner_text()  # only the owner's own feedback is reflection
     assert page.get_by_role("button", name=re.compile(r"Ga naar \d\d:\d\d: feedback van "
                                                       "Olga Opleider")).count() == 1
     page.evaluate(f"{VIDEO}.pause()")
@@ -183,4 +184,26 @@ def test_privacy_officer_states_a_purpose_and_no_url_carries_it(server, page, de
     assert page.locator("#comment-form").count() == 0  # she watches; she does not comment
     page.set_viewport_size({"width": 360, "height": 740})
     assert no_overflow(page)
+    watch.assert_clean(server)
+
+
+def test_the_owners_new_feedback_is_labelled_reflection_without_a_reload(server, page):
+    watch = Watch(page)
+    log_in(page, server, "sanne")
+    page.get_by_role("link", name="Opnames").first.click()
+    page.get_by_role("link", name=re.compile("Rekenles")).first.click()
+    page.locator("#comment-form").wait_for()
+    page.evaluate("window.stillHere = true")
+    page.get_by_label("Moment in de video (mm:ss)").fill("0:01")
+    page.get_by_label("Uw feedback").fill("Hier had ik langer moeten wachten")
+    page.get_by_role("button", name="Feedback toevoegen").click()
+    item = page.locator("#comments li", has_text="Hier had ik langer moeten wachten")
+    item.wait_for()
+    assert page.evaluate("window.stillHere") is True
+    assert item.locator(".tag", has_text="Reflectie").is_visible()
+    page.reload()  # the server's list says the same
+    item = page.locator("#comments li", has_text="Hier had ik langer moeten wachten")
+    assert item.locator(".tag", has_text="Reflectie").is_visible()
+    others = page.locator("#comments li", has_text="Olga Opleider")
+    assert others.count() and "Reflectie" not in others.first.inner_text()
     watch.assert_clean(server)

@@ -154,6 +154,18 @@ def test_privacy_officer_states_a_purpose_in_a_form_not_a_url(lessons):
     assert_audited("recording.stream", actor="piet", object_id=early.pk, purpose="verzoek-7")
 
 
+def test_privacy_officer_goes_from_the_player_to_the_recordings_legal_hold(lessons):
+    early, _ = lessons
+    client = web_login("piet")
+    client.post(f"/recordings/{early.pk}/purpose/", {"purpose": "verzoek-7"})
+    html = client.get(f"/recordings/{early.pk}/").content.decode()
+    hold = f"/officer/recordings/{early.pk}/hold/"
+    assert f'<a href="{hold}">Juridische bewaring (legal hold) van deze opname</a>' in html
+    assert client.get(hold).status_code == 200
+    for username in ("sanne", "tom"):  # only the privacy officer sees it
+        assert hold not in web_login(username).get(f"/recordings/{early.pk}/").content.decode()
+
+
 def test_an_empty_purpose_is_refused_with_a_message(lessons):
     early, _ = lessons
     client = web_login("piet")

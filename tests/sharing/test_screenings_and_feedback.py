@@ -134,6 +134,8 @@ def test_comments_are_time_coded_and_ordered(studio, ready):
                       {"at_seconds": 0.2, "text": "Hier was ik nerveus"}).status_code == 201
     listed = owner.get(f"/recordings/{ready}/comments").json()
     assert [(c["at_seconds"], c["author"]) for c in listed] == [(0.2, "sanne"), (0.8, "tom")]
+    # The owner's own comment is her reflection (the player labels it), the trainer's is not.
+    assert [c["is_reflection"] for c in listed] == [True, False]
     assert Comment.objects.count() == 2
     assert_audited("comment.add", actor="tom", object_id=ready, purpose="assessment")
     assert_audited("comment.add", actor="sanne", object_id=ready, purpose="coaching")

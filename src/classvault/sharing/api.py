@@ -78,7 +78,8 @@ def comment_remove(request: HttpRequest, recording_id: str, comment_id: str):
 
 def _comment(comment) -> dict:
     return {"id": str(comment.pk), "at_seconds": comment.at_seconds, "text": comment.text,
-            "author": comment.author.username, "created_at": comment.created_at}
+            "author": comment.author.username, "created_at": comment.created_at,
+            "is_reflection": comment.is_reflection}
 
 
 @router.post("/recordings/{recording_id}/assessments", response={201: AssessmentOut})

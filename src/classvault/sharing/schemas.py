@@ -41,6 +41,7 @@ class CommentOut(Schema):
     text: str
     author: str
     created_at: datetime
+    is_reflection: bool
 
 
 class AssessmentIn(InputSchema):

@@ -160,6 +160,8 @@
     item.id = "comment-" + comment.id;
     item.setAttribute("data-comment-id", comment.id);
     item.querySelector(".comment-text").textContent = comment.text;
+    // The owner's own feedback is her reflection; the API says so, like the server's list.
+    item.querySelector(".tag.reflection").hidden = !comment.is_reflection;
     setTime(item, comment.at_seconds);
     refreshEmpty();
     return item;
