@@ -80,10 +80,10 @@ def test_a_key_stored_while_a_recording_is_created_does_not_deadlock(
                                   store_key)
     assert isinstance(created, Recording), created
     assert isinstance(key, tuple), key
-    day = DataKey.objects.get(pk=key[0].pk).epoch
+    day = DataKey.objects.get(pk=key[0].pk).retention_key
     assert day.startswith("d-")
     assert set(DataKey.objects.filter(object_id=new_id, destroyed_at__isnull=True)
-               .values_list("epoch", flat=True)) == {day}
+               .values_list("retention_key", flat=True)) == {day}
 
 
 def test_many_recordings_created_while_keys_are_stored_all_succeed(
