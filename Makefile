@@ -36,9 +36,10 @@ test: lint browser
 	$(BIN)/pytest -q
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -m "not browser and not cli"
 
-# ruff, and the layers contract: a lower app never imports a higher one (pyproject.toml).
+# ruff (lint and format), and the layers contract: a lower app never imports a higher one (pyproject.toml).
 lint: install
 	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 	$(BIN)/lint-imports --no-cache
 
 format: install

@@ -81,14 +81,25 @@ def cmd_recording(args) -> dict:
     # row exists): the vault's key policies may look the recording up.
     with transaction.atomic():
         recording = Recording.objects.create(
-            id=recording_id, owner=sanne, school=sanne.enrolment.school,
-            title=f"Benchmark {args.size >> 20} MiB", recorded_at=now - timedelta(hours=1),
-            expires_at=now + timedelta(days=180), status=RecordingStatus.PROCESSING,
-            created_at=now, original_size=args.size, duration_seconds=600.0,
+            id=recording_id,
+            owner=sanne,
+            school=sanne.enrolment.school,
+            title=f"Benchmark {args.size >> 20} MiB",
+            recorded_at=now - timedelta(hours=1),
+            expires_at=now + timedelta(days=180),
+            status=RecordingStatus.PROCESSING,
+            created_at=now,
+            original_size=args.size,
+            duration_seconds=600.0,
         )
-        audit_record(actor=sanne, action="recording.create", obj=recording, now=now,
-                     purpose="coaching", data={"pupils": 0, "size": args.size,
-                                               "benchmark": True})
+        audit_record(
+            actor=sanne,
+            action="recording.create",
+            obj=recording,
+            now=now,
+            purpose="coaching",
+            data={"pupils": 0, "size": args.size, "benchmark": True},
+        )
     with open(args.plaintext, "wb") as plain:
 
         def chunks():
@@ -98,17 +109,24 @@ def cmd_recording(args) -> dict:
                 yield piece
 
         started = time.perf_counter()
-        stored = vault_store(object_id=str(recording_id), purpose=Purpose.RENDITION,
-                             chunks=chunks(), now=now)
+        stored = vault_store(
+            object_id=str(recording_id), purpose=Purpose.RENDITION, chunks=chunks(), now=now
+        )
         elapsed = time.perf_counter() - started
     assert stored.plaintext_size == args.size, stored
     with transaction.atomic():
-        Recording.objects.filter(pk=recording_id).update(status=RecordingStatus.READY,
-                                                        rendition_size=args.size)
+        Recording.objects.filter(pk=recording_id).update(
+            status=RecordingStatus.READY, rendition_size=args.size
+        )
         audit_record(actor=None, action="recording.ready", obj=recording, now=now)
-    return {"id": str(recording_id), "size": args.size, "sha256": digest.hexdigest(),
-            "blob": stored.blob_name, "ciphertext_size": stored.ciphertext_size,
-            "store_seconds": elapsed}
+    return {
+        "id": str(recording_id),
+        "size": args.size,
+        "sha256": digest.hexdigest(),
+        "blob": stored.blob_name,
+        "ciphertext_size": stored.ciphertext_size,
+        "store_seconds": elapsed,
+    }
 
 
 def cmd_guidelines(args) -> dict:
@@ -126,8 +144,7 @@ def cmd_audit_count(args) -> dict:
     from classvault.audit.models import AuditEvent
 
     events = AuditEvent.objects.filter(action=args.action, object_id=args.recording)
-    return {"count": events.count(), "actors": sorted(set(events.values_list("actor",
-                                                                             flat=True)))}
+    return {"count": events.count(), "actors": sorted(set(events.values_list("actor", flat=True)))}
 
 
 def cmd_video(args) -> dict:
@@ -145,8 +162,8 @@ def cmd_video(args) -> dict:
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         for i, raw in enumerate(stream_bytes):
             frame = av.VideoFrame.from_ndarray(
-                np.frombuffer(raw, dtype=np.uint8).reshape(height * 3 // 2, width),
-                format="yuv420p")
+                np.frombuffer(raw, dtype=np.uint8).reshape(height * 3 // 2, width), format="yuv420p"
+            )
             frame.pts = i
             frame.time_base = Fraction(1, fps)
             out.mux(stream.encode(frame))
@@ -171,7 +188,7 @@ def cmd_vault_write(args) -> dict:
         data = f.read()
     size = len(data)
     view = memoryview(data)
-    pieces = [view[i:i + (1 << 20)] for i in range(0, size, 1 << 20)]  # 1 MiB, like uploads
+    pieces = [view[i : i + (1 << 20)] for i in range(0, size, 1 << 20)]  # 1 MiB, like uploads
 
     def best_of(n, fn):
         times = []
@@ -182,8 +199,7 @@ def cmd_vault_write(args) -> dict:
         return sorted(times)[len(times) // 2]
 
     def encrypt_only():
-        writer = SegmentWriter(AESGCM.generate_key(bit_length=256), "bench/original",
-                               _NullSink())
+        writer = SegmentWriter(AESGCM.generate_key(bit_length=256), "bench/original", _NullSink())
         for piece in pieces:
             writer.write(piece)
         writer.close()
@@ -253,15 +269,17 @@ def cmd_breakdown(args) -> dict:
             with step("token_authenticate"):
                 token = token_authenticate(raw=args.token, now=clock.now())
             with step("recording_get_visible"):
-                recording = recording_get_visible(actor=token.user,
-                                                  recording_id=args.recording, now=clock.now())
+                recording = recording_get_visible(
+                    actor=token.user, recording_id=args.recording, now=clock.now()
+                )
             with step("data_key_get_live"):
                 key_row = data_key_get_live(object_id=str(recording.pk), purpose="rendition")
             with step("data_key_unwrap (re-read the key row, key files, unwrap)"):
                 raw = data_key_unwrap(data_key=key_row)
             with step("open blob + read header"):
-                reader = SegmentReader(raw, key_row.segment_object_id,
-                                       blob_store().open_range(key_row.blob_name))
+                reader = SegmentReader(
+                    raw, key_row.segment_object_id, blob_store().open_range(key_row.blob_name)
+                )
             with step("plaintext_size: read + decrypt the last segment"):
                 _ = reader.plaintext_size
             with step("read + decrypt 1 MiB range (2 segments) + slice"):
@@ -283,8 +301,14 @@ def cmd_breakdown(args) -> dict:
                 else:
                     aead.decrypt(nonce, sealed, b"")
     # Each step's name says how many SQL queries it ran (counted by Django).
-    return {(f"{name} [{sql[name]} SQL]" if name in sql and not name.startswith("reference")
-             else name): statistics.median(v) for name, v in steps.items()}
+    return {
+        (
+            f"{name} [{sql[name]} SQL]"
+            if name in sql and not name.startswith("reference")
+            else name
+        ): statistics.median(v)
+        for name, v in steps.items()
+    }
 
 
 def main() -> None:

@@ -40,8 +40,10 @@ def serve_one(conn: socket.socket) -> None:
             return
         left -= n
     body = b'{"stored": false}'
-    conn.sendall(b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
-                 b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+    conn.sendall(
+        b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
+    )
 
 
 def main() -> None:

@@ -134,8 +134,12 @@ class Client:
         self.close()
 
     def _head(self, path: str, method: str, headers: dict[str, str]) -> bytes:
-        lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}:{self.port}",
-                 "User-Agent: classvault-bench", "Accept: */*"]
+        lines = [
+            f"{method} {path} HTTP/1.1",
+            f"Host: {HOST}:{self.port}",
+            "User-Agent: classvault-bench",
+            "Accept: */*",
+        ]
         lines += [f"{k}: {v}" for k, v in headers.items()]
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
@@ -151,7 +155,7 @@ class Client:
             data += chunk
             if len(data) > 1 << 20:
                 raise ConnectionError("response head too large")
-        head, rest = bytes(data[:end]).decode("latin-1"), bytes(data[end + 4:])
+        head, rest = bytes(data[:end]).decode("latin-1"), bytes(data[end + 4 :])
         status_line, *header_lines = head.split("\r\n")
         status = int(status_line.split()[1])
         headers = {}
@@ -160,11 +164,20 @@ class Client:
             headers[name.strip().lower()] = value.strip()
         return status, headers, rest
 
-    def request(self, method: str, path: str, headers: dict[str, str] | None = None, *,
-                body: bytes = b"", body_file: Path | None = None, body_suffix: bytes = b"",
-                body_range: tuple[int, int] | None = None,
-                into: memoryview | None = None, keep: bool = False,
-                hasher: "hashlib._Hash | None" = None) -> Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str] | None = None,
+        *,
+        body: bytes = b"",
+        body_file: Path | None = None,
+        body_suffix: bytes = b"",
+        body_range: tuple[int, int] | None = None,
+        into: memoryview | None = None,
+        keep: bool = False,
+        hasher: "hashlib._Hash | None" = None,
+    ) -> Response:
         """Send a request; read the whole response body.
 
         ``body`` (bytes) then ``body_file`` (sent with sendfile) then ``body_suffix`` make up
@@ -202,8 +215,10 @@ class Client:
         elif "content-length" in resp_headers:
             length = int(resp_headers["content-length"])
         else:
-            raise ConnectionError(f"response without Content-Length ({status}, "
-                                  f"{resp_headers.get('transfer-encoding')}) not supported")
+            raise ConnectionError(
+                f"response without Content-Length ({status}, "
+                f"{resp_headers.get('transfer-encoding')}) not supported"
+            )
         kept = bytearray() if keep else None
         got = len(rest)
         if into is not None:
@@ -223,24 +238,34 @@ class Client:
                     pos = 0
                 n = self.sock.recv_into(ring[pos:], min(want, ring_size - pos))
                 if kept is not None:
-                    kept += ring[pos:pos + n]
+                    kept += ring[pos : pos + n]
                 if hasher is not None:
-                    hasher.update(ring[pos:pos + n])
+                    hasher.update(ring[pos : pos + n])
                 pos += n
             if not n:
                 raise ConnectionError(f"connection closed after {got} of {length} bytes")
             got += n
         elapsed = time.perf_counter() - started
-        return Response(status, resp_headers, length, elapsed, ttfb,
-                        body=bytes(kept) if kept is not None else None,
-                        digest=hasher.hexdigest() if hasher is not None else None)
+        return Response(
+            status,
+            resp_headers,
+            length,
+            elapsed,
+            ttfb,
+            body=bytes(kept) if kept is not None else None,
+            digest=hasher.hexdigest() if hasher is not None else None,
+        )
 
 
 def get_token(port: int, username: str) -> str:
     with Client(port) as c:
-        r = c.request("POST", "/api/v1/auth/token", {"Content-Type": "application/json"},
-                      body=json.dumps({"username": username, "password": PASSWORD}).encode(),
-                      keep=True)
+        r = c.request(
+            "POST",
+            "/api/v1/auth/token",
+            {"Content-Type": "application/json"},
+            body=json.dumps({"username": username, "password": PASSWORD}).encode(),
+            keep=True,
+        )
     if r.status not in (200, 201):
         raise RuntimeError(f"token for {username}: HTTP {r.status} {r.body[:300]!r}")
     return json.loads(r.body)["token"]
@@ -256,11 +281,19 @@ class Processes:
     def __init__(self) -> None:
         self.procs: list[tuple[str, subprocess.Popen]] = []
 
-    def start(self, name: str, argv: list[str], *, env: dict, log_path: Path,
-              cwd: Path | None = None) -> subprocess.Popen:
+    def start(
+        self, name: str, argv: list[str], *, env: dict, log_path: Path, cwd: Path | None = None
+    ) -> subprocess.Popen:
         out = open(log_path, "ab")  # noqa: SIM115 - closed with the process
-        proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            argv,
+            env=env,
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         out.close()
         self.procs.append((name, proc))
         return proc
@@ -281,13 +314,16 @@ class Processes:
         self.procs.clear()
 
 
-def wait_for_port(port: int, proc: subprocess.Popen, name: str, log_path: Path,
-                  timeout: float = 60.0) -> None:
+def wait_for_port(
+    port: int, proc: subprocess.Popen, name: str, log_path: Path, timeout: float = 60.0
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"{name} exited with {proc.returncode}:\n"
-                               + log_path.read_text(errors="replace")[-3000:])
+            raise RuntimeError(
+                f"{name} exited with {proc.returncode}:\n"
+                + log_path.read_text(errors="replace")[-3000:]
+            )
         with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=1):
             return
         time.sleep(0.1)
@@ -295,17 +331,24 @@ def wait_for_port(port: int, proc: subprocess.Popen, name: str, log_path: Path,
 
 
 def run(argv: list[str], *, env: dict, timeout: float = 600, what: str = "") -> str:
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        argv, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+    )
     if done.returncode != 0:
-        raise RuntimeError(f"{what or argv[:3]} failed ({done.returncode}):\n"
-                           f"{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
+        raise RuntimeError(
+            f"{what or argv[:3]} failed ({done.returncode}):\n"
+            f"{done.stdout[-2000:]}\n{done.stderr[-4000:]}"
+        )
     return done.stdout
 
 
 def helper(env: dict, *args: str, timeout: float = 600) -> dict:
-    out = run([str(PYTHON), str(BENCH / "cv_helper.py"), *args], env=env, timeout=timeout,
-              what=f"cv_helper {args[0]}")
+    out = run(
+        [str(PYTHON), str(BENCH / "cv_helper.py"), *args],
+        env=env,
+        timeout=timeout,
+        what=f"cv_helper {args[0]}",
+    )
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -318,13 +361,29 @@ def ensure_nginx() -> None:
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     # The Debian package's maintainer script tries to start a system nginx on port 80; on
     # machines without an init system that fails harmlessly. We run our own below.
-    subprocess.run(["apt-get", "install", "-y", "-qq", "nginx-light"], env=env, check=False,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "nginx-light"],
+        env=env,
+        check=False,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=600,
+    )
     if not NGINX.exists():
-        subprocess.run(["apt-get", "update", "-qq"], env=env, check=True, timeout=600,
-                       stdout=subprocess.DEVNULL)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "nginx-light"], env=env, check=True,
-                       stdout=subprocess.DEVNULL, timeout=600)
+        subprocess.run(
+            ["apt-get", "update", "-qq"],
+            env=env,
+            check=True,
+            timeout=600,
+            stdout=subprocess.DEVNULL,
+        )
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "nginx-light"],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            timeout=600,
+        )
 
 
 NGINX_CONF = """\
@@ -381,7 +440,7 @@ def _group_cpu(pgids: set[int]) -> float:
                 stat = f.read()
         except OSError:
             continue
-        rest = stat[stat.rfind(")") + 2:].split()
+        rest = stat[stat.rfind(")") + 2 :].split()
         if int(rest[2]) in pgids:  # field 5, pgrp
             total += (int(rest[11]) + int(rest[12])) / _CLK  # utime + stime
     return total
@@ -473,8 +532,10 @@ class Bench:
         yield
         self.noise[name] = meter.foreign(before, meter.snapshot())
         if self.noise[name] > 0.10:
-            log(f"WARNING: during {name} other programs used {self.noise[name]:.0%} of a "
-                "core: the figures are disturbed; run again on a quiet machine")
+            log(
+                f"WARNING: during {name} other programs used {self.noise[name]:.0%} of a "
+                "core: the figures are disturbed; run again on a quiet machine"
+            )
 
     def check_time(self, phase: str) -> None:
         if time.monotonic() > self.deadline:
@@ -495,13 +556,23 @@ class Bench:
         for i, size in enumerate(sorted(self.all_sizes())):
             self.check_time("creating recordings")
             started = time.perf_counter()
-            rec = helper(self.env, "recording", "--size", str(size), "--seed", str(a.seed + i),
-                         "--plaintext", str(www / f"rec-{size}.mp4"))
+            rec = helper(
+                self.env,
+                "recording",
+                "--size",
+                str(size),
+                "--seed",
+                str(a.seed + i),
+                "--plaintext",
+                str(www / f"rec-{size}.mp4"),
+            )
             rec["file"] = str(www / f"rec-{size}.mp4")
             self.recordings[size] = rec
-            log(f"stored {human(size)} as recording {rec['id']} "
+            log(
+                f"stored {human(size)} as recording {rec['id']} "
                 f"(vault_store {size / MiB / rec['store_seconds']:.0f} MiB/s incl. generating "
-                f"and writing the nginx copy; {time.perf_counter() - started:.1f} s in all)")
+                f"and writing the nginx copy; {time.perf_counter() - started:.1f} s in all)"
+            )
         assert home.is_dir()
 
     def all_sizes(self) -> set[int]:
@@ -515,8 +586,20 @@ class Bench:
         cv_log = self.tmp / "classvault-serve.log"
         proc = self.procs.start(
             "classvault serve",
-            [str(CLASSVAULT), "serve", "--no-worker", "--host", HOST, "--port",
-             str(self.cv_port), "--workers", str(a.workers)], env=env, log_path=cv_log)
+            [
+                str(CLASSVAULT),
+                "serve",
+                "--no-worker",
+                "--host",
+                HOST,
+                "--port",
+                str(self.cv_port),
+                "--workers",
+                str(a.workers),
+            ],
+            env=env,
+            log_path=cv_log,
+        )
         self.cv_pid = proc.pid
         wait_for_port(self.cv_port, proc, "classvault serve", cv_log)
         if a.compare_env:
@@ -526,26 +609,51 @@ class Bench:
             b_log = self.tmp / "classvault-serve-B.log"
             proc_b = self.procs.start(
                 "classvault serve (B)",
-                [str(CLASSVAULT), "serve", "--no-worker", "--host", HOST, "--port",
-                 str(self.cvb_port), "--workers", str(a.workers)],
-                env=env | a.compare_env, log_path=b_log)
+                [
+                    str(CLASSVAULT),
+                    "serve",
+                    "--no-worker",
+                    "--host",
+                    HOST,
+                    "--port",
+                    str(self.cvb_port),
+                    "--workers",
+                    str(a.workers),
+                ],
+                env=env | a.compare_env,
+                log_path=b_log,
+            )
             wait_for_port(self.cvb_port, proc_b, "classvault serve (B)", b_log)
-            log(f"classvault serve (B) on {HOST}:{self.cvb_port} with "
-                f"{' '.join(f'{k}={v}' for k, v in a.compare_env.items())}")
-        log(f"classvault serve on {HOST}:{self.cv_port}: gunicorn gthread, "
-            f"{a.workers} workers x {a.threads} threads, --no-worker")
+            log(
+                f"classvault serve (B) on {HOST}:{self.cvb_port} with "
+                f"{' '.join(f'{k}={v}' for k, v in a.compare_env.items())}"
+            )
+        log(
+            f"classvault serve on {HOST}:{self.cv_port}: gunicorn gthread, "
+            f"{a.workers} workers x {a.threads} threads, --no-worker"
+        )
 
         ensure_nginx()
         self.nginx_port = free_port()
         prefix = self.tmp / "nginx"
         prefix.mkdir()
         conf = prefix / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(prefix=prefix, workers=a.workers, host=HOST,
-                                          port=self.nginx_port, root=self.tmp / "www"))
+        conf.write_text(
+            NGINX_CONF.format(
+                prefix=prefix,
+                workers=a.workers,
+                host=HOST,
+                port=self.nginx_port,
+                root=self.tmp / "www",
+            )
+        )
         ng_log = prefix / "stdout.log"
-        proc = self.procs.start("nginx", [str(NGINX), "-p", str(prefix), "-e",
-                                          str(prefix / "error.log"), "-c", str(conf)],
-                                env=dict(os.environ), log_path=ng_log)
+        proc = self.procs.start(
+            "nginx",
+            [str(NGINX), "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(conf)],
+            env=dict(os.environ),
+            log_path=ng_log,
+        )
         wait_for_port(self.nginx_port, proc, "nginx", ng_log)
         log(f"nginx on {HOST}:{self.nginx_port}: {a.workers} worker processes, sendfile on")
 
@@ -562,8 +670,7 @@ class Bench:
         return {"Authorization": f"Bearer {self.token}"}
 
     def audit_count(self, size: int) -> int:
-        return helper(self.env, "audit-count", "--recording",
-                      self.recordings[size]["id"])["count"]
+        return helper(self.env, "audit-count", "--recording", self.recordings[size]["id"])["count"]
 
     # ---- checks
 
@@ -573,16 +680,31 @@ class Bench:
         with Client(self.cv_port) as c:
             anonymous = c.request("GET", self.cv_path(size), hdr, keep=True).status
         with Client(self.cv_port) as c:
-            stranger = c.request("GET", self.cv_path(size), hdr | {
-                "Authorization": f"Bearer {self.token_other}"}, keep=True).status
+            stranger = c.request(
+                "GET",
+                self.cv_path(size),
+                hdr | {"Authorization": f"Bearer {self.token_other}"},
+                keep=True,
+            ).status
         with Client(self.cv_port) as c:
             owner = c.request("GET", self.cv_path(size), hdr | self.auth(), keep=True).status
         ok = (anonymous, stranger, owner) == (401, 404, 206)
-        self.results["authorisation"] = {"no_token": anonymous, "other_student": stranger,
-                                         "owner": owner, "ok": ok}
-        self.rows.append(Target(
-            "authorisation on the stream path", f"no token {anonymous}, other student "
-            f"{stranger}, owner {owner}", "-", "-", "401 / 404 / 206", "PASS" if ok else "MISS"))
+        self.results["authorisation"] = {
+            "no_token": anonymous,
+            "other_student": stranger,
+            "owner": owner,
+            "ok": ok,
+        }
+        self.rows.append(
+            Target(
+                "authorisation on the stream path",
+                f"no token {anonymous}, other student {stranger}, owner {owner}",
+                "-",
+                "-",
+                "401 / 404 / 206",
+                "PASS" if ok else "MISS",
+            )
+        )
 
     # ---- (1) full stream
 
@@ -598,53 +720,82 @@ class Bench:
                 with Client(port) as c:
                     r = c.request("GET", path, hdr, hasher=hashlib.sha256())
                 if r.status != 200 or r.length != size or r.digest != rec["sha256"]:
-                    raise RuntimeError(f"{name} full GET of {human(size)}: status {r.status}, "
-                                       f"{r.length} bytes, sha256 match "
-                                       f"{r.digest == rec['sha256']}")
+                    raise RuntimeError(
+                        f"{name} full GET of {human(size)}: status {r.status}, "
+                        f"{r.length} bytes, sha256 match "
+                        f"{r.digest == rec['sha256']}"
+                    )
             runs: dict[str, list[dict]] = {n: [] for n, *_ in self._servers(size)}
             for _ in range(a.repeat):
                 for name, port, path, hdr in self._servers(size):
                     with Client(port) as c:
                         r = c.request("GET", path, hdr)
                     assert r.status == 200 and r.length == size, (name, r.status, r.length)
-                    runs[name].append({"seconds": r.elapsed, "ttfb_ms": r.ttfb * 1000,
-                                       "mibs": size / MiB / r.elapsed})
+                    runs[name].append(
+                        {
+                            "seconds": r.elapsed,
+                            "ttfb_ms": r.ttfb * 1000,
+                            "mibs": size / MiB / r.elapsed,
+                        }
+                    )
             after = self.audit_count(size)
             cv = median([x["mibs"] for x in runs["classvault"]])
             ng = median([x["mibs"] for x in runs["nginx"]])
             out[size] = {
-                "classvault_mibs": cv, "nginx_mibs": ng, "ratio": cv / ng,
+                "classvault_mibs": cv,
+                "nginx_mibs": ng,
+                "ratio": cv / ng,
                 "classvault_ttfb_ms": median([x["ttfb_ms"] for x in runs["classvault"]]),
                 "nginx_ttfb_ms": median([x["ttfb_ms"] for x in runs["nginx"]]),
-                "runs": runs, "audit_events": after - before,
+                "runs": runs,
+                "audit_events": after - before,
                 "playbacks": (1 + a.repeat) * self.cv_servers,
             }
-            log(f"full stream {human(size)}: ClassVault {cv:.0f} MiB/s, nginx {ng:.0f} MiB/s "
+            log(
+                f"full stream {human(size)}: ClassVault {cv:.0f} MiB/s, nginx {ng:.0f} MiB/s "
                 f"({cv / ng:.0%}); audit events {after - before} for "
-                f"{(1 + a.repeat) * self.cv_servers} playbacks")
+                f"{(1 + a.repeat) * self.cv_servers} playbacks"
+            )
             lo_cv = min(x["mibs"] for x in runs["classvault"])
             hi_cv = max(x["mibs"] for x in runs["classvault"])
             lo_ng = min(x["mibs"] for x in runs["nginx"])
             hi_ng = max(x["mibs"] for x in runs["nginx"])
-            self.rows.append(Target(
-                f"(1) full stream {human(size)}, MiB/s (median of {a.repeat}; min-max)",
-                f"{cv:,.0f} ({lo_cv:,.0f}-{hi_cv:,.0f})",
-                f"nginx {ng:,.0f} ({lo_ng:,.0f}-{hi_ng:,.0f})", f"{cv / ng:.0%}",
-                f">= {TARGET_STREAM_RATIO:.0%} of nginx",
-                "PASS" if cv / ng >= TARGET_STREAM_RATIO else "MISS"))
+            self.rows.append(
+                Target(
+                    f"(1) full stream {human(size)}, MiB/s (median of {a.repeat}; min-max)",
+                    f"{cv:,.0f} ({lo_cv:,.0f}-{hi_cv:,.0f})",
+                    f"nginx {ng:,.0f} ({lo_ng:,.0f}-{hi_ng:,.0f})",
+                    f"{cv / ng:.0%}",
+                    f">= {TARGET_STREAM_RATIO:.0%} of nginx",
+                    "PASS" if cv / ng >= TARGET_STREAM_RATIO else "MISS",
+                )
+            )
             if self.cvb_port:
                 b = median([x["mibs"] for x in runs["classvault_B"]])
                 out[size]["classvault_B_mibs"] = b
                 out[size]["classvault_B_ttfb_ms"] = median(
-                    [x["ttfb_ms"] for x in runs["classvault_B"]])
-                self.rows.append(Target(
-                    f"(1) full stream {human(size)}, EXPERIMENT {self.b_label()}",
-                    f"{b:,.0f} (shipped {cv:,.0f})", f"nginx {ng:,.0f}", f"{b / ng:.0%}",
-                    "(info)", "info"))
-            self.rows.append(Target(
-                f"(1) time to first byte, full stream {human(size)}, ms (median)",
-                f"{out[size]['classvault_ttfb_ms']:.1f}", f"nginx {out[size]['nginx_ttfb_ms']:.1f}",
-                "-", "(info)", "info"))
+                    [x["ttfb_ms"] for x in runs["classvault_B"]]
+                )
+                self.rows.append(
+                    Target(
+                        f"(1) full stream {human(size)}, EXPERIMENT {self.b_label()}",
+                        f"{b:,.0f} (shipped {cv:,.0f})",
+                        f"nginx {ng:,.0f}",
+                        f"{b / ng:.0%}",
+                        "(info)",
+                        "info",
+                    )
+                )
+            self.rows.append(
+                Target(
+                    f"(1) time to first byte, full stream {human(size)}, ms (median)",
+                    f"{out[size]['classvault_ttfb_ms']:.1f}",
+                    f"nginx {out[size]['nginx_ttfb_ms']:.1f}",
+                    "-",
+                    "(info)",
+                    "info",
+                )
+            )
         self.results["full_stream"] = out
 
     def _servers(self, size: int):
@@ -681,8 +832,12 @@ class Bench:
                 for name, port, path, hdr in self._servers(size):  # warm-up
                     with Client(port) as c:
                         for off in warm_offsets:
-                            r = c.request("GET", path, hdr | {
-                                "Range": f"bytes={off}-{off + MiB - 1}"}, into=buf)
+                            r = c.request(
+                                "GET",
+                                path,
+                                hdr | {"Range": f"bytes={off}-{off + MiB - 1}"},
+                                into=buf,
+                            )
                             assert r.status == 206, (name, r.status)
                 mismatches = 0
                 for _rep in range(a.range_repeat):
@@ -690,21 +845,34 @@ class Bench:
                         lat = []
                         with Client(port) as c:
                             # A playback starts at byte 0 (the one audited request) ...
-                            start = c.request("GET", path, hdr | {
-                                "Range": f"bytes=0-{MiB - 1}"}, into=buf)
+                            start = c.request(
+                                "GET", path, hdr | {"Range": f"bytes=0-{MiB - 1}"}, into=buf
+                            )
                             assert start.status == 206, (name, start.status)
                             # ... then the player seeks: 200 random 1 MiB ranges.
                             for off in offsets:
-                                r = c.request("GET", path, hdr | {
-                                    "Range": f"bytes={off}-{off + MiB - 1}"}, into=buf)
+                                r = c.request(
+                                    "GET",
+                                    path,
+                                    hdr | {"Range": f"bytes={off}-{off + MiB - 1}"},
+                                    into=buf,
+                                )
                                 lat.append(r.elapsed * 1000)
-                                if (r.status != 206 or r.length != MiB
-                                        or buf != os.pread(fd, MiB, off)):
+                                if (
+                                    r.status != 206
+                                    or r.length != MiB
+                                    or buf != os.pread(fd, MiB, off)
+                                ):
                                     mismatches += 1
-                        per[name]["runs"].append({
-                            "p50_ms": median(lat), "p99_ms": percentile(lat, 99),
-                            "mean_ms": statistics.fmean(lat), "max_ms": max(lat),
-                            "first_request_ms": start.elapsed * 1000})
+                        per[name]["runs"].append(
+                            {
+                                "p50_ms": median(lat),
+                                "p99_ms": percentile(lat, 99),
+                                "mean_ms": statistics.fmean(lat),
+                                "max_ms": max(lat),
+                                "first_request_ms": start.elapsed * 1000,
+                            }
+                        )
             if mismatches:
                 raise RuntimeError(f"{mismatches} ranges of {human(size)} had wrong bytes")
             after = self.audit_count(size)
@@ -716,59 +884,106 @@ class Bench:
             per["playbacks"] = a.range_repeat * self.cv_servers
             per["range_requests"] = (a.range_repeat * (1 + a.ranges) + 20) * self.cv_servers
             out[size] = per
-            log(f"ranges {human(size)}: ClassVault p50 {per['classvault']['p50_ms']:.2f} ms "
+            log(
+                f"ranges {human(size)}: ClassVault p50 {per['classvault']['p50_ms']:.2f} ms "
                 f"p99 {per['classvault']['p99_ms']:.2f} ms; nginx p50 "
                 f"{per['nginx']['p50_ms']:.2f} ms p99 {per['nginx']['p99_ms']:.2f} ms; "
                 f"audit events {after - before} for {per['playbacks']} playbacks and "
-                f"{per['range_requests']} range requests")
+                f"{per['range_requests']} range requests"
+            )
         self.results["ranges"] = out
         for size in a.range_sizes:
             cv, ng = out[size]["classvault"], out[size]["nginx"]
-            self.rows.append(Target(
-                f"(2) Range 1 MiB p50 on {human(size)}, ms", f"{cv['p50_ms']:.2f}",
-                f"nginx {ng['p50_ms']:.2f}", f"{cv['p50_ms'] / ng['p50_ms']:.1f}x",
-                f"<= {TARGET_RANGE_P50_MS:g} ms",
-                "PASS" if cv["p50_ms"] <= TARGET_RANGE_P50_MS else "MISS"))
-            self.rows.append(Target(
-                f"(2) Range 1 MiB p99 on {human(size)}, ms", f"{cv['p99_ms']:.2f}",
-                f"nginx {ng['p99_ms']:.2f}", f"{cv['p99_ms'] / ng['p99_ms']:.1f}x", "(info)",
-                "info"))
+            self.rows.append(
+                Target(
+                    f"(2) Range 1 MiB p50 on {human(size)}, ms",
+                    f"{cv['p50_ms']:.2f}",
+                    f"nginx {ng['p50_ms']:.2f}",
+                    f"{cv['p50_ms'] / ng['p50_ms']:.1f}x",
+                    f"<= {TARGET_RANGE_P50_MS:g} ms",
+                    "PASS" if cv["p50_ms"] <= TARGET_RANGE_P50_MS else "MISS",
+                )
+            )
+            self.rows.append(
+                Target(
+                    f"(2) Range 1 MiB p99 on {human(size)}, ms",
+                    f"{cv['p99_ms']:.2f}",
+                    f"nginx {ng['p99_ms']:.2f}",
+                    f"{cv['p99_ms'] / ng['p99_ms']:.1f}x",
+                    "(info)",
+                    "info",
+                )
+            )
             if self.cvb_port:
                 b = out[size]["classvault_B"]
-                self.rows.append(Target(
-                    f"(2) Range 1 MiB p50 / p99 on {human(size)}, EXPERIMENT {self.b_label()}",
-                    f"{b['p50_ms']:.2f} / {b['p99_ms']:.2f} (shipped {cv['p50_ms']:.2f} / "
-                    f"{cv['p99_ms']:.2f})", f"nginx {ng['p50_ms']:.2f} / {ng['p99_ms']:.2f}",
-                    "-", "(info)", "info"))
-            self.rows.append(Target(
-                f"(2) playback start (Range bytes=0-1048575, audited) on {human(size)}, ms",
-                f"{cv['first_request_ms']:.2f}", f"nginx {ng['first_request_ms']:.2f}", "-",
-                "(info)", "info"))
+                self.rows.append(
+                    Target(
+                        f"(2) Range 1 MiB p50 / p99 on {human(size)}, EXPERIMENT {self.b_label()}",
+                        f"{b['p50_ms']:.2f} / {b['p99_ms']:.2f} (shipped {cv['p50_ms']:.2f} / "
+                        f"{cv['p99_ms']:.2f})",
+                        f"nginx {ng['p50_ms']:.2f} / {ng['p99_ms']:.2f}",
+                        "-",
+                        "(info)",
+                        "info",
+                    )
+                )
+            self.rows.append(
+                Target(
+                    f"(2) playback start (Range bytes=0-1048575, audited) on {human(size)}, ms",
+                    f"{cv['first_request_ms']:.2f}",
+                    f"nginx {ng['first_request_ms']:.2f}",
+                    "-",
+                    "(info)",
+                    "info",
+                )
+            )
         small, large = min(a.range_sizes), max(a.range_sizes)
         if small != large:
             cv_ratio = out[large]["classvault"]["p50_ms"] / out[small]["classvault"]["p50_ms"]
             ng_ratio = out[large]["nginx"]["p50_ms"] / out[small]["nginx"]["p50_ms"]
             self.results["range_scaling"] = {"classvault": cv_ratio, "nginx": ng_ratio}
-            self.rows.append(Target(
-                f"(2) Range p50 {human(large)} / {human(small)}", f"{cv_ratio:.2f}",
-                f"nginx {ng_ratio:.2f}", "-", f"<= {TARGET_RANGE_SCALING:g}",
-                "PASS" if cv_ratio <= TARGET_RANGE_SCALING else "MISS"))
+            self.rows.append(
+                Target(
+                    f"(2) Range p50 {human(large)} / {human(small)}",
+                    f"{cv_ratio:.2f}",
+                    f"nginx {ng_ratio:.2f}",
+                    "-",
+                    f"<= {TARGET_RANGE_SCALING:g}",
+                    "PASS" if cv_ratio <= TARGET_RANGE_SCALING else "MISS",
+                )
+            )
         events = {s: out[s]["audit_events"] for s in a.range_sizes}
         ok = all(out[s]["audit_events"] == out[s]["playbacks"] for s in a.range_sizes)
-        self.rows.append(Target(
-            "audit events recording.stream per Range run",
-            ", ".join(f"{human(s)}: {n} for {out[s]['playbacks']} playback(s) / "
-                      f"{out[s]['range_requests']} requests" for s, n in events.items()),
-            "-", "-", "1 per playback, not per range", "PASS" if ok else "MISS"))
+        self.rows.append(
+            Target(
+                "audit events recording.stream per Range run",
+                ", ".join(
+                    f"{human(s)}: {n} for {out[s]['playbacks']} playback(s) / "
+                    f"{out[s]['range_requests']} requests"
+                    for s, n in events.items()
+                ),
+                "-",
+                "-",
+                "1 per playback, not per range",
+                "PASS" if ok else "MISS",
+            )
+        )
 
     def breakdown(self) -> None:
         """Diagnostics: the steps of one Range request timed in-process (bench/cv_helper.py)."""
         out = {}
         for size in self.args.range_sizes:
             # Same environment as the server, including any --server-env experiment.
-            out[size] = helper(self.env | self.args.server_env, "breakdown", "--recording",
-                               self.recordings[size]["id"], "--token", self.token,
-                               "--repeat", "100")
+            out[size] = helper(
+                self.env | self.args.server_env,
+                "breakdown",
+                "--recording",
+                self.recordings[size]["id"],
+                "--token",
+                self.token,
+                "--repeat",
+                "100",
+            )
         self.results["range_breakdown_ms"] = out
 
     # ---- (3) ingest
@@ -777,36 +992,64 @@ class Bench:
         a = self.args
         self.check_time("ingest")
         video = self.tmp / "upload.mkv"
-        info = helper(self.env, "video", "--size", str(a.ingest_size), "--seed",
-                      str(a.seed + 77), "--out", str(video))
+        info = helper(
+            self.env,
+            "video",
+            "--size",
+            str(a.ingest_size),
+            "--seed",
+            str(a.seed + 77),
+            "--out",
+            str(video),
+        )
         size = info["size"]
         boundary = f"----classvault-bench-{uuid.uuid4().hex}"
 
         def part(name: str, value: str) -> str:
-            return (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n"
-                    f"{value}\r\n")
+            return (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+            )
 
         now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-        prefix = (part("title", "Benchmark upload") + part("recorded_at", now)
-                  + part("pupils", "[]")
-                  + f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-                    f"filename=\"les.mkv\"\r\nContent-Type: video/x-matroska\r\n\r\n").encode()
+        prefix = (
+            part("title", "Benchmark upload")
+            + part("recorded_at", now)
+            + part("pupils", "[]")
+            + f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="les.mkv"\r\nContent-Type: video/x-matroska\r\n\r\n'
+        ).encode()
         suffix = f"\r\n--{boundary}--\r\n".encode()
         ctype = f"multipart/form-data; boundary={boundary}"
 
         sink_port = free_port()
         sink_log = self.tmp / "sink.log"
-        sink = self.procs.start("sink", [str(PYTHON), str(BENCH / "sink_server.py"), "--port",
-                                         str(sink_port), "--max-requests", "50"],
-                                env=dict(os.environ), log_path=sink_log)
+        sink = self.procs.start(
+            "sink",
+            [
+                str(PYTHON),
+                str(BENCH / "sink_server.py"),
+                "--port",
+                str(sink_port),
+                "--max-requests",
+                "50",
+            ],
+            env=dict(os.environ),
+            log_path=sink_log,
+        )
         wait_for_port(sink_port, sink, "sink", sink_log)
         # The readiness probe above was one (empty) connection for the sink: fine.
 
         def upload(port: int, headers: dict[str, str]) -> Response:
             with Client(port) as c:
-                return c.request("POST", "/api/v1/recordings",
-                                 headers | {"Content-Type": ctype}, body=prefix,
-                                 body_file=video, body_suffix=suffix, keep=True)
+                return c.request(
+                    "POST",
+                    "/api/v1/recordings",
+                    headers | {"Content-Type": ctype},
+                    body=prefix,
+                    body_file=video,
+                    body_suffix=suffix,
+                    keep=True,
+                )
 
         runs: dict[str, list[float]] = {"classvault": [], "sink": [], "resumable": []}
         phases: list[dict] = []
@@ -831,37 +1074,67 @@ class Bench:
         enc = size / MiB / vault["encrypt_seconds"]
         store = size / MiB / vault["store_seconds"]
         self.results["ingest"] = {
-            "bytes": size, "what": "multipart POST /api/v1/recordings of a real rawvideo MKV, "
-            "request sent -> 201 received", "classvault_mibs": cv, "sink_mibs": sk,
-            "segment_encrypt_mibs": enc, "vault_store_mibs": store, "runs": runs,
-            "statuses": statuses}
-        log(f"ingest {human(size)}: ClassVault {cv:.0f} MiB/s; Python socket sink {sk:.0f} "
-            f"MiB/s; in-process SegmentWriter {enc:.0f} MiB/s, vault_store {store:.0f} MiB/s")
-        self.rows.append(Target(
-            f"(3) ingest: multipart POST /recordings of {size / MiB:.0f} MiB -> 201, MiB/s "
-            f"(median of {a.ingest_repeat})", f"{cv:,.0f}", f"Python socket sink {sk:,.0f}",
-            f"{cv / sk:.0%}", f">= {TARGET_INGEST_MIBS:g} MiB/s",
-            "PASS" if cv >= TARGET_INGEST_MIBS else "MISS"))
+            "bytes": size,
+            "what": "multipart POST /api/v1/recordings of a real rawvideo MKV, "
+            "request sent -> 201 received",
+            "classvault_mibs": cv,
+            "sink_mibs": sk,
+            "segment_encrypt_mibs": enc,
+            "vault_store_mibs": store,
+            "runs": runs,
+            "statuses": statuses,
+        }
+        log(
+            f"ingest {human(size)}: ClassVault {cv:.0f} MiB/s; Python socket sink {sk:.0f} "
+            f"MiB/s; in-process SegmentWriter {enc:.0f} MiB/s, vault_store {store:.0f} MiB/s"
+        )
+        self.rows.append(
+            Target(
+                f"(3) ingest: multipart POST /recordings of {size / MiB:.0f} MiB -> 201, MiB/s "
+                f"(median of {a.ingest_repeat})",
+                f"{cv:,.0f}",
+                f"Python socket sink {sk:,.0f}",
+                f"{cv / sk:.0%}",
+                f">= {TARGET_INGEST_MIBS:g} MiB/s",
+                "PASS" if cv >= TARGET_INGEST_MIBS else "MISS",
+            )
+        )
         if runs["resumable"]:
             rs = median(runs["resumable"])
             put = median([size / MiB / p["chunks"] for p in phases])
             done = median([p["complete"] for p in phases])
-            self.results["ingest"].update(resumable_mibs=rs, resumable_phases=phases,
-                                          resumable_chunk_size=phases[0]["chunk_size"])
-            log(f"resumable upload {human(size)}: {rs:.0f} MiB/s overall; chunks "
-                f"{put:.0f} MiB/s, complete {done:.2f} s")
-            self.rows.append(Target(
-                f"(3) ingest: resumable upload (browser path: {phases[0]['chunk_size'] >> 20}"
-                f" MiB PUTs + complete), MiB/s", f"{rs:,.0f} (PUTs {put:,.0f}, complete "
-                f"{done:.2f} s)", f"Python socket sink {sk:,.0f}", f"{rs / sk:.0%}",
-                f">= {TARGET_INGEST_MIBS:g} MiB/s",
-                "PASS" if rs >= TARGET_INGEST_MIBS else "MISS"))
+            self.results["ingest"].update(
+                resumable_mibs=rs,
+                resumable_phases=phases,
+                resumable_chunk_size=phases[0]["chunk_size"],
+            )
+            log(
+                f"resumable upload {human(size)}: {rs:.0f} MiB/s overall; chunks "
+                f"{put:.0f} MiB/s, complete {done:.2f} s"
+            )
+            self.rows.append(
+                Target(
+                    f"(3) ingest: resumable upload (browser path: {phases[0]['chunk_size'] >> 20}"
+                    f" MiB PUTs + complete), MiB/s",
+                    f"{rs:,.0f} (PUTs {put:,.0f}, complete {done:.2f} s)",
+                    f"Python socket sink {sk:,.0f}",
+                    f"{rs / sk:.0%}",
+                    f">= {TARGET_INGEST_MIBS:g} MiB/s",
+                    "PASS" if rs >= TARGET_INGEST_MIBS else "MISS",
+                )
+            )
         else:
             self.results["ingest"]["resumable"] = "not available in this version"
-        self.rows.append(Target(
-            "(3) same bytes in-process: vault_store (encrypt+write+fsync), MiB/s",
-            f"{store:,.0f}", f"AES-GCM SegmentWriter only {enc:,.0f}", f"{cv / store:.0%}",
-            "(info)", "info"))
+        self.rows.append(
+            Target(
+                "(3) same bytes in-process: vault_store (encrypt+write+fsync), MiB/s",
+                f"{store:,.0f}",
+                f"AES-GCM SegmentWriter only {enc:,.0f}",
+                f"{cv / store:.0%}",
+                "(info)",
+                "info",
+            )
+        )
 
     def _resumable(self, video: Path, size: int, now: str) -> dict | None:
         """The browser's resumable upload (POST /uploads, PUT chunks in order, complete),
@@ -869,8 +1142,13 @@ class Bench:
         js = self.auth() | {"Content-Type": "application/json"}
         started = time.perf_counter()
         with Client(self.cv_port) as c:
-            r = c.request("POST", "/api/v1/uploads", js, keep=True,
-                          body=json.dumps({"size": size, "filename": "les.mkv"}).encode())
+            r = c.request(
+                "POST",
+                "/api/v1/uploads",
+                js,
+                keep=True,
+                body=json.dumps({"size": size, "filename": "les.mkv"}).encode(),
+            )
             if r.status in (404, 405):
                 return None
             if r.status != 201:
@@ -882,25 +1160,44 @@ class Bench:
                 if offset >= size:
                     break
                 n = min(chunk, size - offset)
-                r = c.request("PUT", f"/api/v1/uploads/{upload_id}", self.auth() | {
-                    "Content-Type": "application/octet-stream",
-                    "Content-Range": f"bytes {offset}-{offset + n - 1}/{size}"},
-                    body_file=video, body_range=(offset, n), keep=True)
+                r = c.request(
+                    "PUT",
+                    f"/api/v1/uploads/{upload_id}",
+                    self.auth()
+                    | {
+                        "Content-Type": "application/octet-stream",
+                        "Content-Range": f"bytes {offset}-{offset + n - 1}/{size}",
+                    },
+                    body_file=video,
+                    body_range=(offset, n),
+                    keep=True,
+                )
                 if r.status != 200:
-                    raise RuntimeError(f"PUT chunk at {offset} answered {r.status}: "
-                                       f"{r.body[:300]!r}")
+                    raise RuntimeError(
+                        f"PUT chunk at {offset} answered {r.status}: {r.body[:300]!r}"
+                    )
                 offset = int(json.loads(r.body)["received"])
             if offset != size:
                 raise RuntimeError(f"resumable upload stopped at {offset} of {size}")
             chunks_done = time.perf_counter()
-            r = c.request("POST", f"/api/v1/uploads/{upload_id}/complete", js, keep=True,
-                          body=json.dumps({"title": "Benchmark resumable upload",
-                                           "recorded_at": now, "pupils": []}).encode())
+            r = c.request(
+                "POST",
+                f"/api/v1/uploads/{upload_id}/complete",
+                js,
+                keep=True,
+                body=json.dumps(
+                    {"title": "Benchmark resumable upload", "recorded_at": now, "pupils": []}
+                ).encode(),
+            )
             if r.status != 201:
                 raise RuntimeError(f"complete answered {r.status}: {r.body[:300]!r}")
         finished = time.perf_counter()
-        return {"total": finished - started, "chunks": chunks_done - started,
-                "complete": finished - chunks_done, "chunk_size": chunk}
+        return {
+            "total": finished - started,
+            "chunks": chunks_done - started,
+            "complete": finished - chunks_done,
+            "chunk_size": chunk,
+        }
 
 
 # --------------------------------------------------------------------------- report
@@ -918,29 +1215,53 @@ def machine() -> dict:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("flags"):
                 have = set(line.split(":", 1)[1].split())
-                flags = " ".join(f for f in ("aes", "vaes", "avx2", "avx512f", "sha_ni")
-                                 if f in have)
+                flags = " ".join(
+                    f for f in ("aes", "vaes", "avx2", "avx512f", "sha_ni") if f in have
+                )
                 break
     versions = {}
     with contextlib.suppress(Exception):
         out = subprocess.run(
-            [str(PYTHON), "-c", "import sys; from importlib.metadata import version as v; "
-             "print(sys.version.split()[0], *(v(p) for p in ('django', 'gunicorn', "
-             "'cryptography', 'django-ninja')))"],
-            capture_output=True, text=True, timeout=60).stdout.split()
-        versions = dict(zip(["python", "django", "gunicorn", "cryptography", "django-ninja"],
-                            out, strict=False))
+            [
+                str(PYTHON),
+                "-c",
+                "import sys; from importlib.metadata import version as v; "
+                "print(sys.version.split()[0], *(v(p) for p in ('django', 'gunicorn', "
+                "'cryptography', 'django-ninja')))",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout.split()
+        versions = dict(
+            zip(["python", "django", "gunicorn", "cryptography", "django-ninja"], out, strict=False)
+        )
     with contextlib.suppress(Exception):
-        nginx_v = subprocess.run([str(NGINX), "-v"], capture_output=True, text=True,
-                                 timeout=10).stderr.strip().split("/")[-1]
+        nginx_v = (
+            subprocess.run([str(NGINX), "-v"], capture_output=True, text=True, timeout=10)
+            .stderr.strip()
+            .split("/")[-1]
+        )
         versions["nginx"] = nginx_v
     with contextlib.suppress(Exception):
         versions["openssl"] = subprocess.run(
-            [str(PYTHON), "-c", "from cryptography.hazmat.backends.openssl import backend; "
-             "print(backend.openssl_version_text())"], capture_output=True, text=True,
-            timeout=60).stdout.strip()
-    return {"nproc": os.cpu_count(), "cpu": cpu, "cpu_flags": flags,
-            "kernel": platform.release(), "versions": versions}
+            [
+                str(PYTHON),
+                "-c",
+                "from cryptography.hazmat.backends.openssl import backend; "
+                "print(backend.openssl_version_text())",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout.strip()
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "cpu_flags": flags,
+        "kernel": platform.release(),
+        "versions": versions,
+    }
 
 
 def render(rows: list[Target], meta: dict) -> str:
@@ -958,52 +1279,95 @@ def render(rows: list[Target], meta: dict) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help="small run: 64M/256M, 1 range round, 64 MiB upload (~1 min)")
-    parser.add_argument("--sizes", type=lambda s: [parse_size(x) for x in s.split(",")],
-                        help="recording sizes; the range test uses the smallest and largest, "
-                        "the full stream every size >= 256 MiB (default 64M,256M,1G)")
-    parser.add_argument("--stream-sizes", type=lambda s: [parse_size(x) for x in s.split(",")],
-                        help="sizes for the full-stream test (the first one carries the target)")
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small run: 64M/256M, 1 range round, 64 MiB upload (~1 min)",
+    )
+    parser.add_argument(
+        "--sizes",
+        type=lambda s: [parse_size(x) for x in s.split(",")],
+        help="recording sizes; the range test uses the smallest and largest, "
+        "the full stream every size >= 256 MiB (default 64M,256M,1G)",
+    )
+    parser.add_argument(
+        "--stream-sizes",
+        type=lambda s: [parse_size(x) for x in s.split(",")],
+        help="sizes for the full-stream test (the first one carries the target)",
+    )
     parser.add_argument("--ingest-size", type=parse_size, help="upload size (default 256M)")
     parser.add_argument("--repeat", type=int, help="timed full-stream runs per server (7)")
     parser.add_argument("--ranges", type=int, default=200, help="random ranges per run (200)")
     parser.add_argument("--range-repeat", type=int, help="rounds of the range test (3)")
     parser.add_argument("--ingest-repeat", type=int, help="timed uploads (3)")
-    parser.add_argument("--workers", type=int, default=2,
-                        help="gunicorn workers for classvault serve and nginx worker_processes"
-                        " (default 2 = one per core)")
-    parser.add_argument("--threads", type=int, default=4,
-                        help="gthread threads per gunicorn worker (default 4)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="gunicorn workers for classvault serve and nginx worker_processes"
+        " (default 2 = one per core)",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=4, help="gthread threads per gunicorn worker (default 4)"
+    )
     parser.add_argument("--seed", type=int, default=20261129)
-    parser.add_argument("--max-seconds", type=float, default=900,
-                        help="give up (and clean up) when a phase starts later than this")
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=900,
+        help="give up (and clean up) when a phase starts later than this",
+    )
     parser.add_argument("--tmp", type=Path, default=None, help="parent of the temporary dir")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    parser.add_argument("--out", type=Path, default=BENCH / "results",
-                        help="where latest.json and latest.md go (default bench/results)")
-    parser.add_argument("--skip", default="",
-                        help="comma list of: stream,ranges,ingest,breakdown")
-    parser.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
-                        help="extra environment for `classvault serve` only, to try a fix "
-                        "without editing src/ (e.g. MALLOC_TOP_PAD_=67108864); the report "
-                        "marks such a run as an experiment. Repeatable")
-    parser.add_argument("--compare-env", action="append", default=[], metavar="KEY=VALUE",
-                        help="also run a second `classvault serve` (B) with this extra "
-                        "environment and measure it interleaved with the shipped one in the "
-                        "stream and range tests (A/B of a fix on the same machine state). "
-                        "Repeatable")
-    parser.add_argument("--ref", metavar="REV",
-                        help="benchmark the src/ of this git revision (e.g. HEAD) instead of "
-                        "the work tree")
-    parser.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
-                        help="first wait up to this long until other programs use < 10%% "
-                        "of a core (test runs on the same 2 cores distort every figure)")
-    parser.add_argument("--hold", type=float, default=0, metavar="SECONDS",
-                        help="only set up, print ports/token/paths, keep both servers up this "
-                        "long (for profiling by hand), then clean up; measures nothing")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=BENCH / "results",
+        help="where latest.json and latest.md go (default bench/results)",
+    )
+    parser.add_argument("--skip", default="", help="comma list of: stream,ranges,ingest,breakdown")
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for `classvault serve` only, to try a fix "
+        "without editing src/ (e.g. MALLOC_TOP_PAD_=67108864); the report "
+        "marks such a run as an experiment. Repeatable",
+    )
+    parser.add_argument(
+        "--compare-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="also run a second `classvault serve` (B) with this extra "
+        "environment and measure it interleaved with the shipped one in the "
+        "stream and range tests (A/B of a fix on the same machine state). "
+        "Repeatable",
+    )
+    parser.add_argument(
+        "--ref",
+        metavar="REV",
+        help="benchmark the src/ of this git revision (e.g. HEAD) instead of the work tree",
+    )
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="first wait up to this long until other programs use < 10%% "
+        "of a core (test runs on the same 2 cores distort every figure)",
+    )
+    parser.add_argument(
+        "--hold",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="only set up, print ports/token/paths, keep both servers up this "
+        "long (for profiling by hand), then clean up; measures nothing",
+    )
     args = parser.parse_args()
 
     if args.quick:
@@ -1017,8 +1381,9 @@ def main() -> int:
     args.range_repeat = args.range_repeat or 3
     args.ingest_size = args.ingest_size or 256 * MiB
     args.ingest_repeat = args.ingest_repeat or 3
-    args.stream_sizes = args.stream_sizes or ([s for s in args.sizes if s >= 256 * MiB]
-                                              or [max(args.sizes)])
+    args.stream_sizes = args.stream_sizes or (
+        [s for s in args.sizes if s >= 256 * MiB] or [max(args.sizes)]
+    )
     args.range_sizes = sorted({min(args.sizes), max(args.sizes)})
     if min(args.range_sizes) < 2 * MiB:
         parser.error("range sizes must be at least 2 MiB")
@@ -1036,32 +1401,47 @@ def main() -> int:
     # nginx's workers drop root: let them pass through (not list) to www/ (0755); the data
     # home inside keeps its own 0700.
     os.chmod(tmp, 0o711)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("CLASSVAULT_") and k not in ("DATABASE_URL",
-                                                            "DJANGO_SETTINGS_MODULE")}
-    env.update(CLASSVAULT_HOME=str(tmp / "home"), DJANGO_SETTINGS_MODULE="classvault.settings",
-               CLASSVAULT_LOG_LEVEL="WARNING", PYTHONDONTWRITEBYTECODE="1")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("CLASSVAULT_") and k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")
+    }
+    env.update(
+        CLASSVAULT_HOME=str(tmp / "home"),
+        DJANGO_SETTINGS_MODULE="classvault.settings",
+        CLASSVAULT_LOG_LEVEL="WARNING",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
     env.pop("PYTHONPATH", None)
     if args.ref:
         # Measure a committed revision instead of the (possibly half-edited) work tree: its
         # src/ goes first on sys.path, ahead of the venv's editable install of the work tree.
         ref_src = tmp / "ref"
         ref_src.mkdir()
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.ref, "src"],
-                                 capture_output=True, check=True, timeout=120).stdout
-        subprocess.run(["tar", "-x", "-C", str(ref_src)], input=archive, check=True,
-                       timeout=120)
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", args.ref, "src"],
+            capture_output=True,
+            check=True,
+            timeout=120,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(ref_src)], input=archive, check=True, timeout=120)
         env["PYTHONPATH"] = str(ref_src / "src")
         args.ref_commit = subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "--short", args.ref], capture_output=True,
-            text=True, check=True).stdout.strip()
+            ["git", "-C", str(ROOT), "rev-parse", "--short", args.ref],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     else:
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "src"],
-                               capture_output=True, text=True).stdout.strip()
-        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                              capture_output=True, text=True).stdout.strip()
-        args.ref_commit = f"work tree at {head}" + (" + uncommitted changes in src/"
-                                                     if dirty else "")
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "src"], capture_output=True, text=True
+        ).stdout.strip()
+        head = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
+        args.ref_commit = f"work tree at {head}" + (
+            " + uncommitted changes in src/" if dirty else ""
+        )
     bench = Bench(args=args, tmp=tmp, env=env, deadline=time.monotonic() + args.max_seconds)
 
     def on_signal(signum, _frame):
@@ -1080,13 +1460,17 @@ def main() -> int:
         bench.start_servers()
         bench.check_authorisation()
         if args.hold:
-            info = {"classvault": f"http://{HOST}:{bench.cv_port}", "classvault_pid":
-                    bench.cv_pid, "nginx": f"http://{HOST}:{bench.nginx_port}",
-                    "token": bench.token, "env": {k: env[k] for k in (
-                        "CLASSVAULT_HOME", "DJANGO_SETTINGS_MODULE")},
-                    "recordings": {human(s): {"stream": bench.cv_path(s),
-                                              "nginx": bench.ng_path(s)}
-                                   for s in sorted(bench.recordings)}}
+            info = {
+                "classvault": f"http://{HOST}:{bench.cv_port}",
+                "classvault_pid": bench.cv_pid,
+                "nginx": f"http://{HOST}:{bench.nginx_port}",
+                "token": bench.token,
+                "env": {k: env[k] for k in ("CLASSVAULT_HOME", "DJANGO_SETTINGS_MODULE")},
+                "recordings": {
+                    human(s): {"stream": bench.cv_path(s), "nginx": bench.ng_path(s)}
+                    for s in sorted(bench.recordings)
+                },
+            }
             print(json.dumps(info, indent=2), flush=True)
             log(f"holding the servers for {args.hold:.0f} s (Ctrl-C to stop early)")
             with contextlib.suppress(KeyboardInterrupt):
@@ -1117,34 +1501,58 @@ def main() -> int:
             f"buffer; all traffic on {HOST}; files in the page cache."
             + " CPU used by other programs meanwhile (cores): "
             + ", ".join(f"{k} {v:.2f}" for k, v in bench.noise.items())
-            + (" - DISTURBED, repeat on a quiet machine." if any(
-                v > 0.10 for v in bench.noise.values()) else " (quiet).")
-            + (f" EXPERIMENT, not the shipped configuration: classvault serve ran with "
-               f"{' '.join(f'{k}={v}' for k, v in args.server_env.items())}."
-               if args.server_env else ""))
+            + (
+                " - DISTURBED, repeat on a quiet machine."
+                if any(v > 0.10 for v in bench.noise.values())
+                else " (quiet)."
+            )
+            + (
+                f" EXPERIMENT, not the shipped configuration: classvault serve ran with "
+                f"{' '.join(f'{k}={v}' for k, v in args.server_env.items())}."
+                if args.server_env
+                else ""
+            )
+        )
         table = render(bench.rows, meta)
         if "range_breakdown_ms" in bench.results:
             bd = bench.results["range_breakdown_ms"]
             sizes = sorted(bd)
             steps = list(bd[sizes[0]])
-            lines = ["", "Where a 1 MiB Range request's time goes (in-process, no HTTP; "
-                     "median ms of 100):", "",
-                     "| step | " + " | ".join(human(s) for s in sizes) + " |",
-                     "|---|" + "---|" * len(sizes)]
-            lines += [f"| {step} | " + " | ".join(f"{bd[s][step]:.3f}" for s in sizes) + " |"
-                      for step in steps]
+            lines = [
+                "",
+                "Where a 1 MiB Range request's time goes (in-process, no HTTP; median ms of 100):",
+                "",
+                "| step | " + " | ".join(human(s) for s in sizes) + " |",
+                "|---|" + "---|" * len(sizes),
+            ]
+            lines += [
+                f"| {step} | " + " | ".join(f"{bd[s][step]:.3f}" for s in sizes) + " |"
+                for step in steps
+            ]
             table += "\n".join(lines) + "\n"
         print()
         print(table)
         if not args.hold:
             args.out.mkdir(parents=True, exist_ok=True)
             (args.out / "latest.md").write_text(table)
-            (args.out / "latest.json").write_text(json.dumps(
-                {"started": started_wall.isoformat(), "argv": sys.argv[1:], "machine": meta,
-                 "settings": {k: (v if not isinstance(v, Path) else str(v))
-                              for k, v in vars(args).items()},
-                 "results": bench.results, "foreign_cpu_cores": bench.noise,
-                 "rows": [vars(r) for r in bench.rows]}, indent=2, default=str))
+            (args.out / "latest.json").write_text(
+                json.dumps(
+                    {
+                        "started": started_wall.isoformat(),
+                        "argv": sys.argv[1:],
+                        "machine": meta,
+                        "settings": {
+                            k: (v if not isinstance(v, Path) else str(v))
+                            for k, v in vars(args).items()
+                        },
+                        "results": bench.results,
+                        "foreign_cpu_cores": bench.noise,
+                        "rows": [vars(r) for r in bench.rows],
+                    },
+                    indent=2,
+                    default=str,
+                )
+            )
             log(f"wrote {args.out / 'latest.md'} and latest.json")
         log(f"{(dt.datetime.now(dt.UTC) - started_wall).total_seconds():.0f} s in all")
         code = 0 if all(r.result != "MISS" for r in bench.rows) else 3

@@ -67,6 +67,7 @@ def world(db) -> World:
 
 # --- recording studio: a vault home, a frozen clock, pupils with mixed consent -----------
 
+
 @pytest.fixture
 def frozen():
     with time_machine.travel(TODAY, tick=False) as traveller:
@@ -75,9 +76,12 @@ def frozen():
 
 @pytest.fixture
 def vault_home(settings):
-    home_prepare(home=settings.CLASSVAULT_HOME,
-                 secret_key_file=settings.CLASSVAULT_SECRET_KEY_FILE,
-                 master_key_file=settings.CLASSVAULT_MASTER_KEY_FILE, create_secret_key=False)
+    home_prepare(
+        home=settings.CLASSVAULT_HOME,
+        secret_key_file=settings.CLASSVAULT_SECRET_KEY_FILE,
+        master_key_file=settings.CLASSVAULT_MASTER_KEY_FILE,
+        create_secret_key=False,
+    )
     return settings.CLASSVAULT_HOME
 
 
@@ -97,10 +101,16 @@ def small_video() -> bytes:
 # --- a real Chromium for the browser tests (Debian's, driven offline by Playwright) ---------
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")

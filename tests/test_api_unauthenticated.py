@@ -13,8 +13,17 @@ from support.personas import NOW, PASSWORD, login
 
 RECORDING = "0b0b0b0b-1111-4222-8333-444444444444"
 UNSAFE = [
-    ("post", "/api/v1/pupils", {"school": "NOORD", "external_id": "x", "full_name": "X",
-                                "date_of_birth": "2015-01-01", "group": "5"}),
+    (
+        "post",
+        "/api/v1/pupils",
+        {
+            "school": "NOORD",
+            "external_id": "x",
+            "full_name": "X",
+            "date_of_birth": "2015-01-01",
+            "group": "5",
+        },
+    ),
     ("put", "/api/v1/student-teachers/sanne", {"school": "NOORD", "study_end": "2027-07-15"}),
     ("delete", f"/api/v1/recordings/{RECORDING}", None),
     ("post", "/api/v1/me/guidelines", None),
@@ -58,26 +67,34 @@ def _session(username: str) -> Client:
     client = Client(enforce_csrf_checks=True)
     client.get("/login/")  # sets the CSRF cookie
     csrf = client.cookies["csrftoken"].value
-    response = client.post("/login/", {"username": username, "password": PASSWORD,
-                                       "csrfmiddlewaretoken": csrf})
+    response = client.post(
+        "/login/", {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": csrf}
+    )
     assert response.status_code == 302
     return client
 
 
 def test_a_logged_in_session_without_the_csrf_token_is_403(world):
     client = _session("anna")
-    response = _call(client, "put", "/api/v1/student-teachers/femke",
-                     {"school": "NOORD", "study_end": "2027-07-15"}, None)
+    response = _call(
+        client,
+        "put",
+        "/api/v1/student-teachers/femke",
+        {"school": "NOORD", "study_end": "2027-07-15"},
+        None,
+    )
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
 
 
 def test_a_logged_in_session_with_the_csrf_token_is_let_in(world):
     client = _session("anna")
-    response = client.put("/api/v1/student-teachers/femke",
-                          data={"school": "NOORD", "study_end": "2027-07-15"},
-                          content_type="application/json",
-                          headers={"X-CSRFToken": client.cookies["csrftoken"].value})
+    response = client.put(
+        "/api/v1/student-teachers/femke",
+        data={"school": "NOORD", "study_end": "2027-07-15"},
+        content_type="application/json",
+        headers={"X-CSRFToken": client.cookies["csrftoken"].value},
+    )
     assert response.status_code == 200, response.content
 
 

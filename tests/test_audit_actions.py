@@ -41,8 +41,12 @@ def _mentioned(source: str) -> set[str]:
             continue
         if isinstance(node, ast.Constant) and node.value in values:
             found.add(node.value)
-        elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-              and node.value.id == "AuditAction" and node.attr in AuditAction.names):
+        elif (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "AuditAction"
+            and node.attr in AuditAction.names
+        ):
             found.add(AuditAction[node.attr].value)
     return found
 

@@ -35,8 +35,7 @@ def test_audit_requires_authentication(world):
     assert Api().get("/audit").status_code == 401
 
 
-@pytest.mark.parametrize("persona", ["admin", "school_admin", "student", "trainer",
-                                     "supervisor"])
+@pytest.mark.parametrize("persona", ["admin", "school_admin", "student", "trainer", "supervisor"])
 def test_only_privacy_officer_reads_the_log(world, persona):
     assert world.api(getattr(world, persona)).get("/audit").status_code == 403
 

@@ -27,8 +27,14 @@ def _disable_append_only():
 def _events(n):
     with transaction.atomic():
         for i in range(n):
-            audit_record(actor="tester", action=AuditAction.AUDIT_READ, object_type="thing",
-                         object_id=str(i), now=NOW, data={"i": i})
+            audit_record(
+                actor="tester",
+                action=AuditAction.AUDIT_READ,
+                object_type="thing",
+                object_id=str(i),
+                now=NOW,
+                data={"i": i},
+            )
 
 
 def test_intact_chain_verifies(db):
@@ -63,9 +69,16 @@ def test_database_refuses_delete(db):
     assert AuditEvent.objects.count() == 1
 
 
-@pytest.mark.parametrize("field,value", [("actor", "mallory"), ("action", "x.other"),
-                                         ("object_id", "99"), ("purpose", "fun"),
-                                         ("data", {"i": 42})])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("actor", "mallory"),
+        ("action", "x.other"),
+        ("object_id", "99"),
+        ("purpose", "fun"),
+        ("data", {"i": 42}),
+    ],
+)
 def test_changed_field_is_found(db, field, value):
     _events(4)
     _disable_append_only()

@@ -29,8 +29,14 @@ def committed(db, django_capture_on_commit_callbacks, settings):
     def write(n):
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
             for i in range(n):
-                audit_record(actor="tester", action=AuditAction.AUDIT_READ, object_type="thing",
-                             object_id=str(i), now=NOW, data={"i": i})
+                audit_record(
+                    actor="tester",
+                    action=AuditAction.AUDIT_READ,
+                    object_type="thing",
+                    object_id=str(i),
+                    now=NOW,
+                    data={"i": i},
+                )
 
     return write
 
@@ -45,9 +51,16 @@ def _legacy_events(n):
     with transaction.atomic():
         head, _ = AuditHead.objects.get_or_create(pk=1)
         for i in range(n):
-            event = AuditEvent(seq=head.last_seq + 1, at=NOW, actor="old", action="test.old",
-                               object_type="thing", object_id=str(i), data={"i": i},
-                               prev_hash=head.last_hash)
+            event = AuditEvent(
+                seq=head.last_seq + 1,
+                at=NOW,
+                actor="old",
+                action="test.old",
+                object_type="thing",
+                object_id=str(i),
+                data={"i": i},
+                prev_hash=head.last_hash,
+            )
             event.hash = event.compute_legacy_hash()
             event.save(force_insert=True)
             head.last_seq, head.last_hash = event.seq, event.hash
@@ -64,8 +77,9 @@ def _rewrite_from(seq, hasher, *, actor="mallory"):
             event.actor = actor
         event.prev_hash = prev
         event.hash = prev = hasher(event)
-        AuditEvent.objects.filter(pk=event.pk).update(actor=event.actor,
-                                                      prev_hash=event.prev_hash, hash=event.hash)
+        AuditEvent.objects.filter(pk=event.pk).update(
+            actor=event.actor, prev_hash=event.prev_hash, hash=event.hash
+        )
         last = event.seq
     AuditHead.objects.filter(pk=1).update(last_seq=last, last_hash=prev)
 
@@ -124,8 +138,9 @@ def test_an_intact_log_agrees_with_every_checkpoint(committed):
     assert audit_verify() == (10, None, 4)  # after 1, 3, 6 and 9
 
 
-def test_a_rolled_back_event_writes_no_checkpoint(committed, settings,
-                                                  django_capture_on_commit_callbacks):
+def test_a_rolled_back_event_writes_no_checkpoint(
+    committed, settings, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
         with transaction.atomic():
             audit_record(actor="tester", action=AuditAction.AUDIT_READ, now=NOW)

@@ -6,6 +6,7 @@ from support.liveserver import DEMO_PASSWORD, running_server
 
 pytestmark = pytest.mark.browser
 
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     with running_server(tmp_path_factory.mktemp("browser") / "data") as base:
@@ -19,8 +20,9 @@ def test_login_page_is_dutch_and_usable_by_keyboard(server, page, tmp_path):
     assert page.get_by_role("heading", name="Inloggen").is_visible()
     # The username field has focus, and the skip link is the first stop in tab order.
     assert page.evaluate("document.activeElement.id") == "id_username"
-    first = page.evaluate("document.querySelector('a[href], button, input:not([type=hidden]),"
-                          " select').className")
+    first = page.evaluate(
+        "document.querySelector('a[href], button, input:not([type=hidden]), select').className"
+    )
     assert first == "skip-link"
     page.get_by_label("Gebruikersnaam").fill("sanne")
     page.get_by_label("Wachtwoord").fill(DEMO_PASSWORD)

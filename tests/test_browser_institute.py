@@ -10,9 +10,16 @@ from support.liveserver import DEMO_PASSWORD, running_server
 
 pytestmark = pytest.mark.browser
 
-PAGES = ["/", "/institute/schools/", "/institute/users/", "/institute/users/new/",
-         "/institute/placements/", "/institute/placements/sanne/", "/institute/guidelines/",
-         "/institute/privacy-statement/"]
+PAGES = [
+    "/",
+    "/institute/schools/",
+    "/institute/users/",
+    "/institute/users/new/",
+    "/institute/placements/",
+    "/institute/placements/sanne/",
+    "/institute/guidelines/",
+    "/institute/privacy-statement/",
+]
 
 
 @pytest.fixture(scope="module")
@@ -110,17 +117,22 @@ def test_institute_admin_runs_the_institute_in_the_browser(server, page):
     page.get_by_label("Ilse Instituut (ilse)").check()
     page.get_by_label(re.compile(r"Mark Mentor \(mentor\)")).check()
     page.get_by_role("button", name="Stageplaats opslaan").click()
-    assert "Deze begeleiders werken op een andere school dan Basisschool De Eik: mentor" in \
-        page.get_by_role("alert").inner_text()
+    assert (
+        "Deze begeleiders werken op een andere school dan Basisschool De Eik: mentor"
+        in page.get_by_role("alert").inner_text()
+    )
     watch.expect(422)
     page.get_by_label(re.compile(r"Mark Mentor \(mentor\)")).uncheck()
     page.get_by_role("button", name="Toon het gevolg").click()
-    assert "Opslaan verschuift de vervaldatum van 0 opnamen (ze heeft er 0)." in \
-        page.locator(".effect").inner_text()
+    assert (
+        "Opslaan verschuift de vervaldatum van 0 opnamen (ze heeft er 0)."
+        in page.locator(".effect").inner_text()
+    )
     page.get_by_role("button", name="Stageplaats opslaan").click()
     page.wait_for_url(server + "/institute/placements/")
-    assert "De stageplaats van Sofie Student is opgeslagen." in \
-        page.get_by_role("status").inner_text()
+    assert (
+        "De stageplaats van Sofie Student is opgeslagen." in page.get_by_role("status").inner_text()
+    )
     row = page.get_by_role("row", name=re.compile("Sofie Student"))
     assert "Basisschool De Eik" in row.inner_text() and "30 juni 2027" in row.inner_text()
 
@@ -135,18 +147,24 @@ def test_institute_admin_runs_the_institute_in_the_browser(server, page):
     page.get_by_role("textbox", name="Versie").fill("2027-1")
     page.get_by_role("textbox", name="Tekst").fill("Richtlijnen 2027\n\nNeem op in ClassVault.")
     page.get_by_role("button", name="Richtlijnen publiceren").click()
-    assert "Versie 2027-1 van de richtlijnen is gepubliceerd." in \
-        page.get_by_role("status").first.inner_text()
-    assert "0 van 3 leraren-in-opleiding hebben deze geaccepteerd." in \
-        page.locator("#current-guidelines + p").inner_text()
+    assert (
+        "Versie 2027-1 van de richtlijnen is gepubliceerd."
+        in page.get_by_role("status").first.inner_text()
+    )
+    assert (
+        "0 van 3 leraren-in-opleiding hebben deze geaccepteerd."
+        in page.locator("#current-guidelines + p").inner_text()
+    )
 
     # A new privacy statement version, with the contacts carried over from the current one.
     nav(page, "Privacyverklaring")
     page.get_by_role("textbox", name="Versie").fill("2")
     assert page.locator("#id_supervisory_authority_website").input_value().startswith("https://")
     page.get_by_role("button", name="Privacyverklaring publiceren").click()
-    assert "Versie 2 van de privacyverklaring is gepubliceerd" in \
-        page.get_by_role("status").first.inner_text()
+    assert (
+        "Versie 2 van de privacyverklaring is gepubliceerd"
+        in page.get_by_role("status").first.inner_text()
+    )
     page.get_by_role("link", name="De openbare pagina").click()
     assert page.get_by_text(re.compile("Versie 2")).first.is_visible()
 
@@ -154,8 +172,10 @@ def test_institute_admin_runs_the_institute_in_the_browser(server, page):
     page.goto(server + "/institute/placements/sanne/")
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", page.locator("#id_study_end").input_value())
     page.get_by_role("button", name="Toon het gevolg").click()
-    assert "Opslaan verschuift de vervaldatum van 0 opnamen (ze heeft er 1)." in \
-        page.locator(".effect").inner_text()
+    assert (
+        "Opslaan verschuift de vervaldatum van 0 opnamen (ze heeft er 1)."
+        in page.locator(".effect").inner_text()
+    )
 
     page.get_by_role("link", name="ClassVault").click()  # the brand leads home
     assert "Richtlijnen 2027-1: geaccepteerd door 0 van 3" in page.locator(".counts").inner_text()

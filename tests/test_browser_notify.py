@@ -34,10 +34,22 @@ def watched(request, page, server):
     def unexpected(url):
         return "favicon" not in url  # /favicon.ico belongs to the shell's work
 
-    page.on("console", lambda m: problems.append(f"console: {m.text} {m.location}")
-            if m.type == "error" and unexpected(m.location.get("url", "")) else None)
-    page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
-            if r.status >= 400 and unexpected(r.url) else None)
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(f"console: {m.text} {m.location}")
+            if m.type == "error" and unexpected(m.location.get("url", ""))
+            else None
+        ),
+    )
+    page.on(
+        "response",
+        lambda r: (
+            problems.append(f"{r.status} {r.url}")
+            if r.status >= 400 and unexpected(r.url)
+            else None
+        ),
+    )
     yield SimpleNamespace(page=page, problems=problems)
     assert problems == []
 
@@ -65,11 +77,21 @@ def upload(server, title):
     _s, _h, body = call(server, "GET", "/api/v1/pupils?school=LINDE", token=token)
     ids = [p["id"] for p in json.loads(body) if p["full_name"] == "Ada Appel"]
     data, content_type = multipart(
-        {"title": title, "recorded_at": datetime.now(AMSTERDAM).isoformat(),
-         "pupils": json.dumps(ids)},
-        {"file": ("les.mp4", make_video(seconds=1.0), "video/mp4")})
-    status, _h, body = call(server, "POST", "/api/v1/recordings", token=token, data=data,
-                            headers={"Content-Type": content_type})
+        {
+            "title": title,
+            "recorded_at": datetime.now(AMSTERDAM).isoformat(),
+            "pupils": json.dumps(ids),
+        },
+        {"file": ("les.mp4", make_video(seconds=1.0), "video/mp4")},
+    )
+    status, _h, body = call(
+        server,
+        "POST",
+        "/api/v1/recordings",
+        token=token,
+        data=data,
+        headers={"Content-Type": content_type},
+    )
     assert status == 201, body
     return "/recordings/" + json.loads(body)["id"] + "/"
 

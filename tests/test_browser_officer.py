@@ -9,9 +9,11 @@ from support.liveserver import DEMO_PASSWORD, running_server
 
 pytestmark = pytest.mark.browser
 
-ROSTER = ("leerlingnummer;roepnaam;tussenvoegsel;achternaam;geboortedatum;klas\n"
-          "E001;Fleur;van;Dijk;12-05-2015;Groep 5\n"
-          "E002;Gijs;;Groen;03-02-2015;Groep 5\n")
+ROSTER = (
+    "leerlingnummer;roepnaam;tussenvoegsel;achternaam;geboortedatum;klas\n"
+    "E001;Fleur;van;Dijk;12-05-2015;Groep 5\n"
+    "E002;Gijs;;Groen;03-02-2015;Groep 5\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +52,7 @@ def fits(page) -> None:
     """Nothing overflows sideways, at desktop width and at 360 px."""
     for width, height in ((1280, 800), (360, 740)):
         page.set_viewport_size({"width": width, "height": height})
-        overflow = page.evaluate(
-            "document.documentElement.scrollWidth - window.innerWidth")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
             .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
             .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + e.id)""")
@@ -220,7 +221,6 @@ def test_privacy_officer_holds_a_recording_and_searches_the_log(server, page):
     page.wait_for_url(re.compile("after="))
     assert page.locator("table.events tbody tr").count() == 50
     fits(page)
-
 
     # A withdrawal for a pupil of any school: pick the school, then the pupil.
     page.goto(server + "/")

@@ -35,8 +35,9 @@ def test_trainer_watches_the_shared_demo_recording_in_the_locked_player(server, 
     page.wait_for_function("() => document.getElementById('video').readyState >= 1", timeout=20000)
     assert page.evaluate("document.getElementById('video').duration") > 3
     page.evaluate("const v = document.getElementById('video'); v.muted = true; v.play()")
-    page.wait_for_function("() => document.getElementById('video').currentTime > 0.3",
-                           timeout=20000)
+    page.wait_for_function(
+        "() => document.getElementById('video').currentTime > 0.3", timeout=20000
+    )
     assert "Olga Opleider (olga)" in page.locator("#watermark-text").inner_text()
     # Feedback at the current moment, then a click on its time code seeks back to it.
     page.evaluate("document.getElementById('video').pause()")

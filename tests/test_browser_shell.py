@@ -26,10 +26,12 @@ def server(tmp_path_factory):
 def watch(page) -> list[str]:
     """Console errors and failed responses of the page, as they happen."""
     problems: list[str] = []
-    page.on("console", lambda m: problems.append(f"console: {m.text}")
-            if m.type == "error" else None)
-    page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
-            if r.status >= 400 else None)
+    page.on(
+        "console", lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None
+    )
+    page.on(
+        "response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None
+    )
     page.on("pageerror", lambda e: problems.append(f"script: {e}"))
     return problems
 

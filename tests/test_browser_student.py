@@ -36,10 +36,22 @@ def watched(request, page, server):
         # /favicon.ico belongs to the shell's work (issue 11, defect 2).
         return "favicon" not in url and not any(e in url for e in expected)
 
-    page.on("console", lambda m: problems.append(f"console: {m.text} {m.location}")
-            if m.type == "error" and unexpected(m.location.get("url", "")) else None)
-    page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
-            if r.status >= 400 and unexpected(r.url) else None)
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(f"console: {m.text} {m.location}")
+            if m.type == "error" and unexpected(m.location.get("url", ""))
+            else None
+        ),
+    )
+    page.on(
+        "response",
+        lambda r: (
+            problems.append(f"{r.status} {r.url}")
+            if r.status >= 400 and unexpected(r.url)
+            else None
+        ),
+    )
     yield SimpleNamespace(page=page, problems=problems, expected=expected)
     assert problems == []
 
@@ -68,11 +80,21 @@ def upload(server, title, pupil_names):
     _s, _h, body = call(server, "GET", "/api/v1/pupils?school=LINDE", token=token)
     ids = [p["id"] for p in json.loads(body) if p["full_name"] in pupil_names]
     data, content_type = multipart(
-        {"title": title, "recorded_at": datetime.now(AMSTERDAM).isoformat(),
-         "pupils": json.dumps(ids)},
-        {"file": ("les.mp4", make_video(seconds=1.0), "video/mp4")})
-    status, _h, body = call(server, "POST", "/api/v1/recordings", token=token, data=data,
-                            headers={"Content-Type": content_type})
+        {
+            "title": title,
+            "recorded_at": datetime.now(AMSTERDAM).isoformat(),
+            "pupils": json.dumps(ids),
+        },
+        {"file": ("les.mp4", make_video(seconds=1.0), "video/mp4")},
+    )
+    status, _h, body = call(
+        server,
+        "POST",
+        "/api/v1/recordings",
+        token=token,
+        data=data,
+        headers={"Content-Type": content_type},
+    )
     assert status == 201, body
     return "/recordings/" + json.loads(body)["id"] + "/"
 
@@ -87,25 +109,27 @@ def plan_screening(page, attendee, start=None):
     page.get_by_label("Online, in ClassVault").check()
     if start is not None:
         page.get_by_label("Begint om").fill(start.strftime("%Y-%m-%dT%H:%M"))
-        page.get_by_label("Eindigt om").fill((start + timedelta(hours=1))
-                                              .strftime("%Y-%m-%dT%H:%M"))
+        page.get_by_label("Eindigt om").fill(
+            (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+        )
     page.get_by_label(attendee).check()
     page.get_by_role("button", name="Vertoning plannen").click()
 
 
 def test_student_teacher_shares_unshares_and_plans_screenings(server, watched):
     page = watched.page
-    taalles = upload(server, f"Taalles {page.viewport_size['width']}",
-                     ["Ada Appel", "Dewi Dekker"])
+    taalles = upload(server, f"Taalles {page.viewport_size['width']}", ["Ada Appel", "Dewi Dekker"])
     log_in(page, server, "sanne")
     queue = page.locator("#queue")
     assert "Rekenles groep 7" in queue.inner_text()
     queue.get_by_role("link", name=re.compile("Rekenles")).click()
     no_overflow(page)
-    for name, why in (("Sanne de Student", "beheert wie toegang heeft"),
-                      ("Mark Mentor", "begeleider op de school"),
-                      ("Olga Opleider", "opleider: met hen gedeeld"),
-                      ("Pim Privacy", "privacyfunctionaris")):
+    for name, why in (
+        ("Sanne de Student", "beheert wie toegang heeft"),
+        ("Mark Mentor", "begeleider op de school"),
+        ("Olga Opleider", "opleider: met hen gedeeld"),
+        ("Pim Privacy", "privacyfunctionaris"),
+    ):
         assert why in access_entry(page, name).inner_text()
     # Unshare, then share again: the panel follows.
     page.get_by_role("button", name="Stop met delen met Olga Opleider").click()

@@ -23,8 +23,7 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def demo_recording(server):
     """The id of Sanne's demo lesson, shared with Olga."""
-    status, _, body = call(server, "GET", "/api/v1/recordings",
-                           token=token_for(server, "sanne"))
+    status, _, body = call(server, "GET", "/api/v1/recordings", token=token_for(server, "sanne"))
     assert status == 200
     return json.loads(body)[0]["id"]
 
@@ -96,8 +95,16 @@ def test_trainer_watches_comments_edits_deletes_and_assesses(server, page):
     page.locator("#comment-status").filter(has_text="Uw feedback is toegevoegd op").wait_for()
     assert "Olga Opleider" in item.inner_text() and "(opleider)" in item.inner_text()
     assert "Reflectie" not in item.inner_text()  # only the owner's own feedback is reflection
-    assert page.get_by_role("button", name=re.compile(r"Ga naar \d\d:\d\d: feedback van "
-                                                      "Olga Opleider")).count() == 1
+    assert (
+        page.get_by_role(
+            "button",
+            name=re.compile(
+                r"Ga naar \d\d:\d\d: feedback van "
+                "Olga Opleider"
+            ),
+        ).count()
+        == 1
+    )
     page.evaluate(f"{VIDEO}.pause()")
 
     # A double click posts once.
@@ -141,8 +148,10 @@ def test_trainer_watches_comments_edits_deletes_and_assesses(server, page):
     page.get_by_role("button", name="Beoordeling opslaan").click()
     page.get_by_text(re.compile(r"Beoordeeld: goed op \d+ \w+ \d{4}")).first.wait_for()
     page.get_by_role("link", name="Start", exact=True).click()
-    assert re.search(r"Beoordeeld: goed op \d+ \w+ \d{4}",
-                     page.get_by_role("region", name="Met u gedeeld").inner_text())
+    assert re.search(
+        r"Beoordeeld: goed op \d+ \w+ \d{4}",
+        page.get_by_role("region", name="Met u gedeeld").inner_text(),
+    )
     page.get_by_role("link", name="Opnames").first.click()
     assert "Beoordeeld: goed op" in page.locator("table").inner_text()
 

@@ -36,11 +36,21 @@ def _same_site(server: str, url: str) -> str | None:
 @pytest.mark.parametrize("username", ROLES)
 def test_every_page_a_role_reaches_by_its_own_links(server, page, username):
     problems: list[str] = []
-    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text} on {page.url}")
-            if m.type == "error" else None)
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(f"console {m.type}: {m.text} on {page.url}")
+            if m.type == "error"
+            else None
+        ),
+    )
     page.on("pageerror", lambda e: problems.append(f"script error: {e} on {page.url}"))
-    page.on("response", lambda r: problems.append(f"{r.status} {r.url} (from {page.url})")
-            if r.status >= 400 else None)
+    page.on(
+        "response",
+        lambda r: (
+            problems.append(f"{r.status} {r.url} (from {page.url})") if r.status >= 400 else None
+        ),
+    )
     page.set_viewport_size({"width": 360, "height": 740})
     page.goto(server + "/login/")
     page.get_by_label("Gebruikersnaam").fill(username)
@@ -48,8 +58,9 @@ def test_every_page_a_role_reaches_by_its_own_links(server, page, username):
     page.get_by_role("button", name="Inloggen").click()
     page.wait_for_url(server + "/")
 
-    menu = [u for u in map(lambda u: _same_site(server, u),
-                           page.evaluate(LINKS % "header nav")) if u]
+    menu = [
+        u for u in map(lambda u: _same_site(server, u), page.evaluate(LINKS % "header nav")) if u
+    ]
     starts = list(dict.fromkeys([server + "/", *menu]))
     visited: set[str] = set()
     queue: list[str] = []
@@ -63,8 +74,7 @@ def test_every_page_a_role_reaches_by_its_own_links(server, page, username):
             return []  # reported by the response listener
         if not page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"):
             too_wide.append(page.url)
-        return [u for u in map(lambda u: _same_site(server, u), page.evaluate(LINKS % ""))
-                if u]
+        return [u for u in map(lambda u: _same_site(server, u), page.evaluate(LINKS % "")) if u]
 
     for start in starts:
         if start in visited or len(visited) >= MAX_PAGES:

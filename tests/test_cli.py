@@ -18,8 +18,13 @@ pytestmark = pytest.mark.cli
 
 def run(home: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     environment = clean_env(home, **(env or {}))
-    return subprocess.run([sys.executable, "-m", "classvault.cli", *args], env=environment,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "classvault.cli", *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -48,24 +53,39 @@ def test_init_is_idempotent_and_keeps_keys(home):
 
 
 def test_user_add_creates_a_user_who_can_log_in(home):
-    result = run(home, "user", "add", "bootstrap", "--role", "institute_admin",
-                 "--password", "a-long-bootstrap-pw", "--full-name", "Boot Strap",
-                 "--email", "boot@example.org")
+    result = run(
+        home,
+        "user",
+        "add",
+        "bootstrap",
+        "--role",
+        "institute_admin",
+        "--password",
+        "a-long-bootstrap-pw",
+        "--full-name",
+        "Boot Strap",
+        "--email",
+        "boot@example.org",
+    )
     assert result.returncode == 0, result.stderr
     db = sqlite3.connect(home / "classvault.sqlite3")
     role, password = db.execute(
-        "select role, password from people_user where username='bootstrap'").fetchone()
+        "select role, password from people_user where username='bootstrap'"
+    ).fetchone()
     assert role == "institute_admin"
     assert password.startswith("argon2$") and "a-long-bootstrap-pw" not in password
 
 
-@pytest.mark.parametrize("args,message", [
-    # The command line speaks English, like its help and the rest of its output.
-    (["dup", "--role", "trainer"], "taken"),
-    (["x1", "--role", "wizard"], "Unknown role"),
-    (["x2", "--role", "school_admin"], "needs a school"),
-    (["x3", "--role", "trainer", "--school", "NOPE"], "Unknown school"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        # The command line speaks English, like its help and the rest of its output.
+        (["dup", "--role", "trainer"], "taken"),
+        (["x1", "--role", "wizard"], "Unknown role"),
+        (["x2", "--role", "school_admin"], "needs a school"),
+        (["x3", "--role", "trainer", "--school", "NOPE"], "Unknown school"),
+    ],
+)
 def test_user_add_refuses_bad_input_with_a_clear_error(home, args, message):
     run(home, "user", "add", "dup", "--role", "trainer", "--password", "a-long-password-1")
     result = run(home, "user", "add", *args, "--password", "a-long-password-2")
@@ -93,8 +113,13 @@ def test_worker_batch_drains_and_exits(home):
 
 
 def test_serve_refuses_without_a_secret_key(tmp_path):
-    result = run(tmp_path / "nohome", "serve", "--port", "8999",
-                 env={"CLASSVAULT_SECRET_KEY_FILE": str(tmp_path / "missing.key")})
+    result = run(
+        tmp_path / "nohome",
+        "serve",
+        "--port",
+        "8999",
+        env={"CLASSVAULT_SECRET_KEY_FILE": str(tmp_path / "missing.key")},
+    )
     assert result.returncode == 1
     assert "classvault.E001" in result.stderr
 
@@ -116,12 +141,18 @@ def fresh_home(tmp_path) -> Path:
     return home
 
 
-@pytest.mark.parametrize("sql,entry", [
-    ("update audit_auditevent set actor='mallory' where seq=4", "entry 4"),
-    ("delete from audit_auditevent where seq=3", "entry 3"),
-    ("update audit_auditevent set seq=-1 where seq=2; update audit_auditevent set seq=2 "
-     "where seq=5; update audit_auditevent set seq=5 where seq=-1;", "entry 2"),
-])
+@pytest.mark.parametrize(
+    "sql,entry",
+    [
+        ("update audit_auditevent set actor='mallory' where seq=4", "entry 4"),
+        ("delete from audit_auditevent where seq=3", "entry 3"),
+        (
+            "update audit_auditevent set seq=-1 where seq=2; update audit_auditevent set seq=2 "
+            "where seq=5; update audit_auditevent set seq=5 where seq=-1;",
+            "entry 2",
+        ),
+    ],
+)
 def test_audit_verify_names_the_first_broken_entry(fresh_home, sql, entry):
     _tamper(fresh_home, sql)
     result = run(fresh_home, "audit", "verify")
@@ -134,19 +165,32 @@ def _rehash_all(home: Path, hasher, *, actor_of: dict | None = None) -> None:
     recompute every hash with the documented canonical form, and move the head."""
     db = sqlite3.connect(home / "classvault.sqlite3")
     db.execute("DROP TRIGGER IF EXISTS audit_auditevent_no_update")
-    rows = db.execute("select id, seq, at, actor, action, object_type, object_id, purpose, "
-                      "data from audit_auditevent order by seq").fetchall()
+    rows = db.execute(
+        "select id, seq, at, actor, action, object_type, object_id, purpose, "
+        "data from audit_auditevent order by seq"
+    ).fetchall()
     prev = "0" * 64
     for pk, seq, at, actor, action, object_type, object_id, purpose, data in rows:
         actor = (actor_of or {}).get(seq, actor)
         moment = datetime.fromisoformat(at).replace(tzinfo=UTC)
-        body = {"seq": seq, "at": moment.isoformat(timespec="microseconds"), "actor": actor,
-                "action": action, "object_type": object_type, "object_id": object_id,
-                "purpose": purpose, "data": json.loads(data), "prev_hash": prev}
-        digest = hasher(json.dumps(body, sort_keys=True, separators=(",", ":"),
-                                   ensure_ascii=False).encode())
-        db.execute("update audit_auditevent set actor=?, prev_hash=?, hash=? where id=?",
-                   (actor, prev, digest, pk))
+        body = {
+            "seq": seq,
+            "at": moment.isoformat(timespec="microseconds"),
+            "actor": actor,
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "purpose": purpose,
+            "data": json.loads(data),
+            "prev_hash": prev,
+        }
+        digest = hasher(
+            json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        )
+        db.execute(
+            "update audit_auditevent set actor=?, prev_hash=?, hash=? where id=?",
+            (actor, prev, digest, pk),
+        )
         prev = digest
     db.execute("update audit_audithead set last_seq=?, last_hash=?", (rows[-1][1], prev))
     db.commit()
@@ -170,8 +214,11 @@ def test_audit_verify_finds_a_cut_off_end_with_the_head_moved_back(fresh_home):
     (last,) = db.execute("select max(seq) from audit_auditevent").fetchone()
     db.execute("DROP TRIGGER IF EXISTS audit_auditevent_no_delete")
     db.execute("delete from audit_auditevent where seq > ?", (last - 2,))
-    db.execute("update audit_audithead set last_seq=?, last_hash=(select hash from "
-               "audit_auditevent where seq=?)", (last - 2, last - 2))
+    db.execute(
+        "update audit_audithead set last_seq=?, last_hash=(select hash from "
+        "audit_auditevent where seq=?)",
+        (last - 2, last - 2),
+    )
     db.commit()
     db.close()
     result = run(fresh_home, "audit", "verify")
@@ -198,8 +245,9 @@ def test_init_keys_a_log_written_before_the_audit_key(fresh_home):
     result = run(fresh_home, "init")
     assert result.returncode == 0, result.stderr
     assert "audit.key" in result.stdout
-    assert db.execute("select seq, action from audit_auditevent where seq > ?",
-                      (old_count,)).fetchall() == [(old_count + 1, "audit.keyed")]
+    assert db.execute(
+        "select seq, action from audit_auditevent where seq > ?", (old_count,)
+    ).fetchall() == [(old_count + 1, "audit.keyed")]
     result = run(fresh_home, "audit", "verify")
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"intact: {old_count + 1} entries, 1 checkpoints agree" in result.stdout
@@ -209,9 +257,11 @@ def test_key_rotate_rewraps_under_a_new_master_key(fresh_home):
     from classvault.vault.keys import kek_id_for
 
     # Give the vault one data key to rotate, through the real service in a subprocess.
-    store = ("from classvault.core import clock; from classvault.vault.services import "
-             "vault_store; vault_store(object_id='r1', purpose='original', chunks=[b'x'*10],"
-             " now=clock.now())")
+    store = (
+        "from classvault.core import clock; from classvault.vault.services import "
+        "vault_store; vault_store(object_id='r1', purpose='original', chunks=[b'x'*10],"
+        " now=clock.now())"
+    )
     code = f"import django; django.setup(); {store}"
     environment = clean_env(fresh_home, DJANGO_SETTINGS_MODULE="classvault.settings")
     subprocess.run([sys.executable, "-c", code], env=environment, check=True, timeout=60)
@@ -227,22 +277,33 @@ def test_key_rotate_rewraps_under_a_new_master_key(fresh_home):
     # keys (docs/retention.md), whose files are what the rotation re-wraps for them.
     assert "re-wrapped 1 data keys and " in result.stdout
     new_id = kek_id_for(bytes.fromhex(master.read_text().strip()))
-    assert db.execute("select distinct kek_id from vault_datakey where wrapped is not null "
-                      "and retention_key = ''").fetchall() == [(new_id,)]
+    assert db.execute(
+        "select distinct kek_id from vault_datakey where wrapped is not null and retention_key = ''"
+    ).fetchall() == [(new_id,)]
     # Without the retired key the rotation is done; a second run has nothing to do, and every
     # live data key still unwraps.
     (fresh_home / "master.key.retired").unlink()
-    assert "re-wrapped 0 data keys and 0 retention keys" in run(
-        fresh_home, "key", "rotate").stdout
-    unwrap_all = ("from classvault.vault.models import DataKey; from classvault.vault.services "
-                  "import data_key_unwrap; [data_key_unwrap(data_key=k) for k in "
-                  "DataKey.objects.filter(destroyed_at__isnull=True)]")
-    subprocess.run([sys.executable, "-c", f"import django; django.setup(); {unwrap_all}"],
-                   env=environment, check=True, timeout=60)
+    assert "re-wrapped 0 data keys and 0 retention keys" in run(fresh_home, "key", "rotate").stdout
+    unwrap_all = (
+        "from classvault.vault.models import DataKey; from classvault.vault.services "
+        "import data_key_unwrap; [data_key_unwrap(data_key=k) for k in "
+        "DataKey.objects.filter(destroyed_at__isnull=True)]"
+    )
+    subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {unwrap_all}"],
+        env=environment,
+        check=True,
+        timeout=60,
+    )
 
 
 def test_serve_refuses_an_unsupported_storage_url(home):
-    result = run(home, "serve", "--port", "8998", env={
-        "CLASSVAULT_STORAGE_URL": "s3://classvault/blobs?endpoint_url=https://s3.example.org"})
+    result = run(
+        home,
+        "serve",
+        "--port",
+        "8998",
+        env={"CLASSVAULT_STORAGE_URL": "s3://classvault/blobs?endpoint_url=https://s3.example.org"},
+    )
     assert result.returncode == 1
     assert "classvault.E005" in result.stderr and "s3" in result.stderr

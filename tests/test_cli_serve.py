@@ -15,8 +15,13 @@ CLI = [sys.executable, "-m", "classvault.cli"]
 
 
 def run(home: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(CLI + list(args), env=clean_env(home, **(env or {})),
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        CLI + list(args),
+        env=clean_env(home, **(env or {})),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -35,16 +40,21 @@ def test_serve_on_a_taken_port_says_so_in_one_line_and_exits_1(home):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         f"classvault: cannot serve on 127.0.0.1:{port}: the port is already in use. Stop the "
-        "other server, or choose another port (--port, or make run PORT=...)."]
+        "other server, or choose another port (--port, or make run PORT=...)."
+    ]
     assert "serves on" not in result.stdout and "Traceback" not in result.stderr
 
 
 def test_serve_announces_the_address_only_once_it_is_bound(home):
     port = _free_port()
-    proc = subprocess.Popen(CLI + ["serve", "--port", str(port), "--workers", "1",
-                                   "--no-worker"],
-                            env=clean_env(home), stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        CLI + ["serve", "--port", str(port), "--workers", "1", "--no-worker"],
+        env=clean_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
     try:
         line = proc.stdout.readline()
         assert line.strip() == f"ClassVault serves on http://127.0.0.1:{port}"
@@ -57,10 +67,14 @@ def test_serve_announces_the_address_only_once_it_is_bound(home):
 
 def test_serve_takes_its_port_from_classvault_port(home):
     port = _free_port()
-    proc = subprocess.Popen(CLI + ["serve", "--workers", "1", "--no-worker"],
-                            env=clean_env(home, CLASSVAULT_PORT=str(port)),
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        CLI + ["serve", "--workers", "1", "--no-worker"],
+        env=clean_env(home, CLASSVAULT_PORT=str(port)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
     try:
         assert proc.stdout.readline().strip().endswith(f":{port}")
     finally:
@@ -76,8 +90,12 @@ def test_demo_prints_the_address_it_is_given(home):
 
 def test_make_run_passes_port_to_demo_and_serve():
     makefile = Path(__file__).parents[1] / "Makefile"
-    dry = subprocess.run(["make", "-n", "-f", str(makefile), "run", "PORT=8123"],
-                         capture_output=True, text=True, timeout=30,
-                         cwd=makefile.parent).stdout
+    dry = subprocess.run(
+        ["make", "-n", "-f", str(makefile), "run", "PORT=8123"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=makefile.parent,
+    ).stdout
     assert "classvault demo --host 127.0.0.1 --port 8123" in dry
     assert "classvault serve --host 127.0.0.1 --port 8123" in dry

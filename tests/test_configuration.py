@@ -75,10 +75,22 @@ def test_unknown_api_path_is_json_404(db):
     assert response.json() == {"detail": "Not found."}
 
 
-@pytest.mark.parametrize("value,expected", [
-    ("true", True), ("TRUE", True), ("1", True), ("yes", True), ("On", True), (" yes ", True),
-    ("false", False), ("False", False), ("0", False), ("no", False), ("OFF", False),
-])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("true", True),
+        ("TRUE", True),
+        ("1", True),
+        ("yes", True),
+        ("On", True),
+        (" yes ", True),
+        ("false", False),
+        ("False", False),
+        ("0", False),
+        ("no", False),
+        ("OFF", False),
+    ],
+)
 def test_a_switch_reads_the_accepted_words(monkeypatch, value, expected):
     monkeypatch.setenv("CLASSVAULT_SWITCH", value)
     assert env_bool("CLASSVAULT_SWITCH", default=not expected) is expected

@@ -31,8 +31,9 @@ def test_acknowledging_twice_is_idempotent(world):
 def test_a_new_version_must_be_accepted_again(world):
     student = world.api(world.student)
     student.post("/me/guidelines")
-    published = world.api(world.admin).post("/guidelines", {"version": "2027-1",
-                                                            "text": "Nieuwe regels."})
+    published = world.api(world.admin).post(
+        "/guidelines", {"version": "2027-1", "text": "Nieuwe regels."}
+    )
     assert published.status_code == 201
     assert_audited("guidelines.publish", actor="anna", version="2027-1")
     assert student.get("/me").json()["guidelines_accepted"] is False
@@ -42,8 +43,9 @@ def test_a_new_version_must_be_accepted_again(world):
 
 
 def test_publishing_guidelines_is_audited(world):
-    response = world.api(world.admin).post("/guidelines", {"version": "2027-1",
-                                                           "text": "Nieuwe regels."})
+    response = world.api(world.admin).post(
+        "/guidelines", {"version": "2027-1", "text": "Nieuwe regels."}
+    )
     assert response.status_code == 201
     published = GuidelinesVersion.objects.get(version="2027-1")
     assert (published.text, published.published_by) == ("Nieuwe regels.", world.admin)
@@ -56,8 +58,7 @@ def test_acknowledging_requires_authentication(world):
     assert Api().post("/me/guidelines").status_code == 401
 
 
-@pytest.mark.parametrize("persona", ["admin", "privacy", "school_admin", "trainer",
-                                     "supervisor"])
+@pytest.mark.parametrize("persona", ["admin", "privacy", "school_admin", "trainer", "supervisor"])
 def test_only_student_teachers_acknowledge(world, persona):
     api = world.api(getattr(world, persona))
     with nothing_audited():
@@ -90,6 +91,5 @@ def test_without_published_guidelines_acknowledging_is_409(db):
     from classvault.people.services import user_create
     from support.personas import NOW, PASSWORD, login
 
-    user_create(actor=None, username="solo", password=PASSWORD, role=Role.STUDENT_TEACHER,
-                now=NOW)
+    user_create(actor=None, username="solo", password=PASSWORD, role=Role.STUDENT_TEACHER, now=NOW)
     assert login("solo").post("/me/guidelines").status_code == 409

@@ -12,16 +12,26 @@ def test_openapi_document_lists_full_paths(db):
     assert response.status_code == 200
     paths = response.json()["paths"]
     # Every path of the contract that is built so far, written out in full.
-    for path in ("/api/v1/health", "/api/v1/auth/token", "/api/v1/schools", "/api/v1/users",
-                 "/api/v1/student-teachers/{username}", "/api/v1/me/guidelines",
-                 "/api/v1/audit", "/api/v1/pupils", "/api/v1/pupils/{pupil_id}/consent",
-                 "/api/v1/pupils/{pupil_id}/consent/withdraw", "/api/v1/recordings",
-                 "/api/v1/recordings/{recording_id}", "/api/v1/recordings/{recording_id}/stream",
-                 "/api/v1/recordings/{recording_id}/shares",
-                 "/api/v1/recordings/{recording_id}/shares/{username}",
-                 "/api/v1/recordings/{recording_id}/screenings",
-                 "/api/v1/recordings/{recording_id}/comments",
-                 "/api/v1/recordings/{recording_id}/legal-hold"):
+    for path in (
+        "/api/v1/health",
+        "/api/v1/auth/token",
+        "/api/v1/schools",
+        "/api/v1/users",
+        "/api/v1/student-teachers/{username}",
+        "/api/v1/me/guidelines",
+        "/api/v1/audit",
+        "/api/v1/pupils",
+        "/api/v1/pupils/{pupil_id}/consent",
+        "/api/v1/pupils/{pupil_id}/consent/withdraw",
+        "/api/v1/recordings",
+        "/api/v1/recordings/{recording_id}",
+        "/api/v1/recordings/{recording_id}/stream",
+        "/api/v1/recordings/{recording_id}/shares",
+        "/api/v1/recordings/{recording_id}/shares/{username}",
+        "/api/v1/recordings/{recording_id}/screenings",
+        "/api/v1/recordings/{recording_id}/comments",
+        "/api/v1/recordings/{recording_id}/legal-hold",
+    ):
         assert path in paths
     upload = paths["/api/v1/recordings"]["post"]["requestBody"]["content"]
     assert "multipart/form-data" in upload

@@ -17,8 +17,11 @@ from support.personas import NOW, PASSWORD, Api
 
 
 def beat(at):
-    WorkerHeartbeat.objects.update_or_create(worker_id="host:1", defaults={"seen_at": at},
-                                             create_defaults={"seen_at": at, "started_at": at})
+    WorkerHeartbeat.objects.update_or_create(
+        worker_id="host:1",
+        defaults={"seen_at": at},
+        create_defaults={"seen_at": at, "started_at": at},
+    )
 
 
 def enqueued(at, *, run_after=None):
@@ -36,13 +39,17 @@ def test_a_fresh_heartbeat_and_an_empty_queue_are_ok(db):
     assert (health.queue_depth, health.oldest_waiting_seconds) == (0, None)
 
 
-@pytest.mark.parametrize("silent_for,silent", [(timedelta(minutes=5), False),
-                                               (timedelta(minutes=5, seconds=1), True)])
+@pytest.mark.parametrize(
+    "silent_for,silent", [(timedelta(minutes=5), False), (timedelta(minutes=5, seconds=1), True)]
+)
 def test_the_worker_is_silent_after_five_minutes(db, silent_for, silent):
     beat(NOW - silent_for)
     health = health_detail(now=NOW)
-    assert (health.worker_silent, health.worker_alive, health.ok) == (silent, not silent,
-                                                                      not silent)
+    assert (health.worker_silent, health.worker_alive, health.ok) == (
+        silent,
+        not silent,
+        not silent,
+    )
 
 
 def test_no_heartbeat_at_all_is_silent(db):
@@ -73,6 +80,7 @@ def test_claimed_jobs_do_not_wait(db):
 
 # --- GET /api/v1/health/detail -----------------------------------------------------------
 
+
 def test_detail_needs_authentication(db):
     assert Api().get("/health/detail").status_code == 401
 
@@ -92,9 +100,15 @@ def test_detail_reports_database_worker_and_queue(world, persona, time_machine):
     body = response.json()
     last = datetime.fromisoformat(body.pop("worker_last_heartbeat"))
     assert last == NOW - timedelta(seconds=40) and last.utcoffset() is not None
-    assert body == {"status": "ok", "database": "ok", "worker_alive": True,
-                    "queue_depth": 1, "oldest_waiting_job_seconds": 90,
-                    "recordings_stalled": 0, "oldest_stalled_seconds": None}
+    assert body == {
+        "status": "ok",
+        "database": "ok",
+        "worker_alive": True,
+        "queue_depth": 1,
+        "oldest_waiting_job_seconds": 90,
+        "recordings_stalled": 0,
+        "oldest_stalled_seconds": None,
+    }
 
 
 def test_detail_says_degraded_when_no_worker_reports(world):
@@ -108,6 +122,7 @@ def test_the_public_health_check_stays_as_it_was(db):
 
 
 # --- the privacy officer's page ------------------------------------------------------------
+
 
 def web_client(user) -> Client:
     """Logged in, in English: the Dutch of new text arrives when the catalogue is merged."""
@@ -147,6 +162,7 @@ def test_no_warning_while_the_worker_keeps_up(world, time_machine):
 
 
 # --- a locked database is 503, not 500 -----------------------------------------------------
+
 
 def locked(**kwargs):
     raise OperationalError("database is locked")

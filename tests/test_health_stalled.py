@@ -31,9 +31,13 @@ def _processing(world, *, lease_until=None, created=NOW):
 
 
 def _jobs(recording_id) -> int:
-    return sum(1 for args in DBTaskResult.objects.filter(
-        task_path=process_recording.module_path, status="READY")
-        .values_list("args_kwargs", flat=True) if args["args"] == [recording_id])
+    return sum(
+        1
+        for args in DBTaskResult.objects.filter(
+            task_path=process_recording.module_path, status="READY"
+        ).values_list("args_kwargs", flat=True)
+        if args["args"] == [recording_id]
+    )
 
 
 def test_a_lapsed_lease_and_a_released_one_are_stalled_a_held_one_is_not(world, vault_home):
@@ -81,6 +85,7 @@ def test_the_privacy_officer_is_warned_of_stalled_recordings(world, vault_home, 
 
 
 # --- the worker's minute-by-minute scan ------------------------------------------------------
+
 
 def test_every_calls_its_action_with_the_time_and_survives_errors(caplog):
     calls = []

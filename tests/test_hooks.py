@@ -61,15 +61,21 @@ def test_replaced_runs_with_other_handlers_and_restores_the_registered_ones():
     assert hook.run() == ["registered"]
 
 
-@pytest.mark.parametrize(("hook", "handler"), [
-    (consent_withdrawn, "classvault.recordings.services.recordings_block_for_withdrawal"),
-    (consent_withdrawn, "classvault.sharing.screenings.screenings_cancel_for_withdrawal"),
-    (enrolment_changed, "classvault.retention.services.expiry.recordings_expiry_follow_enrolment"),
-    (enrolment_changed, "classvault.sharing.services.shares_revoke_outside_enrolment"),
-    (recording_created, "classvault.retention.services.expiry.recording_retention_key_apply"),
-    (kept_after_expiry_hook, "classvault.retention.selectors.held"),
-    (retention_key_policy, "classvault.retention.services.expiry.retention_key_for_recording"),
-    (stalled_work, "classvault.recordings.jobs.recordings_stalled"),
-])
+@pytest.mark.parametrize(
+    ("hook", "handler"),
+    [
+        (consent_withdrawn, "classvault.recordings.services.recordings_block_for_withdrawal"),
+        (consent_withdrawn, "classvault.sharing.screenings.screenings_cancel_for_withdrawal"),
+        (
+            enrolment_changed,
+            "classvault.retention.services.expiry.recordings_expiry_follow_enrolment",
+        ),
+        (enrolment_changed, "classvault.sharing.services.shares_revoke_outside_enrolment"),
+        (recording_created, "classvault.retention.services.expiry.recording_retention_key_apply"),
+        (kept_after_expiry_hook, "classvault.retention.selectors.held"),
+        (retention_key_policy, "classvault.retention.services.expiry.retention_key_for_recording"),
+        (stalled_work, "classvault.recordings.jobs.recordings_stalled"),
+    ],
+)
 def test_the_apps_above_register_their_handlers_when_django_starts(hook, handler):
     assert handler in {f"{h.__module__}.{h.__qualname__}" for h in hook.handlers}

@@ -32,8 +32,9 @@ def test_a_date_of_birth_out_of_range_is_422(world, day):
 
 @pytest.mark.parametrize("day", ["0001-01-01", "1999-12-31", "2101-01-01", "9999-12-31"])
 def test_a_study_end_out_of_range_is_422_and_changes_nothing(world, day):
-    response = login("anna").put("/student-teachers/sanne",
-                                 {"school": "NOORD", "study_end": day, "trainers": ["tom"]})
+    response = login("anna").put(
+        "/student-teachers/sanne", {"school": "NOORD", "study_end": day, "trainers": ["tom"]}
+    )
     assert response.status_code == 422, response.content
     assert "study_end" in response.json()["detail"]
     assert Enrolment.objects.get(student_teacher=world.student).study_end == date(2027, 7, 15)
@@ -45,46 +46,82 @@ def test_a_study_end_in_range_is_accepted(world, day):
     assert response.status_code == 200, response.content
 
 
-@pytest.mark.parametrize("recorded_at", ["0001-01-01T00:00:00+01:00", "0001-01-01",
-                                         "9999-12-31T23:59:59+01:00", "1899-12-31"])
-def test_an_upload_recorded_out_of_range_is_422_and_nothing_is_kept(studio, small_video,
-                                                                     recorded_at):
-    response = upload(login("sanne"), small_video, recorded_at=recorded_at,
-                      pupils=[studio.pupils.ada.pk])
+@pytest.mark.parametrize(
+    "recorded_at",
+    ["0001-01-01T00:00:00+01:00", "0001-01-01", "9999-12-31T23:59:59+01:00", "1899-12-31"],
+)
+def test_an_upload_recorded_out_of_range_is_422_and_nothing_is_kept(
+    studio, small_video, recorded_at
+):
+    response = upload(
+        login("sanne"), small_video, recorded_at=recorded_at, pupils=[studio.pupils.ada.pk]
+    )
     assert response.status_code == 422, response.content
     assert not Recording.objects.exists()
 
 
 def test_uploads_still_work_for_a_study_end_stored_in_year_9999(studio, small_video):
     """A row stored before the input layer existed must not break every later upload."""
-    people_services.enrolment_set(actor=studio.admin, username="sanne", school_code="NOORD",
-                                  study_end=date(9999, 12, 31), trainers=[], supervisors=[],
-                                  now=NOW)
+    people_services.enrolment_set(
+        actor=studio.admin,
+        username="sanne",
+        school_code="NOORD",
+        study_end=date(9999, 12, 31),
+        trainers=[],
+        supervisors=[],
+        now=NOW,
+    )
     response = upload(login("sanne"), small_video, pupils=[studio.pupils.ada.pk])
     assert response.status_code == 201, response.content
     assert response.json()["expires_at"].startswith("2027-05-02")
 
 
-@pytest.mark.parametrize("overrides", [
-    {"starts_at": "0001-01-01T10:00:00+01:00"},
-    {"ends_at": "9999-12-31T23:00:00+01:00"},
-    {"starts_at": "2026-11-10T10:00:00"},  # no offset
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"starts_at": "0001-01-01T10:00:00+01:00"},
+        {"ends_at": "9999-12-31T23:00:00+01:00"},
+        {"starts_at": "2026-11-10T10:00:00"},  # no offset
+    ],
+)
 def test_a_screening_out_of_range_is_422(studio, small_video, overrides):
-    recording = make_recording(studio.student, video=small_video,
-                               pupils=[studio.pupils.ada.pk]).pk
-    body = {"mode": "online", "starts_at": "2026-11-10T10:00:00+01:00",
-            "ends_at": "2026-11-10T11:00:00+01:00", "attendees": ["femke"], **overrides}
+    recording = make_recording(studio.student, video=small_video, pupils=[studio.pupils.ada.pk]).pk
+    body = {
+        "mode": "online",
+        "starts_at": "2026-11-10T10:00:00+01:00",
+        "ends_at": "2026-11-10T11:00:00+01:00",
+        "attendees": ["femke"],
+        **overrides,
+    }
     response = login("sanne").post(f"/recordings/{recording}/screenings", body)
     assert response.status_code == 422, response.content
 
 
-@pytest.mark.parametrize(("path", "body"), [
-    ("/consent", {"recording": True, "peer_viewing": False, "given_by": "guardian",
-                  "signer_name": "Ouder", "signed_on": "0001-01-01"}),
-    ("/consent/withdraw", {"scope": "all", "by": "guardian", "signer_name": "Ouder",
-                           "verified_in_person": True, "on": "0001-01-01"}),
-])
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (
+            "/consent",
+            {
+                "recording": True,
+                "peer_viewing": False,
+                "given_by": "guardian",
+                "signer_name": "Ouder",
+                "signed_on": "0001-01-01",
+            },
+        ),
+        (
+            "/consent/withdraw",
+            {
+                "scope": "all",
+                "by": "guardian",
+                "signer_name": "Ouder",
+                "verified_in_person": True,
+                "on": "0001-01-01",
+            },
+        ),
+    ],
+)
 def test_consent_dates_out_of_range_are_422(pupils, at_now, path, body):
     response = login("saskia").post(f"/pupils/{pupils.ada.pk}{path}", body)
     assert response.status_code == 422, response.content
@@ -111,11 +148,13 @@ def test_every_request_schema_checks_dates():
                         if isinstance(schema, type) and issubclass(schema, BaseModel):
                             found.append(schema)
                             assert issubclass(schema, InputSchema), (
-                                f"{operation.view_func.__name__}: {schema.__name__}")
+                                f"{operation.view_func.__name__}: {schema.__name__}"
+                            )
     assert len(found) > 15
 
 
 # --- the expiry arithmetic never overflows, whatever is stored ----------------------------
+
 
 def test_expiry_for_saturates_instead_of_overflowing():
     first = datetime(1, 1, 1, tzinfo=UTC)
@@ -140,4 +179,5 @@ def test_the_helpers_saturate_at_the_ends_of_the_calendar():
 def test_ordinary_dates_are_unchanged():
     assert end_of_day(date(2027, 7, 15)) == datetime(2027, 7, 15, 22, tzinfo=UTC)
     assert add_months_instant(datetime(2026, 8, 31, 10, tzinfo=UTC), 6) == datetime(
-        2027, 2, 28, 11, tzinfo=UTC)
+        2027, 2, 28, 11, tzinfo=UTC
+    )

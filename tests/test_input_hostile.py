@@ -31,15 +31,23 @@ def _nothing_kept():
 
 
 def _post_upload(api, video, **fields):
-    data = {"file": SimpleUploadedFile(fields.pop("filename", "les.mp4"), video,
-                                       content_type="video/mp4"),
-            "title": "Rekenles", "recorded_at": NOW.isoformat(), "pupils": "[]", **fields}
+    data = {
+        "file": SimpleUploadedFile(
+            fields.pop("filename", "les.mp4"), video, content_type="video/mp4"
+        ),
+        "title": "Rekenles",
+        "recorded_at": NOW.isoformat(),
+        "pupils": "[]",
+        **fields,
+    }
     with TestCase.captureOnCommitCallbacks(execute=True):
-        return api.client.post("/api/v1/recordings", data=data,
-                               headers={"Authorization": f"Bearer {api.token}"})
+        return api.client.post(
+            "/api/v1/recordings", data=data, headers={"Authorization": f"Bearer {api.token}"}
+        )
 
 
 # --- UTC offsets beyond any real time zone -------------------------------------------------
+
 
 @pytest.mark.parametrize("offset", FAR_OFFSETS)
 def test_an_upload_recorded_at_an_absurd_offset_is_422(studio, small_video, offset):
@@ -50,33 +58,42 @@ def test_an_upload_recorded_at_an_absurd_offset_is_422(studio, small_video, offs
 
 
 @pytest.mark.parametrize("offset", ["+16:00", "+23:59"])
-def test_a_resumable_upload_completed_at_an_absurd_offset_is_422(studio, small_video,
-                                                                  offset, settings):
+def test_a_resumable_upload_completed_at_an_absurd_offset_is_422(
+    studio, small_video, offset, settings
+):
     settings.CLASSVAULT_UPLOAD_CHUNK_BYTES = 1 << 20
     api = login("sanne")
-    upload_id = api.post("/uploads", {"size": len(small_video), "filename": "les.mp4"}
-                         ).json()["id"]
+    upload_id = api.post("/uploads", {"size": len(small_video), "filename": "les.mp4"}).json()["id"]
     with TestCase.captureOnCommitCallbacks(execute=True):
-        sent = api.client.put(f"/api/v1/uploads/{upload_id}", data=small_video,
-                              content_type="application/octet-stream",
-                              headers={"Authorization": f"Bearer {api.token}",
-                                       "Content-Range": f"bytes 0-{len(small_video) - 1}/"
-                                                        f"{len(small_video)}"})
+        sent = api.client.put(
+            f"/api/v1/uploads/{upload_id}",
+            data=small_video,
+            content_type="application/octet-stream",
+            headers={
+                "Authorization": f"Bearer {api.token}",
+                "Content-Range": f"bytes 0-{len(small_video) - 1}/{len(small_video)}",
+            },
+        )
     assert sent.status_code == 200, sent.content
     with TestCase.captureOnCommitCallbacks(execute=True):
-        response = api.post(f"/uploads/{upload_id}/complete", {
-            "title": "Les", "recorded_at": f"2026-11-02T10:00:00{offset}", "pupils": []})
+        response = api.post(
+            f"/uploads/{upload_id}/complete",
+            {"title": "Les", "recorded_at": f"2026-11-02T10:00:00{offset}", "pupils": []},
+        )
     assert response.status_code == 422, response.content
     assert not Recording.objects.exists()
 
 
 @pytest.mark.parametrize("offset", ["+16:00", "-16:00", "+23:59"])
 def test_a_screening_at_an_absurd_offset_is_422(studio, small_video, offset):
-    recording = make_recording(studio.student, video=small_video,
-                               pupils=[studio.pupils.ada.pk]).pk
+    recording = make_recording(studio.student, video=small_video, pupils=[studio.pupils.ada.pk]).pk
     # An hour long and in the future: only the offset is wrong.
-    body = {"mode": "online", "starts_at": f"2026-11-10T10:00:00{offset}",
-            "ends_at": f"2026-11-10T11:00:00{offset}", "attendees": ["femke"]}
+    body = {
+        "mode": "online",
+        "starts_at": f"2026-11-10T10:00:00{offset}",
+        "ends_at": f"2026-11-10T11:00:00{offset}",
+        "attendees": ["femke"],
+    }
     response = login("sanne").post(f"/recordings/{recording}/screenings", body)
     assert response.status_code == 422, response.content
     assert not Screening.objects.exists()
@@ -95,6 +112,7 @@ def test_an_offset_beyond_fourteen_hours_is_refused():
 
 # --- lone surrogates ----------------------------------------------------------------------
 
+
 def _assert_surrogate_422(response):
     assert response.status_code == 422, response.content
     assert "surrogaatteken" in response.json()["detail"]
@@ -107,8 +125,9 @@ def test_a_login_with_a_lone_surrogate_is_422(world, field):
 
 
 def test_a_resumable_upload_named_with_a_lone_surrogate_is_422(studio):
-    _assert_surrogate_422(login("sanne").post("/uploads", {"size": 100,
-                                                           "filename": "les\udc00.mp4"}))
+    _assert_surrogate_422(
+        login("sanne").post("/uploads", {"size": 100, "filename": "les\udc00.mp4"})
+    )
     assert not Upload.objects.exists()
 
 
@@ -119,11 +138,12 @@ def test_a_lone_surrogate_in_a_query_body_key_is_422(world):
 
 def test_a_proper_surrogate_pair_is_fine(world):
     # 😀 is escaped as the pair \ud83d\ude00 by json.dumps: a character, not a lone half.
-    response = Api().post("/auth/token", {"username": "sanne", "password": "pw\U0001F600"})
+    response = Api().post("/auth/token", {"username": "sanne", "password": "pw\U0001f600"})
     assert response.status_code == 401, response.content
 
 
 # --- the multipart upload's JSON fields and file name ---------------------------------------
+
 
 @pytest.mark.parametrize("field", ["pupils", "attest_out_of_view"])
 def test_deeply_nested_pupil_lists_are_422(studio, small_video, field):
@@ -141,8 +161,9 @@ def test_nul_or_surrogate_escaped_in_pupil_lists_is_422(studio, small_video, fie
     _nothing_kept()
 
 
-def test_a_nul_in_the_uploaded_file_name_never_reaches_the_service(studio, small_video,
-                                                                    monkeypatch):
+def test_a_nul_in_the_uploaded_file_name_never_reaches_the_service(
+    studio, small_video, monkeypatch
+):
     """Django's multipart parser drops non-printable characters from file names before any
     handler sees them; the endpoint checks the names it gets all the same."""
     from classvault.recordings import services
@@ -161,6 +182,7 @@ def test_a_nul_in_the_uploaded_file_name_never_reaches_the_service(studio, small
 
 
 # --- a title longer than the column (issue 9, outside attack 6) -----------------------------
+
 
 def test_a_title_longer_than_200_characters_is_422_not_cut(studio, small_video):
     response = _post_upload(login("sanne"), small_video, title="x" * 201)

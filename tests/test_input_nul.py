@@ -40,20 +40,36 @@ def test_a_pupil_name_with_a_nul_is_422_and_nothing_is_stored(world):
 
 def test_a_nul_in_a_key_or_a_nested_list_is_refused(world):
     api = login("anna")
-    _assert_422(api.post("/users", {"username": "u", "password": PASSWORD, "role": "trainer",
-                                    "full_name": "U", "x\x00": 1}))
-    _assert_422(api.put("/student-teachers/femke", {"school": "NOORD",
-                                                    "study_end": "2027-07-15",
-                                                    "trainers": ["tom\x00"]}))
+    _assert_422(
+        api.post(
+            "/users",
+            {
+                "username": "u",
+                "password": PASSWORD,
+                "role": "trainer",
+                "full_name": "U",
+                "x\x00": 1,
+            },
+        )
+    )
+    _assert_422(
+        api.put(
+            "/student-teachers/femke",
+            {"school": "NOORD", "study_end": "2027-07-15", "trainers": ["tom\x00"]},
+        )
+    )
     assert not User.objects.filter(username="u").exists()
 
 
 def test_an_escaped_backslash_is_text_not_a_nul(world):
     api = login("saskia")
     # The JSON text "\\u0000" is a backslash followed by "u0000": six harmless characters.
-    response = api.client.post("/api/v1/pupils", data=json.dumps(pupil_body(
-        full_name="Noor \\u0000 Nieuw")), content_type="application/json",
-        headers={"Authorization": f"Bearer {api.token}"})
+    response = api.client.post(
+        "/api/v1/pupils",
+        data=json.dumps(pupil_body(full_name="Noor \\u0000 Nieuw")),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {api.token}"},
+    )
     assert response.status_code == 201, response.content
     assert response.json()["full_name"] == "Noor \\u0000 Nieuw"
 
@@ -61,8 +77,12 @@ def test_an_escaped_backslash_is_text_not_a_nul(world):
 def test_a_raw_nul_byte_in_a_json_body_is_a_client_error(world):
     api = login("saskia")
     raw = json.dumps(pupil_body()).replace("Noor", "No\x00or").encode()
-    response = api.client.post("/api/v1/pupils", data=raw, content_type="application/json",
-                               headers={"Authorization": f"Bearer {api.token}"})
+    response = api.client.post(
+        "/api/v1/pupils",
+        data=raw,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {api.token}"},
+    )
     assert 400 <= response.status_code < 500
     assert response.json()["detail"]
     assert not Pupil.objects.filter(external_id="3001").exists()
@@ -76,20 +96,27 @@ def test_a_nul_in_the_query_string_is_refused(world):
 
 def test_a_nul_in_the_path_is_refused(world):
     _assert_422(login("saskia").get("/pupils/%00"))
-    _assert_422(login("anna").put("/student-teachers/san%00ne",
-                                  {"school": "NOORD", "study_end": "2027-07-15"}))
+    _assert_422(
+        login("anna").put(
+            "/student-teachers/san%00ne", {"school": "NOORD", "study_end": "2027-07-15"}
+        )
+    )
 
 
 def test_a_nul_in_an_upload_field_is_422_and_nothing_is_kept(studio, small_video, vault_home):
-    response = upload(login("sanne"), small_video, title="Les\x00 5",
-                      pupils=[studio.pupils.ada.pk])
+    response = upload(login("sanne"), small_video, title="Les\x00 5", pupils=[studio.pupils.ada.pk])
     _assert_422(response)
     assert not Recording.objects.exists()
     assert not DataKey.objects.filter(destroyed_at__isnull=True).exists()
 
 
-@pytest.mark.parametrize("data", [{"username": "anna\x00", "password": PASSWORD},
-                                  {"username": "anna", "password": PASSWORD + "\x00"}])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"username": "anna\x00", "password": PASSWORD},
+        {"username": "anna", "password": PASSWORD + "\x00"},
+    ],
+)
 def test_the_web_login_refuses_a_nul_with_a_400(world, data):
     response = Client().post("/login/", data)
     assert response.status_code == 400

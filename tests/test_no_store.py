@@ -15,15 +15,17 @@ def _no_store(response) -> None:
     assert "no-store" in response["Cache-Control"]
 
 
-@pytest.mark.parametrize("path", ["/pupils?school=NOORD", "/me", "/recordings",
-                                  "/pupils/{ada}", "/pupils/{ada}/consent"])
+@pytest.mark.parametrize(
+    "path", ["/pupils?school=NOORD", "/me", "/recordings", "/pupils/{ada}", "/pupils/{ada}/consent"]
+)
 def test_api_answers_with_personal_data_are_no_store(pupils, path):
     api = login("saskia")
     _no_store(api.get(path.format(ada=pupils.ada.pk)))
 
 
-@pytest.mark.parametrize("path", ["/consent/pupils/", "/consent/forms/", "/consent/forms/{ada}/",
-                                  "/recordings/", "/"])
+@pytest.mark.parametrize(
+    "path", ["/consent/pupils/", "/consent/forms/", "/consent/forms/{ada}/", "/recordings/", "/"]
+)
 def test_pages_with_personal_data_are_no_store(pupils, path):
     client = Client()
     client.force_login(pupils.world.school_admin)

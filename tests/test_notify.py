@@ -47,11 +47,13 @@ def notified(kind: str | None = None) -> list[tuple[str, str]]:
 def lesson(world, pupils, vault_home, frozen):
     """Sanne's ready lesson with Ada (full consent) present; shared with nobody yet."""
     world.pupils = pupils
-    return make_recording(world.student, recorded_at=NOW, title="Breuken met pizza",
-                          pupils=[world.pupils.ada])
+    return make_recording(
+        world.student, recorded_at=NOW, title="Breuken met pizza", pupils=[world.pupils.ada]
+    )
 
 
 # --- each trigger notifies exactly the right people -----------------------------------------
+
 
 def test_sharing_notifies_the_trainer_once_and_not_the_owner(world, lesson):
     share_grant(actor=world.student, recording=lesson, username="tom", now=NOW)
@@ -79,18 +81,26 @@ def test_a_refused_share_leaves_no_notification(world, lesson):
 
 
 def test_a_screening_invites_each_attendee(world, lesson):
-    screening_schedule(actor=world.student, recording=lesson, mode="online", starts_at=START,
-                       ends_at=START + timedelta(hours=2), attendees=["femke"], now=NOW)
+    screening_schedule(
+        actor=world.student,
+        recording=lesson,
+        mode="online",
+        starts_at=START,
+        ends_at=START + timedelta(hours=2),
+        attendees=["femke"],
+        now=NOW,
+    )
     assert notified() == [("femke", "screening")]
-    assert Notification.objects.get().data == {"actor": "Sanne Student",
-                                               "starts_at": START.isoformat()}
+    assert Notification.objects.get().data == {
+        "actor": "Sanne Student",
+        "starts_at": START.isoformat(),
+    }
     assert_audited("screening.schedule", actor="sanne", object_id=lesson.pk)
 
 
 def test_others_comments_notify_the_owner(world, lesson):
     share_grant(actor=world.student, recording=lesson, username="tom", now=NOW)
-    comment_add(actor=world.trainer, recording=lesson, at_seconds=0, text="Mooi begin",
-                now=NOW)
+    comment_add(actor=world.trainer, recording=lesson, at_seconds=0, text="Mooi begin", now=NOW)
     comment_add(actor=world.supervisor, recording=lesson, at_seconds=0, text="Eens", now=NOW)
     assert notified("feedback") == [("sanne", "feedback"), ("sanne", "feedback")]
     assert "Mooi begin" not in str(Notification.objects.values_list("data", flat=True))
@@ -99,8 +109,9 @@ def test_others_comments_notify_the_owner(world, lesson):
 
 def test_the_owners_comment_notifies_the_trainers_it_is_shared_with(world, lesson):
     share_grant(actor=world.student, recording=lesson, username="tom", now=NOW)
-    comment_add(actor=world.student, recording=lesson, at_seconds=0, text="Hier twijfelde ik",
-                now=NOW)
+    comment_add(
+        actor=world.student, recording=lesson, at_seconds=0, text="Hier twijfelde ik", now=NOW
+    )
     # Tom (shared), not Tara (her trainer, not shared), not Mira, not Sanne herself.
     assert notified("feedback") == [("tom", "feedback")]
 
@@ -119,15 +130,25 @@ def test_the_expiry_reminder_also_notifies_in_classvault_without_a_second_mail(r
 
 
 def test_nothing_for_the_actor_herself(world):
-    assert notification_send(recipient=world.student, kind=NotificationKind.SHARED,
-                             recording_id="x", actor=world.student, now=NOW) is None
+    assert (
+        notification_send(
+            recipient=world.student,
+            kind=NotificationKind.SHARED,
+            recording_id="x",
+            actor=world.student,
+            now=NOW,
+        )
+        is None
+    )
     assert not Notification.objects.exists()
 
 
 # --- the e-mail ----------------------------------------------------------------------------
 
-def test_the_mail_goes_after_the_commit_and_names_nothing(world, lesson,
-                                                          django_capture_on_commit_callbacks):
+
+def test_the_mail_goes_after_the_commit_and_names_nothing(
+    world, lesson, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         share_grant(actor=world.student, recording=lesson, username="tom", now=NOW)
     assert mail.outbox == []  # not before the commit
@@ -141,9 +162,9 @@ def test_the_mail_goes_after_the_commit_and_names_nothing(world, lesson,
         assert secret not in message.subject + message.body
 
 
-def test_no_mail_without_an_address_or_without_mail_configured(world, lesson, settings,
-                                                               monkeypatch,
-                                                               django_capture_on_commit_callbacks):
+def test_no_mail_without_an_address_or_without_mail_configured(
+    world, lesson, settings, monkeypatch, django_capture_on_commit_callbacks
+):
     mailed = []
     monkeypatch.setattr(notifications, "_mail", lambda address, kind: mailed.append(address))
     world.trainer.email = ""
@@ -159,6 +180,7 @@ def test_no_mail_without_an_address_or_without_mail_configured(world, lesson, se
 
 # --- mark read, count ----------------------------------------------------------------------
 
+
 def test_mark_read_touches_only_the_actors_own(world, lesson):
     share_grant(actor=world.student, recording=lesson, username="tom", now=NOW)
     share_grant(actor=world.student, recording=lesson, username="tara", now=NOW)
@@ -169,8 +191,7 @@ def test_mark_read_touches_only_the_actors_own(world, lesson):
     assert Notification.objects.get(recipient=world.trainer).read_at == later
     tara_note = Notification.objects.get(recipient=world.second_trainer)
     assert notifications_mark_read(actor=world.trainer, ids=[tara_note.pk], now=later) == 0
-    assert notifications_mark_read(actor=world.second_trainer, ids=[tara_note.pk],
-                                   now=later) == 1
+    assert notifications_mark_read(actor=world.second_trainer, ids=[tara_note.pk], now=later) == 1
 
 
 def test_the_header_count_is_one_query_and_none_for_anonymous(world, lesson):
@@ -190,6 +211,7 @@ def test_the_header_count_is_one_query_and_none_for_anonymous(world, lesson):
 
 
 # --- the page ------------------------------------------------------------------------------
+
 
 def test_the_page_lists_only_your_own_in_dutch_with_a_link(world, lesson):
     share_grant(actor=world.student, recording=lesson, username="tom", now=NOW)
@@ -225,16 +247,35 @@ def test_a_recording_no_longer_visible_shows_no_title_and_no_link(world, lesson)
 
 
 def test_screening_and_expiry_texts(world, lesson):
-    screening_schedule(actor=world.student, recording=lesson, mode="online", starts_at=START,
-                       ends_at=START + timedelta(hours=2), attendees=["femke"], now=NOW)
+    screening_schedule(
+        actor=world.student,
+        recording=lesson,
+        mode="online",
+        starts_at=START,
+        ends_at=START + timedelta(hours=2),
+        attendees=["femke"],
+        now=NOW,
+    )
     html = web_login("femke").get("/notifications/").content.decode()
     # Before the screening Femke may not see the recording: no title yet.
     assert "U bent uitgenodigd voor een vertoning van een opname op 4 november 2026 10:00." in html
     assert "Breuken" not in html
-    notification_send(recipient=world.student, kind=NotificationKind.EXPIRING,
-                      recording_id=lesson.pk, actor=None, now=NOW, data={"days": 7})
-    notification_send(recipient=world.student, kind=NotificationKind.EXPIRING,
-                      recording_id=lesson.pk, actor=None, now=NOW, data={"days": 1})
+    notification_send(
+        recipient=world.student,
+        kind=NotificationKind.EXPIRING,
+        recording_id=lesson.pk,
+        actor=None,
+        now=NOW,
+        data={"days": 7},
+    )
+    notification_send(
+        recipient=world.student,
+        kind=NotificationKind.EXPIRING,
+        recording_id=lesson.pk,
+        actor=None,
+        now=NOW,
+        data={"days": 1},
+    )
     html = web_login("sanne").get("/notifications/").content.decode()
     assert "Breuken met pizza verloopt over 7 dagen en is nog niet beoordeeld" in html
     assert "Breuken met pizza verloopt over 1 dag en is nog niet beoordeeld" in html
@@ -249,9 +290,13 @@ def test_feedback_text(world, lesson):
 
 def test_twenty_a_page_newest_first(world):
     for i in range(23):
-        notification_send(recipient=world.trainer, kind=NotificationKind.SHARED,
-                          recording_id=f"r{i}", actor=world.student,
-                          now=NOW + timedelta(minutes=i))
+        notification_send(
+            recipient=world.trainer,
+            kind=NotificationKind.SHARED,
+            recording_id=f"r{i}",
+            actor=world.student,
+            now=NOW + timedelta(minutes=i),
+        )
     client = web_login("tom")
     first = client.get("/notifications/").content.decode()
     assert first.count('class="notify-item') == 20 and "Pagina 1 van 2" in first

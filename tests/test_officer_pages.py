@@ -27,25 +27,41 @@ def client_for(user) -> Client:
 
 def views_of(recording, actor, count, start=NOW):
     from django.db import transaction
+
     with transaction.atomic():
         for i in range(count):
-            audit_record(actor=actor, action=AuditAction.RECORDING_STREAM, obj=recording,
-                         now=start + timedelta(seconds=i), purpose="coaching")
+            audit_record(
+                actor=actor,
+                action=AuditAction.RECORDING_STREAM,
+                obj=recording,
+                now=start + timedelta(seconds=i),
+                purpose="coaching",
+            )
 
 
 # --- the audit read ----------------------------------------------------------------------
 
+
 def test_audit_read_filters_by_object_actor_action_and_period(world, recording):
     views_of(recording, world.student, 3)
     views_of(recording, world.trainer, 2, start=NOW + timedelta(days=2))
-    read = audit_log_read(actor=world.privacy, object_id=None, limit=100, now=NOW,
-                          newest_first=True,
-                          query=AuditQuery(object_ids=(str(recording.pk),), actor="tom"))
+    read = audit_log_read(
+        actor=world.privacy,
+        object_id=None,
+        limit=100,
+        now=NOW,
+        newest_first=True,
+        query=AuditQuery(object_ids=(str(recording.pk),), actor="tom"),
+    )
     assert [e.actor for e in read] == ["tom", "tom"]
     assert read[0].seq > read[1].seq
-    in_period = audit_log_read(actor=world.privacy, object_id=None, limit=100, now=NOW,
-                               query=AuditQuery(actions=("recording.stream",), since=NOW,
-                                                until=NOW + timedelta(days=1)))
+    in_period = audit_log_read(
+        actor=world.privacy,
+        object_id=None,
+        limit=100,
+        now=NOW,
+        query=AuditQuery(actions=("recording.stream",), since=NOW, until=NOW + timedelta(days=1)),
+    )
     assert {e.actor for e in in_period} == {"sanne"} and len(in_period) == 3
     event = AuditEvent.objects.filter(action="audit.read").order_by("-seq").first()
     assert event.actor == "piet" and event.data["actions"] == ["recording.stream"]
@@ -55,22 +71,44 @@ def test_audit_read_hides_key_housekeeping_unless_asked(world, recording):
     query = AuditQuery(object_ids=(str(recording.pk),))
     plain = audit_log_read(actor=world.privacy, object_id=None, limit=100, now=NOW, query=query)
     assert not any(e.action.startswith("vault.") for e in plain)
-    everything = audit_log_read(actor=world.privacy, object_id=None, limit=100, now=NOW,
-                                query=AuditQuery(object_ids=(str(recording.pk),),
-                                                 technical=True))
+    everything = audit_log_read(
+        actor=world.privacy,
+        object_id=None,
+        limit=100,
+        now=NOW,
+        query=AuditQuery(object_ids=(str(recording.pk),), technical=True),
+    )
     assert any(e.action.startswith("vault.") for e in everything)
 
 
 def test_audit_read_pages_by_cursor_both_ways(world, recording):
     views_of(recording, world.student, 7)
     query = dict(object_ids=(str(recording.pk),), actions=("recording.stream",))
-    first = audit_log_read(actor=world.privacy, object_id=None, limit=3, now=NOW,
-                           newest_first=True, query=AuditQuery(**query))
-    second = audit_log_read(actor=world.privacy, object_id=None, limit=3, now=NOW,
-                            newest_first=True, query=AuditQuery(**query, before=first[-1].seq))
+    first = audit_log_read(
+        actor=world.privacy,
+        object_id=None,
+        limit=3,
+        now=NOW,
+        newest_first=True,
+        query=AuditQuery(**query),
+    )
+    second = audit_log_read(
+        actor=world.privacy,
+        object_id=None,
+        limit=3,
+        now=NOW,
+        newest_first=True,
+        query=AuditQuery(**query, before=first[-1].seq),
+    )
     assert [e.seq for e in second] == [first[-1].seq - 1, first[-1].seq - 2, first[-1].seq - 3]
-    back = audit_log_read(actor=world.privacy, object_id=None, limit=3, now=NOW,
-                          newest_first=True, query=AuditQuery(**query, after=second[0].seq))
+    back = audit_log_read(
+        actor=world.privacy,
+        object_id=None,
+        limit=3,
+        now=NOW,
+        newest_first=True,
+        query=AuditQuery(**query, after=second[0].seq),
+    )
     assert [e.seq for e in back] == [e.seq for e in first]
 
 
@@ -80,10 +118,14 @@ def rows(html: str) -> int:
 
 # --- the audit page ----------------------------------------------------------------------
 
+
 def test_audit_page_shows_who_did_what_to_which_recording_in_dutch(world, recording):
     views_of(recording, world.trainer, 1)
-    html = client_for(world.privacy).get("/officer/audit/",
-                                         {"recording": str(recording.pk)}).content.decode()
+    html = (
+        client_for(world.privacy)
+        .get("/officer/audit/", {"recording": str(recording.pk)})
+        .content.decode()
+    )
     assert "Tom Trainer" in html and "(tom)" in html
     assert "Opname bekeken" in html and "begeleiding" in html
     assert recording.title in html and f"/officer/recordings/{recording.pk}/hold/" in html
@@ -93,18 +135,19 @@ def test_audit_page_shows_who_did_what_to_which_recording_in_dutch(world, record
 
 
 def test_audit_page_shows_technical_events_when_asked(world, recording):
-    html = client_for(world.privacy).get("/officer/audit/", {
-        "recording": str(recording.pk), "technical": "on"}).content.decode()
+    html = (
+        client_for(world.privacy)
+        .get("/officer/audit/", {"recording": str(recording.pk), "technical": "on"})
+        .content.decode()
+    )
     assert "Versleutelingssleutel aangemaakt" in html
 
 
-def test_audit_page_by_actor_pages_fifty_at_a_time(world, recording,
-                                                   django_assert_max_num_queries):
+def test_audit_page_by_actor_pages_fifty_at_a_time(world, recording, django_assert_max_num_queries):
     views_of(recording, world.student, 60)
     client = client_for(world.privacy)
     with django_assert_max_num_queries(14):
-        first = client.get("/officer/audit/", {"actor": "sanne",
-                                               "action": "recording.stream"})
+        first = client.get("/officer/audit/", {"actor": "sanne", "action": "recording.stream"})
     html = first.content.decode()
     assert rows(html) == 50
     older = html.split('rel="next" href="?')[1].split('"')[0].replace("&amp;", "&")
@@ -114,8 +157,9 @@ def test_audit_page_by_actor_pages_fifty_at_a_time(world, recording,
     assert 'rel="prev"' in second and 'rel="next"' not in second
 
 
-def test_audit_page_query_count_does_not_grow_with_the_page(world, recording,
-                                                            django_assert_max_num_queries):
+def test_audit_page_query_count_does_not_grow_with_the_page(
+    world, recording, django_assert_max_num_queries
+):
     views_of(recording, world.trainer, 5)
     client = client_for(world.privacy)
     with django_assert_max_num_queries(14):
@@ -128,8 +172,7 @@ def test_audit_page_refuses_a_bad_date_with_422(world):
     assert response.status_code == 422
 
 
-@pytest.mark.parametrize("persona", ["admin", "school_admin", "student", "trainer",
-                                     "supervisor"])
+@pytest.mark.parametrize("persona", ["admin", "school_admin", "student", "trainer", "supervisor"])
 def test_only_the_privacy_officer_reads_the_audit_page(world, persona):
     client = client_for(getattr(world, persona))
     with nothing_audited():
@@ -151,6 +194,7 @@ def test_checking_the_log_records_its_outcome_and_shows_it(world):
 
 # --- legal holds ---------------------------------------------------------------------------
 
+
 def test_privacy_officer_places_and_releases_a_hold_in_the_browser_flow(world, recording):
     client = client_for(world.privacy)
     assert recording.title in client.get("/officer/holds/").content.decode()
@@ -159,8 +203,13 @@ def test_privacy_officer_places_and_releases_a_hold_in_the_browser_flow(world, r
     assert response.status_code == 302
     hold = LegalHold.objects.get(recording=recording, released_at__isnull=True)
     assert hold.reference == "OM-2026-0412"
-    assert_audited("legal_hold.place", actor="piet", object_id=recording.pk,
-                   purpose="legal_obligation", reference="OM-2026-0412")
+    assert_audited(
+        "legal_hold.place",
+        actor="piet",
+        object_id=recording.pk,
+        purpose="legal_obligation",
+        reference="OM-2026-0412",
+    )
     html = client.get(page).content.decode()
     assert "Onder juridische bewaring (legal hold)" in html
     home = client.get("/").content.decode()
@@ -175,7 +224,8 @@ def test_privacy_officer_places_and_releases_a_hold_in_the_browser_flow(world, r
 def test_a_hold_without_a_reason_is_422(world, recording):
     with nothing_audited():
         response = client_for(world.privacy).post(
-            f"/officer/recordings/{recording.pk}/hold/", {"reason": "", "reference": "x"})
+            f"/officer/recordings/{recording.pk}/hold/", {"reason": "", "reference": "x"}
+        )
     assert response.status_code == 422
     assert not LegalHold.objects.exists()
 
@@ -190,7 +240,8 @@ def test_a_second_hold_is_409(world, recording):
 
 def test_hold_page_of_an_unknown_recording_is_404(world):
     response = client_for(world.privacy).get(
-        "/officer/recordings/00000000-0000-4000-8000-000000000000/hold/")
+        "/officer/recordings/00000000-0000-4000-8000-000000000000/hold/"
+    )
     assert response.status_code == 404
 
 
@@ -198,7 +249,8 @@ def test_hold_page_of_an_unknown_recording_is_404(world):
 def test_other_roles_may_not_place_holds(world, recording, persona):
     with nothing_audited():
         response = client_for(getattr(world, persona)).post(
-            f"/officer/recordings/{recording.pk}/hold/", HOLD)
+            f"/officer/recordings/{recording.pk}/hold/", HOLD
+        )
     assert response.status_code == 403
 
 

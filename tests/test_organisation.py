@@ -12,13 +12,19 @@ NON_ADMIN_PERSONAS = ["privacy", "school_admin", "student", "trainer", "supervis
 
 
 def new_user(**overrides):
-    body = {"username": "nina", "password": PASSWORD, "role": "trainer",
-            "full_name": "Nina Nieuw", "email": "nina@example.org"}
+    body = {
+        "username": "nina",
+        "password": PASSWORD,
+        "role": "trainer",
+        "full_name": "Nina Nieuw",
+        "email": "nina@example.org",
+    }
     body.update(overrides)
     return body
 
 
 # --- schools -------------------------------------------------------------------------
+
 
 def test_admin_creates_a_school(world):
     response = world.api(world.admin).post("/schools", {"code": "WEST", "name": "OBS West"})
@@ -64,8 +70,9 @@ def test_the_database_refuses_a_school_code_differing_only_in_case(world):
         School.objects.create(code="noord", name="Again")
 
 
-@pytest.mark.parametrize("body", [{"code": "", "name": "X"}, {"name": "X"}, {"code": "A"},
-                                  {"code": "   ", "name": "X"}])
+@pytest.mark.parametrize(
+    "body", [{"code": "", "name": "X"}, {"name": "X"}, {"code": "A"}, {"code": "   ", "name": "X"}]
+)
 def test_invalid_school_is_422(world, body):
     response = world.api(world.admin).post("/schools", body)
     assert response.status_code == 422
@@ -74,14 +81,14 @@ def test_invalid_school_is_422(world, body):
 
 # --- users ---------------------------------------------------------------------------
 
+
 def test_admin_creates_a_user(world):
     response = world.api(world.admin).post("/users", new_user())
     assert response.status_code == 201
     assert response.json() == {"username": "nina", "role": "trainer"}
     user = User.objects.get(username="nina")
     assert user.check_password(PASSWORD)
-    assert (user.role, user.full_name, user.email) == ("trainer", "Nina Nieuw",
-                                                      "nina@example.org")
+    assert (user.role, user.full_name, user.email) == ("trainer", "Nina Nieuw", "nina@example.org")
     assert_audited("user.create", actor="anna", object_id="nina")
 
 
@@ -136,14 +143,17 @@ def test_school_roles_need_a_school(world, role):
     assert_audited("user.create", actor="anna", object_id="nina")
 
 
-@pytest.mark.parametrize("overrides", [
-    {"role": "headmaster"},
-    {"school": "NOWHERE"},
-    {"password": "short"},
-    {"password": "12345678901234"},
-    {"username": ""},
-    {"email": "not-an-address"},
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"role": "headmaster"},
+        {"school": "NOWHERE"},
+        {"password": "short"},
+        {"password": "12345678901234"},
+        {"username": ""},
+        {"email": "not-an-address"},
+    ],
+)
 def test_invalid_user_is_422_and_nothing_is_created(world, overrides):
     response = world.api(world.admin).post("/users", new_user(**overrides))
     assert response.status_code == 422
@@ -153,9 +163,14 @@ def test_invalid_user_is_422_and_nothing_is_created(world, overrides):
 
 # --- enrolment -----------------------------------------------------------------------
 
+
 def enrol_body(**overrides):
-    body = {"school": "NOORD", "study_end": "2027-06-30", "trainers": ["tom"],
-            "supervisors": ["mira"]}
+    body = {
+        "school": "NOORD",
+        "study_end": "2027-06-30",
+        "trainers": ["tom"],
+        "supervisors": ["mira"],
+    }
     body.update(overrides)
     return body
 
@@ -163,15 +178,21 @@ def enrol_body(**overrides):
 def test_admin_enrols_a_student_teacher(world):
     response = world.api(world.admin).put("/student-teachers/femke", enrol_body())
     assert response.status_code == 200
-    assert response.json() == {"username": "femke", "school": "NOORD",
-                               "study_end": "2027-06-30", "trainers": ["tom"],
-                               "supervisors": ["mira"]}
+    assert response.json() == {
+        "username": "femke",
+        "school": "NOORD",
+        "study_end": "2027-06-30",
+        "trainers": ["tom"],
+        "supervisors": ["mira"],
+    }
     enrolment = Enrolment.objects.get(student_teacher=world.fellow)
     assert [t.username for t in enrolment.trainers.all()] == ["tom"]
     assert [s.username for s in enrolment.supervisors.all()] == ["mira"]
     assert str(enrolment.study_end) == "2027-06-30"
-    assert AuditEvent.objects.filter(action="enrolment.set", object_id="femke",
-                                     actor="anna").count() == 2  # the personas' and this one
+    assert (
+        AuditEvent.objects.filter(action="enrolment.set", object_id="femke", actor="anna").count()
+        == 2
+    )  # the personas' and this one
 
 
 def test_enrolment_replaces_trainers(world):
@@ -188,8 +209,9 @@ def test_only_institute_admin_enrols(world, persona):
     api = world.api(getattr(world, persona))
     with nothing_audited():
         assert api.put("/student-teachers/femke", enrol_body()).status_code == 403
-    assert not Enrolment.objects.filter(student_teacher=world.fellow,
-                                        trainers=world.trainer).exists()
+    assert not Enrolment.objects.filter(
+        student_teacher=world.fellow, trainers=world.trainer
+    ).exists()
 
 
 def test_enrolment_requires_authentication(world):
@@ -200,21 +222,24 @@ def test_enrolling_unknown_user_is_404(world):
     assert world.api(world.admin).put("/student-teachers/ghost", enrol_body()).status_code == 404
 
 
-@pytest.mark.parametrize("path_user,overrides", [
-    ("tom", {}),                                   # not a student teacher
-    ("femke", {"trainers": ["mira"]}),             # a supervisor listed as trainer
-    ("femke", {"supervisors": ["tom"]}),           # a trainer listed as supervisor
-    ("femke", {"trainers": ["sanne"]}),            # a student teacher listed as trainer
-    ("femke", {"trainers": ["ghost"]}),            # unknown trainer
-    ("femke", {"supervisors": ["otto"]}),          # supervisor of another school
-    ("femke", {"school": "NOWHERE"}),
-    ("femke", {"study_end": "30-06-2027"}),
-    ("femke", {"study_end": "2027-02-30"}),
-])
+@pytest.mark.parametrize(
+    "path_user,overrides",
+    [
+        ("tom", {}),  # not a student teacher
+        ("femke", {"trainers": ["mira"]}),  # a supervisor listed as trainer
+        ("femke", {"supervisors": ["tom"]}),  # a trainer listed as supervisor
+        ("femke", {"trainers": ["sanne"]}),  # a student teacher listed as trainer
+        ("femke", {"trainers": ["ghost"]}),  # unknown trainer
+        ("femke", {"supervisors": ["otto"]}),  # supervisor of another school
+        ("femke", {"school": "NOWHERE"}),
+        ("femke", {"study_end": "30-06-2027"}),
+        ("femke", {"study_end": "2027-02-30"}),
+    ],
+)
 def test_invalid_enrolment_is_422(world, path_user, overrides):
-    response = world.api(world.admin).put(f"/student-teachers/{path_user}",
-                                          enrol_body(**overrides))
+    response = world.api(world.admin).put(f"/student-teachers/{path_user}", enrol_body(**overrides))
     assert response.status_code == 422
     assert response.json()["detail"]
-    assert not Enrolment.objects.filter(student_teacher=world.fellow,
-                                        trainers=world.trainer).exists()
+    assert not Enrolment.objects.filter(
+        student_teacher=world.fellow, trainers=world.trainer
+    ).exists()

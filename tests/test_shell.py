@@ -51,14 +51,14 @@ def assert_error_page(response, status: int, *texts: str) -> str:
 
 # --- error pages ---------------------------------------------------------------------------
 
+
 def test_404_is_a_dutch_page_in_the_layout(db):
     html = assert_error_page(Client().get("/bestaat-niet/"), 404, "Deze pagina bestaat niet")
     assert "Not Found" not in html
 
 
 def test_404_for_an_invisible_recording_says_nothing_about_it(world):
-    response = client_for(world.trainer).get(
-        "/recordings/00000000-0000-0000-0000-000000000000/")
+    response = client_for(world.trainer).get("/recordings/00000000-0000-0000-0000-000000000000/")
     assert_error_page(response, 404, "niet met u gedeeld")
 
 
@@ -94,8 +94,7 @@ def test_500_is_a_dutch_page_in_the_layout(db):
 
 @pytest.mark.urls("test_shell")
 def test_500_under_the_api_stays_json(db):
-    response = Client(raise_request_exception=False).get("/api/v1/health",
-                                                         HTTP_HOST="127.0.0.1")
+    response = Client(raise_request_exception=False).get("/api/v1/health", HTTP_HOST="127.0.0.1")
     assert response.status_code == 200  # the API itself is untouched
     request = RequestFactory().get("/api/v1/recordings")
     assert error_views.error(request).status_code == 500
@@ -104,6 +103,7 @@ def test_500_under_the_api_stays_json(db):
 def test_500_renders_without_database_or_session():
     """A 500 may come from a database that is down: its page reads neither (without the db
     fixture, any query here fails the test)."""
+
     def no_user():
         raise AssertionError("the 500 page asked who is logged in")
 
@@ -117,6 +117,7 @@ def test_500_renders_without_database_or_session():
 
 # --- favicon -------------------------------------------------------------------------------
 
+
 def test_favicon_is_served_and_linked(db):
     response = Client().get("/favicon.ico")
     assert response.status_code == 301
@@ -128,6 +129,7 @@ def test_favicon_is_served_and_linked(db):
 
 
 # --- one date format -----------------------------------------------------------------------
+
 
 def test_dates_read_the_dutch_way_on_amsterdam_s_day():
     late = datetime.fromisoformat("2026-11-27T23:30:00+00:00")  # 00:30 on the 28th there
@@ -162,24 +164,31 @@ def test_every_domain_error_message_goes_through_gettext():
     bare = []
     for module in source.rglob("*.py"):
         for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                    and node.func.id in DOMAIN_ERRORS and node.args
-                    and isinstance(node.args[0], ast.Constant | ast.JoinedStr)):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in DOMAIN_ERRORS
+                and node.args
+                and isinstance(node.args[0], ast.Constant | ast.JoinedStr)
+            ):
                 bare.append(f"{module.relative_to(source)}:{node.lineno}")
     assert bare == []
 
 
 def test_service_errors_speak_the_person_s_language(world):
     for language, expected in (
-            ("nl", "De gebruikersnaam anna is al in gebruik. Kies een andere gebruikersnaam."),
-            ("en", "The username anna is taken. Choose another username.")):
+        ("nl", "De gebruikersnaam anna is al in gebruik. Kies een andere gebruikersnaam."),
+        ("en", "The username anna is taken. Choose another username."),
+    ):
         with translation.override(language), pytest.raises(Conflict) as refused:
-            people_services.user_create(actor=None, username="anna", password="x" * 12,
-                                        role="trainer", now=NOW)
+            people_services.user_create(
+                actor=None, username="anna", password="x" * 12, role="trainer", now=NOW
+            )
         assert refused.value.detail == expected
 
 
 # --- the pupils' group filter --------------------------------------------------------------
+
 
 @pytest.mark.usefixtures("at_now")
 @pytest.mark.parametrize("typed", ["5A", "5a", "  5a "])

@@ -8,8 +8,17 @@ def _storage_errors() -> list:
     return [m for m in run_checks(tags=["classvault"]) if m.id == "classvault.E005"]
 
 
-@pytest.mark.parametrize("url", ["s3://bucket/prefix", "gs://bucket", "ftp://x",
-                                 "file://host/path", "file://relative", "/no/scheme"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "s3://bucket/prefix",
+        "gs://bucket",
+        "ftp://x",
+        "file://host/path",
+        "file://relative",
+        "/no/scheme",
+    ],
+)
 def test_an_unsupported_storage_url_is_an_error(settings, url):
     settings.CLASSVAULT_STORAGE_URL = url
     [error] = _storage_errors()
@@ -26,6 +35,7 @@ def test_the_default_passes():
 
 
 # --- issue 9, outside attack 5: a URL the store cannot use is refused too ----------------------
+
 
 def test_a_file_url_naming_an_existing_file_is_an_error(settings, tmp_path):
     existing = tmp_path / "a-file"

@@ -83,19 +83,23 @@ def test_home_requires_login(db):
 
 def test_login_never_redirects_to_another_host(world):
     client = Client()
-    response = client.post("/login/", {"username": "sanne", "password": PASSWORD,
-                                       "next": "https://evil.example.org/"})
+    response = client.post(
+        "/login/", {"username": "sanne", "password": PASSWORD, "next": "https://evil.example.org/"}
+    )
     assert response["Location"] == "/"
 
 
-@pytest.mark.parametrize("persona,expected", [
-    ("student", "Mijn stageplaats"),
-    ("trainer", "Mijn leraren-in-opleiding"),
-    ("supervisor", "Mijn leraren-in-opleiding"),
-    ("school_admin", "Leraren-in-opleiding op deze school"),
-    ("admin", "Partnerscholen"),
-    ("privacy", "Opvallende gebeurtenissen"),
-])
+@pytest.mark.parametrize(
+    "persona,expected",
+    [
+        ("student", "Mijn stageplaats"),
+        ("trainer", "Mijn leraren-in-opleiding"),
+        ("supervisor", "Mijn leraren-in-opleiding"),
+        ("school_admin", "Leraren-in-opleiding op deze school"),
+        ("admin", "Partnerscholen"),
+        ("privacy", "Opvallende gebeurtenissen"),
+    ],
+)
 def test_each_role_has_its_landing_page(world, persona, expected):
     user = getattr(world, persona)
     html = web_login(user.username).get("/").content.decode()
@@ -140,8 +144,13 @@ def test_privacy_officer_sees_the_legal_holds_on_her_dashboard(studio, small_vid
     from support.recordings import make_recording
 
     recording = make_recording(studio.student, video=small_video)
-    legal_hold_place(actor=studio.privacy, recording=recording, reason="Vordering OM",
-                     reference="PV-2026-118", now=NOW)
+    legal_hold_place(
+        actor=studio.privacy,
+        recording=recording,
+        reason="Vordering OM",
+        reference="PV-2026-118",
+        now=NOW,
+    )
     html = web_login("piet").get("/").content.decode()
     assert "Juridische bewaring (legal hold)" in html and "PV-2026-118" in html
 
@@ -158,4 +167,3 @@ def test_logging_out_of_the_api_with_a_session_ends_the_session(world):
     client = web_login("sanne")
     assert client.delete("/api/v1/auth/token").status_code == 204
     assert client.get("/").status_code == 302  # back to the login page
-

@@ -33,8 +33,9 @@ def web_login(username: str) -> Client:
 def lesson(world, pupils, vault_home, frozen):
     """Sanne's ready lesson with Ada (full consent) present, shared with her trainer Tom."""
     world.pupils = pupils
-    recording = make_recording(world.student, recorded_at=NOW, title="Breuken met pizza",
-                               pupils=[world.pupils.ada])
+    recording = make_recording(
+        world.student, recorded_at=NOW, title="Breuken met pizza", pupils=[world.pupils.ada]
+    )
     share_grant(actor=world.student, recording=recording, username="tom", now=NOW)
     return recording
 
@@ -45,13 +46,16 @@ def _url(recording, tail=""):
 
 # --- the access panel ----------------------------------------------------------------------
 
+
 def test_owner_sees_everyone_with_access_and_why(lesson):
     html = web_login("sanne").get(_url(lesson)).content.decode()
     assert "Gedeeld met:" not in html and "niemand" not in html
-    for name, why in (("Sanne Student", "de leraar-in-opleiding die de les opnam"),
-                      ("Mira Mentor", "begeleider op de school waar de les is opgenomen"),
-                      ("Tom Trainer", "opleider: met hen gedeeld"),
-                      ("Piet Privacy", "privacyfunctionaris: alleen voor verzoeken")):
+    for name, why in (
+        ("Sanne Student", "de leraar-in-opleiding die de les opnam"),
+        ("Mira Mentor", "begeleider op de school waar de les is opgenomen"),
+        ("Tom Trainer", "opleider: met hen gedeeld"),
+        ("Piet Privacy", "privacyfunctionaris: alleen voor verzoeken"),
+    ):
         assert name in html and why in html
     assert "Stop met delen met Tom Trainer" in html
     # The share form offers exactly her trainers not yet shared with.
@@ -75,8 +79,13 @@ def test_shared_trainer_sees_who_has_access_but_no_forms(lesson):
 
 def test_fellow_in_a_running_screening_sees_only_her_own_window(lesson, world):
     screening = Screening.objects.create(
-        recording=lesson, mode=ScreeningMode.ONLINE, starts_at=TODAY - timedelta(minutes=5),
-        ends_at=TODAY + timedelta(hours=1), scheduled_by=world.student, scheduled_at=NOW)
+        recording=lesson,
+        mode=ScreeningMode.ONLINE,
+        starts_at=TODAY - timedelta(minutes=5),
+        ends_at=TODAY + timedelta(hours=1),
+        scheduled_by=world.student,
+        scheduled_at=NOW,
+    )
     screening.attendees.set([world.fellow])
     html = web_login("femke").get(_url(lesson)).content.decode()
     assert "U mag deze opname bekijken tijdens een online vertoning" in html
@@ -87,6 +96,7 @@ def test_fellow_in_a_running_screening_sees_only_her_own_window(lesson, world):
 
 
 # --- share and unshare ---------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("actor", ["sanne", "mira"])
 def test_owner_and_custodian_share_with_her_trainer(lesson, actor):
@@ -109,21 +119,26 @@ def test_sharing_with_someone_not_hers_is_refused_on_the_page(lesson):
     assert "uri is niet een van de eigen opleiders" in html
 
 
-@pytest.mark.parametrize(("actor", "status"), [
-    ("tom", 403),    # shared with her: watches and comments, does not manage
-    ("tara", 404),   # her trainer, not shared with
-    ("uri", 404),    # a trainer of nobody
-    ("otto", 404),   # a supervisor at another school
-    ("femke", 404),  # a fellow student
-])
+@pytest.mark.parametrize(
+    ("actor", "status"),
+    [
+        ("tom", 403),  # shared with her: watches and comments, does not manage
+        ("tara", 404),  # her trainer, not shared with
+        ("uri", 404),  # a trainer of nobody
+        ("otto", 404),  # a supervisor at another school
+        ("femke", 404),  # a fellow student
+    ],
+)
 def test_those_who_do_not_manage_cannot_share_or_unshare(lesson, actor, status):
     client = web_login(actor)
     with nothing_audited():
         assert client.post(_url(lesson, "shares/"), {"username": "tara"}).status_code == status
-        assert client.post(_url(lesson, "shares/remove/"),
-                           {"username": "tom"}).status_code == status
-    assert list(Share.objects.filter(recording=lesson).values_list("user__username",
-                                                                   flat=True)) == ["tom"]
+        assert (
+            client.post(_url(lesson, "shares/remove/"), {"username": "tom"}).status_code == status
+        )
+    assert list(
+        Share.objects.filter(recording=lesson).values_list("user__username", flat=True)
+    ) == ["tom"]
 
 
 def test_owner_unshares(lesson):
@@ -140,20 +155,25 @@ def test_owner_unshares(lesson):
 
 # --- screenings ----------------------------------------------------------------------------
 
+
 def _screening_form(start, hours=1, mode="online", attendees=("femke",)):
     fmt = "%Y-%m-%dT%H:%M"
     local = start.astimezone(NOW.tzinfo)
-    return {"mode": mode, "starts_at": local.strftime(fmt),
-            "ends_at": (local + timedelta(hours=hours)).strftime(fmt),
-            "attendees": list(attendees)}
+    return {
+        "mode": mode,
+        "starts_at": local.strftime(fmt),
+        "ends_at": (local + timedelta(hours=hours)).strftime(fmt),
+        "attendees": list(attendees),
+    }
 
 
 def test_owner_plans_an_online_screening(lesson, world):
     client = web_login("sanne")
     page = client.get(_url(lesson, "screenings/new/")).content.decode()
     assert 'value="femke"' in page and 'value="sanne"' not in page
-    response = client.post(_url(lesson, "screenings/new/"),
-                           _screening_form(TODAY + timedelta(days=1)))
+    response = client.post(
+        _url(lesson, "screenings/new/"), _screening_form(TODAY + timedelta(days=1))
+    )
     assert response.status_code == 302, response.content.decode()
     screening = Screening.objects.get(recording=lesson)
     assert screening.mode == "online" and list(screening.attendees.all()) == [world.fellow]
@@ -167,22 +187,24 @@ def test_owner_plans_an_online_screening(lesson, world):
 def test_a_screening_longer_than_allowed_is_refused_with_the_limit(lesson):
     client = web_login("sanne")
     with nothing_audited():
-        response = client.post(_url(lesson, "screenings/new/"),
-                               _screening_form(TODAY + timedelta(days=1), hours=5))
+        response = client.post(
+            _url(lesson, "screenings/new/"), _screening_form(TODAY + timedelta(days=1), hours=5)
+        )
     assert response.status_code == 422
     assert "hooguit 4 uur" in response.content.decode()
     assert not Screening.objects.exists()
 
 
-def test_a_pupil_without_peer_consent_blocks_the_screening_and_the_owner_sees_who(world,
-                                                                                  lesson):
-    bram_in_it = make_recording(world.student, recorded_at=NOW, title="Gymles",
-                                pupils=[world.pupils.ada, world.pupils.bram])
+def test_a_pupil_without_peer_consent_blocks_the_screening_and_the_owner_sees_who(world, lesson):
+    bram_in_it = make_recording(
+        world.student, recorded_at=NOW, title="Gymles", pupils=[world.pupils.ada, world.pupils.bram]
+    )
     for actor in ("sanne", "mira"):
         client = web_login(actor)
         with nothing_audited():
-            response = client.post(_url(bram_in_it, "screenings/new/"),
-                                             _screening_form(TODAY + timedelta(days=1)))
+            response = client.post(
+                _url(bram_in_it, "screenings/new/"), _screening_form(TODAY + timedelta(days=1))
+            )
         assert response.status_code == 409
         html = response.content.decode()
         assert "Niet elke leerling in deze opname" in html or "toestemming" in html
@@ -190,20 +212,30 @@ def test_a_pupil_without_peer_consent_blocks_the_screening_and_the_owner_sees_wh
     assert not Screening.objects.exists()
 
 
-@pytest.mark.parametrize(("actor", "status"), [
-    ("tom", 403), ("tara", 404), ("otto", 404), ("femke", 404)])
+@pytest.mark.parametrize(
+    ("actor", "status"), [("tom", 403), ("tara", 404), ("otto", 404), ("femke", 404)]
+)
 def test_those_who_do_not_manage_get_no_screening_form(lesson, actor, status):
     client = web_login(actor)
     assert client.get(_url(lesson, "screenings/new/")).status_code == status
     with nothing_audited():
-        assert client.post(_url(lesson, "screenings/new/"),
-                           _screening_form(TODAY + timedelta(days=1))).status_code == status
+        assert (
+            client.post(
+                _url(lesson, "screenings/new/"), _screening_form(TODAY + timedelta(days=1))
+            ).status_code
+            == status
+        )
 
 
 def _planned(lesson, world, start):
     screening = Screening.objects.create(
-        recording=lesson, mode=ScreeningMode.ONLINE, starts_at=start,
-        ends_at=start + timedelta(hours=1), scheduled_by=world.student, scheduled_at=NOW)
+        recording=lesson,
+        mode=ScreeningMode.ONLINE,
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+        scheduled_by=world.student,
+        scheduled_at=NOW,
+    )
     screening.attendees.set([world.fellow])
     return screening
 
@@ -216,8 +248,9 @@ def test_owner_cancels_a_screening_and_the_fellow_loses_access(lesson, world):
     assert response.status_code == 302
     screening.refresh_from_db()
     assert screening.cancelled_at is not None
-    assert_audited("screening.cancel", actor="sanne", object_id=lesson.pk,
-                   screening=str(screening.pk))
+    assert_audited(
+        "screening.cancel", actor="sanne", object_id=lesson.pk, screening=str(screening.pk)
+    )
     assert "De vertoning is afgezegd." in client.get(_url(lesson)).content.decode()
     assert web_login("femke").get(_url(lesson)).status_code == 404
 
@@ -237,18 +270,22 @@ def test_cancelling_twice_or_after_the_end_is_a_conflict(lesson, world):
     from classvault.core.exceptions import Conflict
 
     screening = _planned(lesson, world, TODAY + timedelta(days=1))
-    screening_cancel(actor=world.student, recording=lesson, screening_id=str(screening.pk),
-                     now=TODAY)
+    screening_cancel(
+        actor=world.student, recording=lesson, screening_id=str(screening.pk), now=TODAY
+    )
     with pytest.raises(Conflict), nothing_audited():
-        screening_cancel(actor=world.student, recording=lesson,
-                         screening_id=str(screening.pk), now=TODAY)
+        screening_cancel(
+            actor=world.student, recording=lesson, screening_id=str(screening.pk), now=TODAY
+        )
     over = _planned(lesson, world, TODAY + timedelta(days=2))
     with pytest.raises(Conflict), nothing_audited():
-        screening_cancel(actor=world.supervisor, recording=lesson, screening_id=str(over.pk),
-                         now=over.ends_at)
+        screening_cancel(
+            actor=world.supervisor, recording=lesson, screening_id=str(over.pk), now=over.ends_at
+        )
 
 
 # --- delete --------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("actor", ["sanne", "mira"])
 def test_delete_asks_first_then_deletes_for_good(lesson, actor):
@@ -265,21 +302,23 @@ def test_delete_asks_first_then_deletes_for_good(lesson, actor):
 
 
 def test_delete_under_legal_hold_is_refused_clearly(lesson, world):
-    legal_hold_place(actor=world.privacy, recording=lesson, reason="Vordering OM",
-                     reference="OM-1", now=NOW)
+    legal_hold_place(
+        actor=world.privacy, recording=lesson, reason="Vordering OM", reference="OM-1", now=NOW
+    )
     client = web_login("sanne")
     with nothing_audited():
         response = client.post(_url(lesson, "delete/"))
     assert response.status_code == 409
     html = response.content.decode()
     assert "Ja, definitief verwijderen" not in html
-    alert = html[html.find('role="alert"'):][:400]
+    alert = html[html.find('role="alert"') :][:400]
     assert "niet worden verwijderd" in alert  # the service's own reason, in Dutch
     assert Recording.objects.filter(pk=lesson.pk).exists()
 
 
-@pytest.mark.parametrize(("actor", "status"), [
-    ("tom", 403), ("tara", 404), ("otto", 404), ("femke", 404)])
+@pytest.mark.parametrize(
+    ("actor", "status"), [("tom", 403), ("tara", 404), ("otto", 404), ("femke", 404)]
+)
 def test_those_who_do_not_manage_cannot_delete(lesson, actor, status):
     client = web_login(actor)
     assert client.get(_url(lesson, "delete/")).status_code == status
@@ -290,14 +329,25 @@ def test_those_who_do_not_manage_cannot_delete(lesson, actor, status):
 
 # --- work queues ---------------------------------------------------------------------------
 
+
 def test_student_home_counts_feedback_new_since_her_last_visit(lesson, world, frozen):
     client = web_login("sanne")
     client.get(_url(lesson))  # she looks at it
     frozen.shift(timedelta(minutes=10))
-    Comment.objects.create(recording=lesson, author=world.trainer, at_seconds=1, text="Mooi",
-                           created_at=TODAY + timedelta(minutes=5))
-    Comment.objects.create(recording=lesson, author=world.student, at_seconds=2,
-                           text="Eigen reflectie", created_at=TODAY + timedelta(minutes=6))
+    Comment.objects.create(
+        recording=lesson,
+        author=world.trainer,
+        at_seconds=1,
+        text="Mooi",
+        created_at=TODAY + timedelta(minutes=5),
+    )
+    Comment.objects.create(
+        recording=lesson,
+        author=world.student,
+        at_seconds=2,
+        text="Eigen reflectie",
+        created_at=TODAY + timedelta(minutes=6),
+    )
     html = client.get("/").content.decode()
     assert "Breuken met pizza" in html and "1 nieuwe reactie" in html
     assert "gedeeld met Tom Trainer" in html and "verwijderd over" in html
@@ -314,8 +364,9 @@ def test_student_home_without_recordings_calls_to_upload(world, frozen):
 
 def test_comment_flags_the_owners_own_as_reflection(lesson, world):
     for author in (world.student, world.trainer):
-        Comment.objects.create(recording=lesson, author=author, at_seconds=1, text="x",
-                               created_at=NOW)
+        Comment.objects.create(
+            recording=lesson, author=author, at_seconds=1, text="x", created_at=NOW
+        )
     flags = {c.author.username: c.is_reflection for c in lesson.comments.all()}
     assert flags == {"sanne": True, "tom": False}
 
@@ -326,17 +377,20 @@ def test_supervisor_home_lists_her_students_with_their_recordings(lesson):
     assert _url(lesson) in html and "15 juli 2027" in html
     assert "/consent/pupils/" in html
     # Otto supervises nobody's recordings at his school.
-    assert "Er zijn geen leraren-in-opleiding aan u gekoppeld." in \
-        web_login("otto").get("/").content.decode()
+    assert (
+        "Er zijn geen leraren-in-opleiding aan u gekoppeld."
+        in web_login("otto").get("/").content.decode()
+    )
 
 
 # --- the consent register: read-only for the supervisor, reachable for student teachers ----
+
 
 def test_supervisor_reads_her_schools_consent_register(lesson):
     client = web_login("mira")
     html = client.get("/consent/pupils/").content.decode()
     assert "Ada Aap" in html and "Bram Beer" in html and "Eva Egel" not in html
-    assert "Toestemmingsformulier" not in html and "<form method=\"post\"" not in html
+    assert "Toestemmingsformulier" not in html and '<form method="post"' not in html
     assert "Leerlingen en toestemming" in html  # in her menu
     assert client.get("/consent/pupils/?school=ZUID").status_code == 403
     assert client.get("/consent/forms/").status_code == 403
@@ -351,6 +405,12 @@ def test_supervisor_of_another_school_sees_only_hers(lesson):
 
 def test_consent_link_for_enrolled_student_teachers_only(world, frozen):
     assert "/consent/pupils/" in web_login("sanne").get("/").content.decode()
-    user_create(actor=None, username="nina", password=PASSWORD, role=Role.STUDENT_TEACHER,
-                full_name="Nina Nieuw", now=NOW)
+    user_create(
+        actor=None,
+        username="nina",
+        password=PASSWORD,
+        role=Role.STUDENT_TEACHER,
+        full_name="Nina Nieuw",
+        now=NOW,
+    )
     assert "/consent/pupils/" not in web_login("nina").get("/").content.decode()

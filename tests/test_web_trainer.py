@@ -29,10 +29,17 @@ def lessons(world, vault_home, at_now):
     late = make_recording(world.student, title="Taalles")
     for recording in (early, late):
         share_grant(actor=world.student, recording=recording, username="tom", now=NOW)
-    assessment_add(actor=world.trainer, recording=late, verdict="goed", notes="",
-                   assessed_on=date(2026, 11, 2), now=NOW)
-    comment_add(actor=world.student, recording=early, at_seconds=2712, text="Hier twijfelde ik",
-                now=NOW)
+    assessment_add(
+        actor=world.trainer,
+        recording=late,
+        verdict="goed",
+        notes="",
+        assessed_on=date(2026, 11, 2),
+        now=NOW,
+    )
+    comment_add(
+        actor=world.student, recording=early, at_seconds=2712, text="Hier twijfelde ik", now=NOW
+    )
     return early, late
 
 
@@ -83,16 +90,19 @@ def test_shared_trainer_gets_the_assessment_form_and_others_do_not(lessons):
     assert "Beoordeling opslaan" in html and 'value="onvoldoende"' in html
     assert 'value="2026-11-02"' in html  # today, in Amsterdam
     for username in ("sanne", "mira"):
-        assert "Beoordeling opslaan" not in web_login(username).get(
-            f"/recordings/{early.pk}/").content.decode()
+        assert (
+            "Beoordeling opslaan"
+            not in web_login(username).get(f"/recordings/{early.pk}/").content.decode()
+        )
 
 
 def test_trainer_assesses_in_the_browser(lessons):
     early, _ = lessons
     client = web_login("tom")
-    response = client.post(f"/recordings/{early.pk}/assessment/",
-                           {"verdict": "voldoende", "notes": "Goede opbouw",
-                            "assessed_on": "2026-11-02"})
+    response = client.post(
+        f"/recordings/{early.pk}/assessment/",
+        {"verdict": "voldoende", "notes": "Goede opbouw", "assessed_on": "2026-11-02"},
+    )
     assert response.status_code == 302
     assert Assessment.objects.get(recording=early).verdict == "voldoende"
     assert_audited("assessment.add", actor="tom", object_id=early.pk, purpose="assessment")
@@ -101,12 +111,15 @@ def test_trainer_assesses_in_the_browser(lessons):
     assert "Beoordeeld: voldoende op 2 november 2026" in client.get("/").content.decode()
 
 
-@pytest.mark.parametrize("form,expected", [
-    ({"verdict": "prima", "assessed_on": "2026-11-02"}, "Kies een oordeel"),
-    ({"verdict": "goed", "assessed_on": "2026-11-03"}, "in de toekomst"),
-    ({"verdict": "goed", "assessed_on": "gisteren"}, "Geef de datum"),
-    ({"verdict": "goed", "assessed_on": "2026-02-30"}, "Geef de datum"),
-])
+@pytest.mark.parametrize(
+    "form,expected",
+    [
+        ({"verdict": "prima", "assessed_on": "2026-11-02"}, "Kies een oordeel"),
+        ({"verdict": "goed", "assessed_on": "2026-11-03"}, "in de toekomst"),
+        ({"verdict": "goed", "assessed_on": "gisteren"}, "Geef de datum"),
+        ({"verdict": "goed", "assessed_on": "2026-02-30"}, "Geef de datum"),
+    ],
+)
 def test_a_refused_assessment_is_shown_and_keeps_what_was_typed(lessons, form, expected):
     early, _ = lessons
     client = web_login("tom")
@@ -118,17 +131,20 @@ def test_a_refused_assessment_is_shown_and_keeps_what_was_typed(lessons, form, e
     assert not Assessment.objects.filter(recording=early).exists()
 
 
-@pytest.mark.parametrize("username,status", [("sanne", 403), ("mira", 403), ("uri", 404),
-                                             ("tara", 404)])
+@pytest.mark.parametrize(
+    "username,status", [("sanne", 403), ("mira", 403), ("uri", 404), ("tara", 404)]
+)
 def test_others_cannot_assess_through_the_form(lessons, username, status):
     early, _ = lessons
-    response = web_login(username).post(f"/recordings/{early.pk}/assessment/",
-                                        {"verdict": "goed", "assessed_on": "2026-11-02"})
+    response = web_login(username).post(
+        f"/recordings/{early.pk}/assessment/", {"verdict": "goed", "assessed_on": "2026-11-02"}
+    )
     assert response.status_code == status
     assert not Assessment.objects.filter(recording=early).exists()
 
 
 # --- the privacy officer's purpose: a POSTed form, kept in her session, in no URL --------
+
 
 def test_privacy_officer_states_a_purpose_in_a_form_not_a_url(lessons):
     early, _ = lessons
@@ -145,7 +161,8 @@ def test_privacy_officer_states_a_purpose_in_a_form_not_a_url(lessons):
     assert "verzoek-7" in page and "Deze weergave wordt met dat doel vastgelegd" in page
     assert "Bekijk alleen voor begeleiding" not in page
     assert "purpose=" not in page and "verzoek-7" not in "".join(
-        re.findall(r'(?:src|href|poster|action|data-url)="([^"]*)"', page))
+        re.findall(r'(?:src|href|poster|action|data-url)="([^"]*)"', page)
+    )
     assert_audited("recording.view", actor="piet", object_id=early.pk, purpose="verzoek-7")
     # The player's own requests carry the purpose from the session, not the query string.
     assert client.get(f"/api/v1/recordings/{early.pk}/poster").status_code == 200
@@ -203,8 +220,9 @@ def test_a_session_purpose_is_not_used_by_a_bearer_token_call(lessons):
     from support.personas import login
 
     token = login("piet").token
-    response = client.get(f"/api/v1/recordings/{early.pk}",
-                          headers={"Authorization": f"Bearer {token}"})
+    response = client.get(
+        f"/api/v1/recordings/{early.pk}", headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status_code == 422
 
 

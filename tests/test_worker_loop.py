@@ -47,8 +47,7 @@ def worker_that_stops_when_idle(waits: list[float]) -> JobWorker:
     return worker
 
 
-def test_the_worker_waits_out_a_locked_database_and_then_runs_the_job(concurrent_db,
-                                                                      monkeypatch):
+def test_the_worker_waits_out_a_locked_database_and_then_runs_the_job(concurrent_db, monkeypatch):
     job = process_recording.enqueue(str(uuid.uuid4()))  # a recording deleted meanwhile
     flaky_transaction(monkeypatch, failures=3)
     waits: list[float] = []
@@ -67,8 +66,7 @@ def test_the_backoff_starts_again_after_a_turn_succeeds(concurrent_db, monkeypat
     assert worker.backoff.next() == 1.0
 
 
-def test_any_other_database_error_ends_the_worker_for_serve_to_restart(concurrent_db,
-                                                                        monkeypatch):
+def test_any_other_database_error_ends_the_worker_for_serve_to_restart(concurrent_db, monkeypatch):
     flaky_transaction(monkeypatch, failures=1, message="no such table: django_tasks_db")
     with pytest.raises(OperationalError, match="no such table"):
         worker_that_stops_when_idle([]).run()
@@ -82,8 +80,9 @@ def test_backoff_doubles_up_to_a_minute_and_resets():
 
 
 def test_heartbeat_records_the_worker_and_forgets_long_silent_ones(db):
-    WorkerHeartbeat.objects.create(worker_id="old:1", started_at=NOW - timedelta(days=3),
-                                   seen_at=NOW - timedelta(days=2))
+    WorkerHeartbeat.objects.create(
+        worker_id="old:1", started_at=NOW - timedelta(days=3), seen_at=NOW - timedelta(days=2)
+    )
     heartbeat_write(worker_id="host:7", now=NOW, started_at=NOW)
     heartbeat_write(worker_id="host:7", now=NOW + timedelta(seconds=30), started_at=NOW)
     beat = WorkerHeartbeat.objects.get()

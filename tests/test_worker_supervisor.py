@@ -67,6 +67,7 @@ def test_a_worker_that_keeps_failing_is_restarted_ever_later(caplog):
 
 # --- a hung worker (issue 9, outside attack 3a): its heartbeat goes stale ------------------
 
+
 class Clock:
     """The supervisor's wall clock, moved by the test: no real five-minute waits."""
 
@@ -80,8 +81,15 @@ class Clock:
 def test_a_worker_whose_heartbeat_is_stale_is_killed_and_replaced(caplog):
     caplog.set_level(logging.INFO, logger="classvault.server")
     clock, beats = Clock(), {}
-    supervisor = WorkerSupervisor(command=SLEEPER, first=0.01, most=0.01, stale_after=300,
-                                  check_every=0.02, heartbeat=beats.get, now=clock)
+    supervisor = WorkerSupervisor(
+        command=SLEEPER,
+        first=0.01,
+        most=0.01,
+        stale_after=300,
+        check_every=0.02,
+        heartbeat=beats.get,
+        now=clock,
+    )
     supervisor.start()
     try:
         first = wait_for(lambda: supervisor.proc)
@@ -105,8 +113,15 @@ def test_a_worker_whose_heartbeat_is_stale_is_killed_and_replaced(caplog):
 
 def test_a_worker_that_never_reports_is_killed_after_the_threshold():
     clock = Clock()
-    supervisor = WorkerSupervisor(command=SLEEPER, first=0.01, most=0.01, stale_after=300,
-                                  check_every=0.02, heartbeat=lambda worker_id: None, now=clock)
+    supervisor = WorkerSupervisor(
+        command=SLEEPER,
+        first=0.01,
+        most=0.01,
+        stale_after=300,
+        check_every=0.02,
+        heartbeat=lambda worker_id: None,
+        now=clock,
+    )
     supervisor.start()
     try:
         first = wait_for(lambda: supervisor.proc)
@@ -127,8 +142,9 @@ def test_a_reporting_worker_or_an_unreadable_heartbeat_is_left_alone():
         raise RuntimeError("database is locked")
 
     for heartbeat in (lambda worker_id: clock.now, unreadable):
-        supervisor = WorkerSupervisor(command=SLEEPER, stale_after=300, check_every=0.02,
-                                      heartbeat=heartbeat, now=clock)
+        supervisor = WorkerSupervisor(
+            command=SLEEPER, stale_after=300, check_every=0.02, heartbeat=heartbeat, now=clock
+        )
         supervisor.start()
         try:
             first = wait_for(lambda s=supervisor: s.proc)
@@ -169,22 +185,30 @@ def test_killing_the_worker_during_serve_starts_a_new_one_that_processes_uploads
         token = token_for(base, "sanne")
         assert call(base, "POST", "/api/v1/me/guidelines", token=token)[0] == 200
         body, content_type = multipart(
-            {"title": "Na de herstart", "recorded_at": "2026-11-20T10:00:00+01:00",
-             "pupils": "[]"},
-            {"file": ("les.mp4", video, "video/mp4")})
-        status, _, created = call(base, "POST", "/api/v1/recordings", token=token, data=body,
-                                  headers={"Content-Type": content_type})
+            {"title": "Na de herstart", "recorded_at": "2026-11-20T10:00:00+01:00", "pupils": "[]"},
+            {"file": ("les.mp4", video, "video/mp4")},
+        )
+        status, _, created = call(
+            base,
+            "POST",
+            "/api/v1/recordings",
+            token=token,
+            data=body,
+            headers={"Content-Type": content_type},
+        )
         assert status == 201, created
         recording = json.loads(created)["id"]
 
         def processed():
-            detail = json.loads(call(base, "GET", f"/api/v1/recordings/{recording}",
-                                     token=token)[2])
+            detail = json.loads(
+                call(base, "GET", f"/api/v1/recordings/{recording}", token=token)[2]
+            )
             return detail["status"] != "processing" and detail
 
         assert wait_for(processed, timeout=90)["status"] == "ready"
-        health = json.loads(call(base, "GET", "/api/v1/health/detail",
-                                 token=token_for(base, "privacy"))[2])
+        health = json.loads(
+            call(base, "GET", "/api/v1/health/detail", token=token_for(base, "privacy"))[2]
+        )
         assert health["worker_alive"] is True and health["queue_depth"] == 0
     # Stopping serve stopped its worker too: nothing is left behind.
     assert wait_for(lambda: gone(second), timeout=10)

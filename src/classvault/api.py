@@ -70,8 +70,13 @@ def vault_not_found(request: HttpRequest, exc: VaultNotFound | KeyDestroyed) -> 
 def vault_damaged(request: HttpRequest, exc: VaultIntegrityError) -> HttpResponse:
     log.error("Refused to serve a damaged vault object at %s: %s", request.path, exc)
     return api.create_response(
-        request, {"detail": "The stored recording failed its integrity check and is not "
-                  "served. The administrators have been alerted."}, status=500)
+        request,
+        {
+            "detail": "The stored recording failed its integrity check and is not "
+            "served. The administrators have been alerted."
+        },
+        status=500,
+    )
 
 
 @api.exception_handler(NinjaValidationError)
@@ -81,7 +86,8 @@ def validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRes
         loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "payload"))
         parts.append(f"{loc}: {err.get('msg')}" if loc else str(err.get("msg")))
     return api.create_response(
-        request, {"detail": "; ".join(parts) or "Invalid input.", "errors": exc.errors},
+        request,
+        {"detail": "; ".join(parts) or "Invalid input.", "errors": exc.errors},
         status=422,
     )
 

@@ -63,10 +63,16 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     try:
         # The command line speaks English, as its other output does.
         with translation.override("en"):
-            user = user_create(actor=None, username=args.username, password=args.password,
-                               role=args.role, full_name=args.full_name or "",
-                               email=args.email or "", school_code=args.school,
-                               now=clock.now())
+            user = user_create(
+                actor=None,
+                username=args.username,
+                password=args.password,
+                role=args.role,
+                full_name=args.full_name or "",
+                email=args.email or "",
+                school_code=args.school,
+                now=clock.now(),
+            )
     except DomainError as exc:
         return _fail(exc.detail, 1)
     print(f"created user {user.username} ({user.role})")
@@ -80,8 +86,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from classvault.server import address_problem, serve
 
-    errors = [m for m in run_checks(include_deployment_checks=True, tags=["classvault"])
-              if m.level >= ERROR]
+    errors = [
+        m
+        for m in run_checks(include_deployment_checks=True, tags=["classvault"])
+        if m.level >= ERROR
+    ]
     errors += [m for m in run_checks() if m.level >= ERROR]
     if errors:
         return _fail("refusing to serve:\n" + "\n".join(str(e) for e in errors), 1)
@@ -105,8 +114,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
         # Drain-and-exit (cron style): one retention run unless this slot had one already.
         if args.retention_every:
             retention_tick(now=clock.now(), every=args.retention_every)
-        call_command("db_worker", queue_name="*", interval=args.interval, reload=False,
-                     batch=True, startup_delay=False)
+        call_command(
+            "db_worker",
+            queue_name="*",
+            interval=args.interval,
+            reload=False,
+            batch=True,
+            startup_delay=False,
+        )
         return 0
     worker = JobWorker(interval=args.interval)
     heartbeat = Heartbeat(worker)
@@ -139,7 +154,8 @@ def _instant(value: str):
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{value!r} is not an ISO-8601 instant, e.g. 2027-05-02T10:00:00+02:00") from None
+            f"{value!r} is not an ISO-8601 instant, e.g. 2027-05-02T10:00:00+02:00"
+        ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo("Europe/Amsterdam"))
 
 
@@ -193,8 +209,11 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         return 1
     print(f"audit log intact: {checked} entries, {checkpoints} checkpoints agree")
     if checked and not checkpoints:
-        print(f"warning: {checkpoint_path()} holds no checkpoint yet, so a cut-off end of the "
-              "log could not be noticed; one is written now", file=sys.stderr)
+        print(
+            f"warning: {checkpoint_path()} holds no checkpoint yet, so a cut-off end of the "
+            "log could not be noticed; one is written now",
+            file=sys.stderr,
+        )
     try:
         audit_checkpoint(now=clock.now())
     except OSError as exc:
@@ -212,8 +231,10 @@ def cmd_key_rotate(args: argparse.Namespace) -> int:
         rotated = master_key_rotate(now=clock.now())
     except VaultKeyError as exc:
         return _fail(f"{exc} Restore the retired key file and run again.", 1)
-    print(f"re-wrapped {rotated.data_keys} data keys and {rotated.retention_keys} retention "
-          "keys under the current master key")
+    print(
+        f"re-wrapped {rotated.data_keys} data keys and {rotated.retention_keys} retention "
+        "keys under the current master key"
+    )
     return 0
 
 
@@ -237,8 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("init", help="create or migrate the data home").set_defaults(func=cmd_init)
 
-    user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_cmd",
-                                                                       required=True)
+    user = sub.add_parser("user", help="manage users").add_subparsers(
+        dest="user_cmd", required=True
+    )
     add = user.add_parser("add", help="create a user")
     add.add_argument("username")
     add.add_argument("--role", required=True)
@@ -250,10 +272,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the web app and API")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=_default_port(),
-                       help="default: CLASSVAULT_PORT, else 8000")
-    serve.add_argument("--workers", type=int,
-                       default=int(os.environ.get("CLASSVAULT_WEB_WORKERS", "2")))
+    serve.add_argument(
+        "--port", type=int, default=_default_port(), help="default: CLASSVAULT_PORT, else 8000"
+    )
+    serve.add_argument(
+        "--workers", type=int, default=int(os.environ.get("CLASSVAULT_WEB_WORKERS", "2"))
+    )
     serve.add_argument("--no-worker", action="store_true", help="do not run background jobs")
     serve.set_defaults(func=cmd_serve)
 
@@ -261,36 +285,50 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--batch", action="store_true", help="drain the queue, then exit")
     worker.add_argument("--interval", type=float, default=1.0)
     worker.add_argument(
-        "--retention-every", type=_seconds, metavar="SECONDS",
+        "--retention-every",
+        type=_seconds,
+        metavar="SECONDS",
         default=os.environ.get("CLASSVAULT_RETENTION_EVERY", "900"),
-        help="run the retention schedule (sweep, reminders) every SECONDS; 0: not here")
+        help="run the retention schedule (sweep, reminders) every SECONDS; 0: not here",
+    )
     worker.set_defaults(func=cmd_worker)
 
     sweep = sub.add_parser(
-        "sweep", help="apply retention now: delete every expired recording not under hold",
+        "sweep",
+        help="apply retention now: delete every expired recording not under hold",
         description="Delete every recording whose retention is over, except those under "
-        "legal hold; print one line per deleted recording id.")
-    sweep.add_argument("--now", type=_instant, metavar="ISO-8601",
-                       help="apply retention as if the clock read this instant")
+        "legal hold; print one line per deleted recording id.",
+    )
+    sweep.add_argument(
+        "--now",
+        type=_instant,
+        metavar="ISO-8601",
+        help="apply retention as if the clock read this instant",
+    )
     sweep.set_defaults(func=cmd_sweep)
 
     demo = sub.add_parser("demo", help="load demo data and print the logins")
     # Only for the address it prints: where `classvault serve` runs (or will run).
     demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=_default_port(),
-                      help="default: CLASSVAULT_PORT, else 8000")
+    demo.add_argument(
+        "--port", type=int, default=_default_port(), help="default: CLASSVAULT_PORT, else 8000"
+    )
     demo.set_defaults(func=cmd_demo)
 
-    audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_cmd",
-                                                                          required=True)
+    audit = sub.add_parser("audit", help="the audit log").add_subparsers(
+        dest="audit_cmd", required=True
+    )
     audit.add_parser("verify", help="check the hash chain").set_defaults(func=cmd_audit_verify)
 
     key = sub.add_parser("key", help="the vault's master key").add_subparsers(
-        dest="key_cmd", required=True)
+        dest="key_cmd", required=True
+    )
     rotate = key.add_parser(
-        "rotate", help="re-wrap every data key under the current master key",
+        "rotate",
+        help="re-wrap every data key under the current master key",
         description="Rename master.key to master.key.retired, run `classvault init` to make a "
-        "new one, then run this; delete the retired file once it reports success.")
+        "new one, then run this; delete the retired file once it reports success.",
+    )
     rotate.set_defaults(func=cmd_key_rotate)
 
     manage = sub.add_parser("manage", help="run a Django management command")

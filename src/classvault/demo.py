@@ -60,18 +60,35 @@ def _people(*, now: datetime) -> list[tuple[str, str, str]]:
     for username, role, full_name, at_school in DEMO_USERS:
         if not User.objects.filter(username=username).exists():
             services.user_create(
-                actor=None, username=username, password=DEMO_PASSWORD, role=role,
-                full_name=full_name, email=f"{username}@example.org",
-                school_code=SCHOOL_CODE if at_school else None, now=now,
+                actor=None,
+                username=username,
+                password=DEMO_PASSWORD,
+                role=role,
+                full_name=full_name,
+                email=f"{username}@example.org",
+                school_code=SCHOOL_CODE if at_school else None,
+                now=now,
             )
     admin = User.objects.get(username="beheer")
     study_end = (now + timedelta(days=365)).date()
-    services.enrolment_set(actor=admin, username="sanne", school_code=SCHOOL_CODE,
-                           study_end=study_end, trainers=["olga"], supervisors=["mentor"],
-                           now=now)
-    services.enrolment_set(actor=admin, username="tim", school_code=SCHOOL_CODE,
-                           study_end=study_end, trainers=["ingrid"], supervisors=["mentor"],
-                           now=now)
+    services.enrolment_set(
+        actor=admin,
+        username="sanne",
+        school_code=SCHOOL_CODE,
+        study_end=study_end,
+        trainers=["olga"],
+        supervisors=["mentor"],
+        now=now,
+    )
+    services.enrolment_set(
+        actor=admin,
+        username="tim",
+        school_code=SCHOOL_CODE,
+        study_end=study_end,
+        trainers=["ingrid"],
+        supervisors=["mentor"],
+        now=now,
+    )
     return [(u, r.value, DEMO_PASSWORD) for u, r, _n, _s in DEMO_USERS]
 
 
@@ -83,13 +100,25 @@ def _pupils(*, now: datetime) -> None:
         if Pupil.objects.filter(school__code=SCHOOL_CODE, external_id=number).exists():
             continue
         pupil = consent_services.pupil_create(
-            actor=admin, school_code=SCHOOL_CODE, external_id=number, full_name=name,
-            date_of_birth=date(today.year - age, 3, 1), group="Groep 7", now=now)
+            actor=admin,
+            school_code=SCHOOL_CODE,
+            external_id=number,
+            full_name=name,
+            date_of_birth=date(today.year - age, 3, 1),
+            group="Groep 7",
+            now=now,
+        )
         if recording:
             consent_services.consent_give(
-                actor=admin, pupil_id=str(pupil.pk), recording=True, peer_viewing=peer,
-                given_by="guardian", signer_name=f"Ouder van {name.split()[0]}",
-                signed_on=today - timedelta(days=20), now=now)
+                actor=admin,
+                pupil_id=str(pupil.pk),
+                recording=True,
+                peer_viewing=peer,
+                given_by="guardian",
+                signer_name=f"Ouder van {name.split()[0]}",
+                signed_on=today - timedelta(days=20),
+                now=now,
+            )
 
 
 def _sample_recording(*, now: datetime) -> None:
@@ -99,16 +128,22 @@ def _sample_recording(*, now: datetime) -> None:
         return
     services.guidelines_acknowledge(actor=sanne, now=now)
     recording_id = str(uuid.uuid4())
-    stored = vault_store(object_id=recording_id, purpose=Purpose.ORIGINAL,
-                         chunks=[sample_video()], now=now)
+    stored = vault_store(
+        object_id=recording_id, purpose=Purpose.ORIGINAL, chunks=[sample_video()], now=now
+    )
     present = Pupil.objects.filter(school__code=SCHOOL_CODE, recording_consent=True)
     absent = Pupil.objects.filter(school__code=SCHOOL_CODE, recording_consent=False)[:1]
     recording_create(
-        actor=sanne, recording_id=recording_id,
+        actor=sanne,
+        recording_id=recording_id,
         upload=EncryptedUpload("demo-les.mp4", "video/mp4", stored),
-        title="Rekenles groep 7 — breuken", recorded_at=now - timedelta(days=2),
-        pupil_ids=[str(p.pk) for p in present], attested_ids=[str(p.pk) for p in absent],
-        now=now)
+        title="Rekenles groep 7 — breuken",
+        recorded_at=now - timedelta(days=2),
+        pupil_ids=[str(p.pk) for p in present],
+        attested_ids=[str(p.pk) for p in absent],
+        now=now,
+    )
     recording_process(recording_id=recording_id, now=now)
-    share_grant(actor=sanne, recording=Recording.objects.get(pk=recording_id),
-                username="olga", now=now)
+    share_grant(
+        actor=sanne, recording=Recording.objects.get(pk=recording_id), username="olga", now=now
+    )

@@ -64,17 +64,25 @@ class WorkerSupervisor(threading.Thread):
     and ``now`` are seams for tests.
     """
 
-    def __init__(self, *, command: list[str] | None = None, first: float = 1.0,
-                 most: float = 60.0, stable_after: float = 300.0,
-                 stale_after: float | None = None, check_every: float = 30.0,
-                 heartbeat: Callable[[str], datetime | None] | None = None,
-                 now: Callable[[], datetime] = clock.now) -> None:
+    def __init__(
+        self,
+        *,
+        command: list[str] | None = None,
+        first: float = 1.0,
+        most: float = 60.0,
+        stable_after: float = 300.0,
+        stale_after: float | None = None,
+        check_every: float = 30.0,
+        heartbeat: Callable[[str], datetime | None] | None = None,
+        now: Callable[[], datetime] = clock.now,
+    ) -> None:
         super().__init__(name="classvault-worker-supervisor", daemon=True)
         self.command = command or [sys.executable, "-m", "classvault.cli", "worker"]
         self.backoff = Backoff(first=first, most=most)
         self.stable_after = stable_after
-        self.stale_after = (settings.CLASSVAULT_WORKER_STALE_SECONDS if stale_after is None
-                            else stale_after)
+        self.stale_after = (
+            settings.CLASSVAULT_WORKER_STALE_SECONDS if stale_after is None else stale_after
+        )
         self.check_every = check_every
         self._heartbeat = heartbeat or (lambda worker_id: heartbeat_seen_at(worker_id=worker_id))
         self._now = now
@@ -101,8 +109,13 @@ class WorkerSupervisor(threading.Thread):
             if ran_for >= self.stable_after:
                 self.backoff.reset()
             delay = self.backoff.next()
-            log.error("The background worker (pid %d) %s after %.0f s; starting a new one "
-                      "in %.0f s.", proc.pid, _exit_reason(code), ran_for, delay)
+            log.error(
+                "The background worker (pid %d) %s after %.0f s; starting a new one in %.0f s.",
+                proc.pid,
+                _exit_reason(code),
+                ran_for,
+                delay,
+            )
             self._stopping.wait(delay)
 
     def _watch(self, proc: subprocess.Popen) -> int:
@@ -117,8 +130,12 @@ class WorkerSupervisor(threading.Thread):
                 return proc.wait()  # stop() ends it
             silent = self._silent_for(proc.pid, started_at)
             if silent is not None and silent > self.stale_after:
-                log.error("The background worker (pid %d) has not reported for %.0f s: it "
-                          "hangs. Killing it.", proc.pid, silent)
+                log.error(
+                    "The background worker (pid %d) has not reported for %.0f s: it "
+                    "hangs. Killing it.",
+                    proc.pid,
+                    silent,
+                )
                 self.hung_kills += 1
                 proc.kill()
                 return proc.wait()
@@ -170,7 +187,8 @@ def address_problem(host: str, port: int) -> str | None:
     where = f"{host}:{port}"
     try:
         family, kind, proto, _name, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
     except (socket.gaierror, UnicodeError, OverflowError):
         return f"cannot serve on {where}: {host} is not a name or address of this machine."
     with socket.socket(family, kind, proto) as probe:
@@ -180,8 +198,10 @@ def address_problem(host: str, port: int) -> str | None:
             probe.bind(address)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                return (f"cannot serve on {where}: the port is already in use. Stop the other "
-                        "server, or choose another port (--port, or make run PORT=...).")
+                return (
+                    f"cannot serve on {where}: the port is already in use. Stop the other "
+                    "server, or choose another port (--port, or make run PORT=...)."
+                )
             if exc.errno == errno.EACCES:
                 return f"cannot serve on {where}: not allowed (ports below 1024 need root)."
             return f"cannot serve on {where}: {exc.strerror or exc}."
@@ -194,7 +214,8 @@ def serve(*, host: str, port: int, workers: int, with_worker: bool) -> int:
         supervisor.start()
         atexit.register(supervisor.stop)
     announcement = f"ClassVault serves on http://{host}:{port}" + (
-        " with a background worker" if with_worker else "")
+        " with a background worker" if with_worker else ""
+    )
 
     def when_ready(_server) -> None:
         # Only now is the port bound: a script may wait for this line and then connect.

@@ -40,7 +40,8 @@ def env_bool(name: str, default: bool = False) -> bool:
     raise ImproperlyConfigured(
         f"{name}={os.environ[name]!r} is not a yes or no. Use one of "
         f"{', '.join(TRUE_WORDS)} or {', '.join(FALSE_WORDS)} (any case), or leave it empty "
-        f"for the default ({'true' if default else 'false'}).")
+        f"for the default ({'true' if default else 'false'})."
+    )
 
 
 def env_int(name: str, default: int) -> int:
@@ -84,8 +85,11 @@ CLASSVAULT_RETENTION_MONTHS = env_int("CLASSVAULT_RETENTION_MONTHS", 6)
 CLASSVAULT_TOKEN_HOURS = env_int("CLASSVAULT_TOKEN_HOURS", 8)
 CLASSVAULT_INSTITUTE_NAME = env("CLASSVAULT_INSTITUTE_NAME", "Lerarenopleiding")
 # The assessment scale, lowest first; the institute's own words.
-CLASSVAULT_ASSESSMENT_SCALE = [v.strip() for v in env(
-    "CLASSVAULT_ASSESSMENT_SCALE", "onvoldoende,voldoende,goed,uitstekend").split(",") if v.strip()]
+CLASSVAULT_ASSESSMENT_SCALE = [
+    v.strip()
+    for v in env("CLASSVAULT_ASSESSMENT_SCALE", "onvoldoende,voldoende,goed,uitstekend").split(",")
+    if v.strip()
+]
 # Small means small (R8): at most this many fellow students in one screening.
 CLASSVAULT_SCREENING_MAX_ATTENDEES = env_int("CLASSVAULT_SCREENING_MAX_ATTENDEES", 12)
 # A screening is a meeting (R8), not a standing share: it lasts at most this many hours.
@@ -191,8 +195,10 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]

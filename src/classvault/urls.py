@@ -8,8 +8,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     # Browsers ask for /favicon.ico on their own; the pages name the SVG in <head>.
-    path("favicon.ico", RedirectView.as_view(url=static("classvault/favicon.svg"),
-                                             permanent=True)),
+    path("favicon.ico", RedirectView.as_view(url=static("classvault/favicon.svg"), permanent=True)),
     path("", include("classvault.consent.urls")),
     path("", include("classvault.web.urls")),
 ]

@@ -20,7 +20,7 @@ def test_forms_for_a_group_are_prefilled(world, pupils):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Ada Aap" in html and "Bram Beer" in html and "Cas Cavia" not in html
-    assert "10 maart 2014" in html                     # date of birth, Dutch
+    assert "10 maart 2014" in html  # date of birth, Dutch
     assert html.count('class="consent-form"') == 2
     assert "/static/consent/consent.css" in html
     assert "privacy@iclon.leidenuniv.nl" in html

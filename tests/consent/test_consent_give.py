@@ -22,8 +22,7 @@ def give(api, pupil, **overrides):
 def test_school_admin_registers_a_guardians_consent(world, pupils):
     response = give(world.api(world.school_admin), pupils.cas)
     assert response.status_code == 201
-    assert response.json() == {"recording": True, "peer_viewing": True,
-                               "statement_version": "1"}
+    assert response.json() == {"recording": True, "peer_viewing": True, "statement_version": "1"}
     pupils.cas.refresh_from_db()
     assert pupils.cas.recording_consent and pupils.cas.peer_viewing_consent
     record = ConsentRecord.objects.get(pupil=pupils.cas)
@@ -31,8 +30,7 @@ def test_school_admin_registers_a_guardians_consent(world, pupils):
     assert record.signer_name == "Carla Cavia"
     assert record.registered_by == world.school_admin
     assert record.received_how == "paper_form"
-    assert_audited("consent.give", actor="saskia", object_id=pupils.cas.pk,
-                   record=str(record.pk))
+    assert_audited("consent.give", actor="saskia", object_id=pupils.cas.pk, record=str(record.pk))
 
 
 def test_consent_is_audited_without_names(world, pupils):
@@ -59,13 +57,16 @@ def test_a_form_can_add_peer_viewing_to_recording_consent(world, pupils):
     assert response.json()["peer_viewing"] is True
     pupils.bram.refresh_from_db()
     assert pupils.bram.peer_viewing_consent
-    assert AuditEvent.objects.filter(action="consent.give", object_id=str(pupils.bram.pk),
-                                     actor="saskia").count() == 2  # her first form and this
+    assert (
+        AuditEvent.objects.filter(
+            action="consent.give", object_id=str(pupils.bram.pk), actor="saskia"
+        ).count()
+        == 2
+    )  # her first form and this
 
 
 def test_a_refusal_form_is_recorded(world, pupils):
-    response = give(world.api(world.school_admin), pupils.cas, recording=False,
-                    peer_viewing=False)
+    response = give(world.api(world.school_admin), pupils.cas, recording=False, peer_viewing=False)
     assert response.status_code == 201
     assert ConsentRecord.objects.filter(pupil=pupils.cas, recording=False).exists()
     pupils.cas.refresh_from_db()
@@ -74,8 +75,7 @@ def test_a_refusal_form_is_recorded(world, pupils):
 
 
 def test_consent_names_the_statement_version_in_force(world, pupils):
-    services.statement_publish(actor=world.privacy, version="2", text="Nieuwe tekst.",
-                               now=NOW)
+    services.statement_publish(actor=world.privacy, version="2", text="Nieuwe tekst.", now=NOW)
     give(world.api(world.school_admin), pupils.cas)
     record = ConsentRecord.objects.get(pupil=pupils.cas)
     assert record.statement_version == StatementVersion.objects.get(version="2")
@@ -99,9 +99,16 @@ def test_a_form_cannot_take_consent_away(world, pupils):
 
 def test_a_form_signed_before_a_withdrawal_is_409(world, pupils):
     api = world.api(world.school_admin)
-    api.post(f"/pupils/{pupils.ada.pk}/consent/withdraw",
-             {"scope": "all", "by": "guardian", "signer_name": "G", "verified_in_person": True,
-              "on": "2026-10-20"})
+    api.post(
+        f"/pupils/{pupils.ada.pk}/consent/withdraw",
+        {
+            "scope": "all",
+            "by": "guardian",
+            "signer_name": "G",
+            "verified_in_person": True,
+            "on": "2026-10-20",
+        },
+    )
     assert give(api, pupils.ada, signed_on="2026-10-19").status_code == 409
     assert give(api, pupils.ada, signed_on="2026-10-21").status_code == 201
 
@@ -110,9 +117,16 @@ def test_a_form_signed_on_the_day_of_the_withdrawal_is_409(world, pupils):
     """Issue 9, outside attack 6: a form of the withdrawal's day may predate it, and then
     it would reinstate consent that was withdrawn after it was signed."""
     api = world.api(world.school_admin)
-    api.post(f"/pupils/{pupils.ada.pk}/consent/withdraw",
-             {"scope": "all", "by": "guardian", "signer_name": "G", "verified_in_person": True,
-              "on": "2026-10-20"})
+    api.post(
+        f"/pupils/{pupils.ada.pk}/consent/withdraw",
+        {
+            "scope": "all",
+            "by": "guardian",
+            "signer_name": "G",
+            "verified_in_person": True,
+            "on": "2026-10-20",
+        },
+    )
     with nothing_audited():
         response = give(api, pupils.ada, signed_on="2026-10-20")
     assert response.status_code == 409, response.content
@@ -122,8 +136,7 @@ def test_a_form_signed_on_the_day_of_the_withdrawal_is_409(world, pupils):
 
 @pytest.mark.parametrize("signed_on", ["2026-11-03", "2027-01-01"])
 def test_signed_on_in_the_future_is_422(world, pupils, signed_on):
-    assert give(world.api(world.school_admin), pupils.cas,
-                signed_on=signed_on).status_code == 422
+    assert give(world.api(world.school_admin), pupils.cas, signed_on=signed_on).status_code == 422
 
 
 def test_signed_on_is_judged_by_the_amsterdam_day(world, pupils, time_machine):
@@ -133,19 +146,23 @@ def test_signed_on_is_judged_by_the_amsterdam_day(world, pupils, time_machine):
 
 
 def test_signed_on_before_the_date_of_birth_is_422(world, pupils):
-    assert give(world.api(world.school_admin), pupils.cas,
-                signed_on="2012-08-31").status_code == 422
+    assert (
+        give(world.api(world.school_admin), pupils.cas, signed_on="2012-08-31").status_code == 422
+    )
 
 
-@pytest.mark.parametrize("overrides", [
-    {"given_by": "teacher"},
-    {"signer_name": ""},
-    {"signed_on": "30-10-2026"},
-    {"signed_on": "2026-02-30"},
-    {"recording": "yes"},
-    {"peer_viewing": 1},
-    {"received_how": "pigeon"},
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"given_by": "teacher"},
+        {"signer_name": ""},
+        {"signed_on": "30-10-2026"},
+        {"signed_on": "2026-02-30"},
+        {"recording": "yes"},
+        {"peer_viewing": 1},
+        {"received_how": "pigeon"},
+    ],
+)
 def test_invalid_consent_is_422(world, pupils, overrides):
     response = give(world.api(world.school_admin), pupils.cas, **overrides)
     assert response.status_code == 422
@@ -171,8 +188,7 @@ def test_school_admin_of_another_school_does_not_see_the_pupil(world, pupils):
 
 @pytest.mark.parametrize("pupil_id", [str(uuid.uuid4()), "not-a-uuid", "1"])
 def test_unknown_pupil_is_404(world, pupil_id):
-    response = world.api(world.school_admin).post(f"/pupils/{pupil_id}/consent",
-                                                  consent_body())
+    response = world.api(world.school_admin).post(f"/pupils/{pupil_id}/consent", consent_body())
     assert response.status_code == 404
 
 

@@ -42,13 +42,21 @@ def test_history_keeps_its_order_when_records_share_an_instant(world, pupils):
     api.post(f"/pupils/{pupils.cas.pk}/consent/withdraw", withdraw_body())
     history = api.get(f"/pupils/{pupils.cas.pk}/consent").json()["history"]
     assert [(h["recording"], h["peer_viewing"]) for h in history] == [
-        (True, False), (True, True), (True, False), (False, False)]
+        (True, False),
+        (True, True),
+        (True, False),
+        (False, False),
+    ]
 
 
 def test_a_pupil_without_forms_has_no_consent_and_empty_history(world, pupils):
     body = world.api(world.school_admin).get(f"/pupils/{pupils.cas.pk}/consent").json()
-    assert body == {"pupil": str(pupils.cas.pk), "recording": False, "peer_viewing": False,
-                    "history": []}
+    assert body == {
+        "pupil": str(pupils.cas.pk),
+        "recording": False,
+        "peer_viewing": False,
+        "history": [],
+    }
 
 
 def test_privacy_officer_reads_any_schools_consent(world, pupils):
@@ -80,12 +88,12 @@ def test_pupil_detail_for_the_school_admin(world, pupils):
     response = world.api(world.school_admin).get(f"/pupils/{pupils.dewi.pk}")
     assert response.status_code == 200
     assert response.json()["date_of_birth"] == "2009-06-15"
-    assert world.api(world.other_school_admin).get(f"/pupils/{pupils.dewi.pk}").status_code \
-        == 404
+    assert world.api(world.other_school_admin).get(f"/pupils/{pupils.dewi.pk}").status_code == 404
     assert world.api(world.student).get(f"/pupils/{pupils.dewi.pk}").status_code == 403
 
 
 # --- append-only ----------------------------------------------------------------------
+
 
 def test_the_api_offers_no_way_to_change_or_delete_consent(world, pupils):
     api = world.api(world.school_admin)
@@ -97,11 +105,14 @@ def test_the_api_offers_no_way_to_change_or_delete_consent(world, pupils):
     assert consent_methods == {"get", "post"}
 
 
-@pytest.mark.parametrize("sql", [
-    "UPDATE consent_consentrecord SET recording = FALSE, peer_viewing = FALSE",
-    "UPDATE consent_consentrecord SET signer_name = 'someone else'",
-    "DELETE FROM consent_consentrecord",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE consent_consentrecord SET recording = FALSE, peer_viewing = FALSE",
+        "UPDATE consent_consentrecord SET signer_name = 'someone else'",
+        "DELETE FROM consent_consentrecord",
+    ],
+)
 def test_the_database_refuses_to_change_consent_records(world, pupils, sql):
     with pytest.raises(DatabaseError, match="append-only"):
         with transaction.atomic(), connection.cursor() as cursor:
@@ -118,10 +129,13 @@ def test_the_orm_cannot_change_a_consent_record_either(world, pupils):
         ConsentRecord.objects.filter(pk=record.pk).delete()
 
 
-@pytest.mark.parametrize("sql", [
-    "UPDATE consent_statementversion SET text = 'changed'",
-    "DELETE FROM consent_statementversion",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE consent_statementversion SET text = 'changed'",
+        "DELETE FROM consent_statementversion",
+    ],
+)
 def test_the_database_refuses_to_change_published_statements(db, sql):
     with pytest.raises(DatabaseError, match="cannot be changed"):
         with transaction.atomic(), connection.cursor() as cursor:
@@ -131,7 +145,12 @@ def test_the_database_refuses_to_change_published_statements(db, sql):
 
 def test_openapi_documents_the_consent_endpoints(db):
     paths = Api().get("/openapi.json").json()["paths"]
-    for path in ("/api/v1/pupils", "/api/v1/pupils/{pupil_id}/consent",
-                 "/api/v1/pupils/{pupil_id}/consent/withdraw", "/api/v1/pupils/import",
-                 "/api/v1/privacy", "/api/v1/privacy-statements"):
+    for path in (
+        "/api/v1/pupils",
+        "/api/v1/pupils/{pupil_id}/consent",
+        "/api/v1/pupils/{pupil_id}/consent/withdraw",
+        "/api/v1/pupils/import",
+        "/api/v1/privacy",
+        "/api/v1/privacy-statements",
+    ):
         assert path in paths

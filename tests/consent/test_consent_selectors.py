@@ -14,8 +14,9 @@ def ids(*pupils) -> list[str]:
 
 def test_ids_are_canonical_and_counted_once(world, pupils):
     raw = str(pupils.cas.pk).upper()
-    assert pupils_get_for_school(school=world.north,
-                                 pupil_ids=[raw, str(pupils.cas.pk)]) == [pupils.cas]
+    assert pupils_get_for_school(school=world.north, pupil_ids=[raw, str(pupils.cas.pk)]) == [
+        pupils.cas
+    ]
 
 
 @pytest.mark.parametrize("bad", ["not-a-uuid", str(uuid.uuid4()), ""])
@@ -40,4 +41,8 @@ def test_get_for_school_is_one_query(world, pupils, django_assert_num_queries):
     present = ids(pupils.ada, pupils.bram, pupils.cas, pupils.dewi)
     with django_assert_num_queries(1):
         assert pupils_get_for_school(school=world.north, pupil_ids=present) == [
-            pupils.ada, pupils.bram, pupils.cas, pupils.dewi]
+            pupils.ada,
+            pupils.bram,
+            pupils.cas,
+            pupils.dewi,
+        ]

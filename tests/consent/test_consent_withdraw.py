@@ -38,8 +38,9 @@ def test_withdrawing_peer_viewing_keeps_recording_consent(world, pupils):
     assert response.json()["recording"] is True and response.json()["peer_viewing"] is False
     pupils.ada.refresh_from_db()
     assert pupils.ada.recording_consent and not pupils.ada.peer_viewing_consent
-    assert_audited("consent.withdraw", actor="saskia", object_id=pupils.ada.pk,
-                   scope="peer_viewing")
+    assert_audited(
+        "consent.withdraw", actor="saskia", object_id=pupils.ada.pk, scope="peer_viewing"
+    )
 
 
 def test_withdrawal_is_audited(world, pupils):
@@ -66,8 +67,7 @@ def test_pupil_of_16_or_older_withdraws_personally(world, pupils):
 
 @pytest.mark.parametrize("verified", [False, None, "true", 1])
 def test_withdrawal_must_be_verified_in_person(world, pupils, verified):
-    response = withdraw(world.api(world.school_admin), pupils.ada,
-                        verified_in_person=verified)
+    response = withdraw(world.api(world.school_admin), pupils.ada, verified_in_person=verified)
     assert response.status_code == 422
     pupils.ada.refresh_from_db()
     assert pupils.ada.recording_consent
@@ -76,19 +76,21 @@ def test_withdrawal_must_be_verified_in_person(world, pupils, verified):
 def test_missing_in_person_verification_is_422(world, pupils):
     body = withdraw_body()
     del body["verified_in_person"]
-    response = world.api(world.school_admin).post(f"/pupils/{pupils.ada.pk}/consent/withdraw",
-                                                  body)
+    response = world.api(world.school_admin).post(f"/pupils/{pupils.ada.pk}/consent/withdraw", body)
     assert response.status_code == 422
 
 
-@pytest.mark.parametrize("overrides", [
-    {"on": "2026-11-03"},                 # future
-    {"on": "2014-03-09"},                 # before birth
-    {"on": "01-11-2026"},
-    {"scope": "recording"},
-    {"by": "teacher"},
-    {"signer_name": ""},
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"on": "2026-11-03"},  # future
+        {"on": "2014-03-09"},  # before birth
+        {"on": "01-11-2026"},
+        {"scope": "recording"},
+        {"by": "teacher"},
+        {"signer_name": ""},
+    ],
+)
 def test_invalid_withdrawal_is_422(world, pupils, overrides):
     response = withdraw(world.api(world.school_admin), pupils.ada, **overrides)
     assert response.status_code == 422
@@ -141,6 +143,7 @@ def test_unknown_pupil_is_404(world):
 
 # --- the integration point for recordings ----------------------------------------------
 
+
 @pytest.fixture
 def no_handlers():
     """An empty handler list for the test; whatever other apps registered comes back after."""
@@ -161,8 +164,7 @@ def handler_calls(no_handlers):
     return calls
 
 
-def test_withdrawal_calls_the_registered_handlers_in_its_transaction(world, pupils,
-                                                                    handler_calls):
+def test_withdrawal_calls_the_registered_handlers_in_its_transaction(world, pupils, handler_calls):
     withdraw(world.api(world.school_admin), pupils.ada, scope="peer_viewing")
     assert handler_calls == [(pupils.ada.pk, "peer_viewing", "withdraw", "saskia", NOW)]
 
@@ -173,9 +175,16 @@ def test_a_failing_handler_undoes_the_withdrawal(world, pupils, no_handlers):
         raise RuntimeError("recordings could not be blocked")
 
     with pytest.raises(RuntimeError):
-        services.consent_withdraw(actor=world.school_admin, pupil_id=str(pupils.ada.pk),
-                                  scope="all", by="guardian", signer_name="G",
-                                  verified_in_person=True, on=NOW.date(), now=NOW)
+        services.consent_withdraw(
+            actor=world.school_admin,
+            pupil_id=str(pupils.ada.pk),
+            scope="all",
+            by="guardian",
+            signer_name="G",
+            verified_in_person=True,
+            on=NOW.date(),
+            now=NOW,
+        )
     pupils.ada.refresh_from_db()
     assert pupils.ada.recording_consent
     assert not ConsentRecord.objects.filter(pupil=pupils.ada, kind="withdraw").exists()

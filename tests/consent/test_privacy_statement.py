@@ -18,8 +18,11 @@ def test_every_database_has_version_1_from_the_seed(db):
     v1 = StatementVersion.objects.get(version="1")
     assert v1.text.startswith("# Privacyverklaring beeld- en geluidsopnames in de klas")
     assert "Autoriteit Persoonsgegevens" in v1.text
-    assert {c["kind"] for c in v1.contacts} == {"privacy_officer", "data_protection_officer",
-                                                 "supervisory_authority"}
+    assert {c["kind"] for c in v1.contacts} == {
+        "privacy_officer",
+        "data_protection_officer",
+        "supervisory_authority",
+    }
 
 
 def test_privacy_page_is_public_and_dutch(db):
@@ -36,16 +39,17 @@ def test_privacy_page_shows_version_date_and_contacts(db):
     html = Client().get("/privacy").content.decode()
     assert f"Versie 1, gepubliceerd op {v1.published_on.day} " in html
     assert str(v1.published_on.year) in html
-    assert "privacy@iclon.leidenuniv.nl" in html                 # privacy officer
-    assert "privacy@bb.leidenuniv.nl" in html                    # data protection officer
+    assert "privacy@iclon.leidenuniv.nl" in html  # privacy officer
+    assert "privacy@bb.leidenuniv.nl" in html  # data protection officer
     assert "Functionaris Gegevensbescherming" in html
     assert "https://www.autoriteitpersoonsgegevens.nl" in html  # supervisory authority
     assert "088 - 1805 250" in html
 
 
 def test_privacy_page_escapes_the_statement_text(world):
-    services.statement_publish(actor=world.privacy, version="2",
-                               text="Tekst <script>alert(1)</script>", now=NOW)
+    services.statement_publish(
+        actor=world.privacy, version="2", text="Tekst <script>alert(1)</script>", now=NOW
+    )
     html = Client().get("/privacy").content.decode()
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;" in html
@@ -81,16 +85,21 @@ def test_institute_admin_and_privacy_officer_publish(world, persona):
     # contacts carry over from the version in force
     assert body["contacts"] == StatementVersion.objects.get(version="1").contacts
     actor = getattr(world, persona).username
-    assert AuditEvent.objects.filter(action="privacy_statement.publish", object_id="2",
-                                     actor=actor).exists()
+    assert AuditEvent.objects.filter(
+        action="privacy_statement.publish", object_id="2", actor=actor
+    ).exists()
 
 
 def test_publish_with_new_contacts(world):
     contacts = [
         {"kind": "privacy_officer", "name": "Privacy officer", "email": "po@example.org"},
         {"kind": "data_protection_officer", "name": "FG", "email": "fg@example.org"},
-        {"kind": "supervisory_authority", "name": "Autoriteit Persoonsgegevens",
-         "website": "https://www.autoriteitpersoonsgegevens.nl", "phone": "088 - 1805 250"},
+        {
+            "kind": "supervisory_authority",
+            "name": "Autoriteit Persoonsgegevens",
+            "website": "https://www.autoriteitpersoonsgegevens.nl",
+            "phone": "088 - 1805 250",
+        },
     ]
     response = world.api(world.admin).post("/privacy-statements", {**NEW, "contacts": contacts})
     assert response.status_code == 201
@@ -113,14 +122,17 @@ def test_existing_version_is_409(world):
     assert response.status_code == 409
 
 
-@pytest.mark.parametrize("body", [
-    {**NEW, "version": ""},
-    {**NEW, "text": "   "},
-    {"version": "2"},
-    {**NEW, "contacts": []},
-    {**NEW, "contacts": [{"kind": "privacy_officer", "name": "PO"}]},   # others missing
-    {**NEW, "contacts": [{"kind": "mayor", "name": "X"}]},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {**NEW, "version": ""},
+        {**NEW, "text": "   "},
+        {"version": "2"},
+        {**NEW, "contacts": []},
+        {**NEW, "contacts": [{"kind": "privacy_officer", "name": "PO"}]},  # others missing
+        {**NEW, "contacts": [{"kind": "mayor", "name": "X"}]},
+    ],
+)
 def test_invalid_statement_is_422(world, body):
     response = world.api(world.admin).post("/privacy-statements", body)
     assert response.status_code == 422

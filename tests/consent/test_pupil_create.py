@@ -23,8 +23,11 @@ def test_school_admin_adds_a_pupil_to_her_school(world):
     assert body["recording_consent"] is False and body["peer_viewing_consent"] is False
     pupil = Pupil.objects.get(pk=body["id"])
     assert uuid.UUID(body["id"]).version == 4
-    assert (pupil.full_name, pupil.school.code, pupil.external_id) == ("Noor Nieuw", "NOORD",
-                                                                      "3001")
+    assert (pupil.full_name, pupil.school.code, pupil.external_id) == (
+        "Noor Nieuw",
+        "NOORD",
+        "3001",
+    )
     event = assert_audited("pupil.create", actor="saskia", object_id=pupil.pk)
     assert event.object_type == "pupil"
 
@@ -73,17 +76,20 @@ def test_same_pupil_number_at_another_school_is_fine(world):
     assert_audited("pupil.create", actor="zoe", object_id=pupil.pk)
 
 
-@pytest.mark.parametrize("overrides", [
-    {"date_of_birth": "2026-11-03"},          # tomorrow in Amsterdam
-    {"date_of_birth": "01-04-2015"},
-    {"date_of_birth": "2015-02-30"},
-    {"school": "NOWHERE"},
-    {"full_name": ""},
-    {"full_name": "   "},
-    {"external_id": ""},
-    {"group": ""},
-    {"group": "x" * 33},
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"date_of_birth": "2026-11-03"},  # tomorrow in Amsterdam
+        {"date_of_birth": "01-04-2015"},
+        {"date_of_birth": "2015-02-30"},
+        {"school": "NOWHERE"},
+        {"full_name": ""},
+        {"full_name": "   "},
+        {"external_id": ""},
+        {"group": ""},
+        {"group": "x" * 33},
+    ],
+)
 def test_invalid_pupil_is_422(world, overrides):
     response = world.api(world.school_admin).post("/pupils", pupil_body(**overrides))
     assert response.status_code == 422
@@ -98,14 +104,12 @@ def test_missing_field_is_422(world):
 
 
 def test_born_today_is_accepted(world):
-    response = world.api(world.school_admin).post("/pupils",
-                                                  pupil_body(date_of_birth="2026-11-02"))
+    response = world.api(world.school_admin).post("/pupils", pupil_body(date_of_birth="2026-11-02"))
     assert response.status_code == 201
 
 
 def test_future_date_of_birth_follows_the_amsterdam_day(world, time_machine):
     # 23:30 UTC on 2 November is already 3 November in Amsterdam.
     time_machine.move_to("2026-11-02T23:30:00+00:00", tick=False)
-    response = world.api(world.school_admin).post("/pupils",
-                                                  pupil_body(date_of_birth="2026-11-03"))
+    response = world.api(world.school_admin).post("/pupils", pupil_body(date_of_birth="2026-11-03"))
     assert response.status_code == 201

@@ -22,9 +22,13 @@ def test_school_admin_lists_her_roster_with_consent(world, pupils):
     assert response.status_code == 200
     rows = {p["full_name"]: p for p in response.json()}
     assert set(rows) == {"Ada Aap", "Bram Beer", "Cas Cavia", "Dewi Das"}
-    assert rows["Ada Aap"] == {"id": str(pupils.ada.pk), "full_name": "Ada Aap",
-                               "group": "5A", "recording_consent": True,
-                               "peer_viewing_consent": True}
+    assert rows["Ada Aap"] == {
+        "id": str(pupils.ada.pk),
+        "full_name": "Ada Aap",
+        "group": "5A",
+        "recording_consent": True,
+        "peer_viewing_consent": True,
+    }
     assert rows["Bram Beer"]["recording_consent"] is True
     assert rows["Bram Beer"]["peer_viewing_consent"] is False
     assert rows["Cas Cavia"]["recording_consent"] is False
@@ -32,8 +36,7 @@ def test_school_admin_lists_her_roster_with_consent(world, pupils):
 
 def test_list_shows_no_date_of_birth(world, pupils):
     row = world.api(world.school_admin).get("/pupils", school="NOORD").json()[0]
-    assert set(row) == {"id", "full_name", "group", "recording_consent",
-                        "peer_viewing_consent"}
+    assert set(row) == {"id", "full_name", "group", "recording_consent", "peer_viewing_consent"}
 
 
 def test_group_narrows_the_list(world, pupils):
@@ -86,9 +89,15 @@ def test_school_admin_of_another_school_may_not_list_this_roster(world, pupils):
 
 
 def test_student_teacher_of_another_school_may_not_list_this_roster(world, pupils):
-    people_services.enrolment_set(actor=world.admin, username="femke", school_code="ZUID",
-                                  study_end=date(2027, 7, 15), trainers=[], supervisors=[],
-                                  now=NOW)
+    people_services.enrolment_set(
+        actor=world.admin,
+        username="femke",
+        school_code="ZUID",
+        study_end=date(2027, 7, 15),
+        trainers=[],
+        supervisors=[],
+        now=NOW,
+    )
     response = world.api(world.fellow).get("/pupils", school="NOORD")
     assert response.status_code == 403
     assert ids(world.api(world.fellow).get("/pupils", school="ZUID")) == [str(pupils.eva.pk)]
@@ -100,7 +109,7 @@ def test_student_teacher_without_enrolment_may_not_list(world, pupils):
 
 
 def test_student_teacher_whose_study_ended_may_not_list(world, pupils, time_machine):
-    time_machine.move_to("2027-07-15T23:59:00+02:00", tick=False)   # last day of study
+    time_machine.move_to("2027-07-15T23:59:00+02:00", tick=False)  # last day of study
     assert world.api(world.student).get("/pupils", school="NOORD").status_code == 200
     time_machine.move_to("2027-07-16T00:00:00+02:00", tick=False)
     assert world.api(world.student).get("/pupils", school="NOORD").status_code == 403
@@ -113,14 +122,26 @@ def test_unknown_school_is_422(world):
 def test_list_query_count_does_not_grow_with_pupils(world, django_assert_max_num_queries):
     api = world.api(world.school_admin)
     for n in range(3):
-        services.pupil_create(actor=world.school_admin, school_code="NOORD",
-                              external_id=f"a{n}", full_name=f"Pupil {n}",
-                              date_of_birth=date(2014, 1, 1), group="5A", now=NOW)
+        services.pupil_create(
+            actor=world.school_admin,
+            school_code="NOORD",
+            external_id=f"a{n}",
+            full_name=f"Pupil {n}",
+            date_of_birth=date(2014, 1, 1),
+            group="5A",
+            now=NOW,
+        )
     with django_assert_max_num_queries(20) as few:
         assert len(api.get("/pupils", school="NOORD").json()) == 3
     for n in range(30):
-        services.pupil_create(actor=world.school_admin, school_code="NOORD",
-                              external_id=f"b{n}", full_name=f"Pupil {n}",
-                              date_of_birth=date(2014, 1, 1), group="5A", now=NOW)
+        services.pupil_create(
+            actor=world.school_admin,
+            school_code="NOORD",
+            external_id=f"b{n}",
+            full_name=f"Pupil {n}",
+            date_of_birth=date(2014, 1, 1),
+            group="5A",
+            now=NOW,
+        )
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert len(api.get("/pupils", school="NOORD").json()) == 33

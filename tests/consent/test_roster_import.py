@@ -13,10 +13,12 @@ from support.pupils import add
 # The personas were made at NOW; these tests run at that moment too.
 pytestmark = pytest.mark.usefixtures("at_now")
 
-ROSTER = ("leerlingnummer;roepnaam;tussenvoegsel;achternaam;geboortedatum;klas\n"
-          "1001;Ada;;Aap;10-03-2014;5A\n"
-          "1002;Bram;de;Beer;20-05-2013;5A\n"
-          "1003;Cas;;Cavia;2012-09-01;6B\n")
+ROSTER = (
+    "leerlingnummer;roepnaam;tussenvoegsel;achternaam;geboortedatum;klas\n"
+    "1001;Ada;;Aap;10-03-2014;5A\n"
+    "1002;Bram;de;Beer;20-05-2013;5A\n"
+    "1003;Cas;;Cavia;2012-09-01;6B\n"
+)
 
 
 def upload(api: Api, content: bytes | str, *, school="NOORD", apply=False, name="roster.csv"):
@@ -41,8 +43,10 @@ def test_preview_says_what_will_change_and_writes_nothing(world):
     actions = {r["external_id"]: r for r in body["rows"]}
     assert actions["1001"]["action"] == "create" and actions["1001"]["id"] is None
     assert actions["1002"]["action"] == "update"
-    assert actions["1002"]["changes"] == {"full_name": {"old": "Bram Beer", "new": "Bram de Beer"},
-                                          "group": {"old": "4A", "new": "5A"}}
+    assert actions["1002"]["changes"] == {
+        "full_name": {"old": "Bram Beer", "new": "Bram de Beer"},
+        "group": {"old": "4A", "new": "5A"},
+    }
     assert actions["1003"]["action"] == "unchanged" and actions["1003"]["line"] == 4
     assert [p["external_id"] for p in body["not_in_file"]] == ["0999"]
     assert Pupil.objects.count() == 3
@@ -102,8 +106,9 @@ def test_preview_lists_row_errors_without_failing(world):
     assert body["summary"]["errors"] == 1 and body["errors"][0]["line"] == 6
 
 
-@pytest.mark.parametrize("encoding,bom", [("utf-8", b""), ("utf-8", b"\xef\xbb\xbf"),
-                                          ("cp1252", b"")])
+@pytest.mark.parametrize(
+    "encoding,bom", [("utf-8", b""), ("utf-8", b"\xef\xbb\xbf"), ("cp1252", b"")]
+)
 @pytest.mark.parametrize("delimiter", [";", ","])
 def test_encodings_and_delimiters(world, encoding, bom, delimiter):
     text = ROSTER.replace(";", delimiter).replace("Ada", "Anaïs")
@@ -141,6 +146,5 @@ def test_unreadable_file_is_422(world):
 
 def test_missing_file_is_422(world):
     api = world.api(world.school_admin)
-    response = api.client.post("/api/v1/pupils/import?school=NOORD", {},
-                               headers=api._headers())
+    response = api.client.post("/api/v1/pupils/import?school=NOORD", {}, headers=api._headers())
     assert response.status_code == 422

@@ -28,8 +28,9 @@ def roster(count: int, *, name: str = "Aap") -> bytes:
 
 
 def apply(world, data: bytes, **kwargs):
-    return pupil_services.pupils_import(actor=world.school_admin, school_code="NOORD",
-                                        data=data, apply=True, now=NOW, **kwargs)
+    return pupil_services.pupils_import(
+        actor=world.school_admin, school_code="NOORD", data=data, apply=True, now=NOW, **kwargs
+    )
 
 
 def test_a_comment_is_saved_while_a_large_import_runs(concurrent_db, studio, small_video):
@@ -53,8 +54,13 @@ def test_a_comment_is_saved_while_a_large_import_runs(concurrent_db, studio, sma
                 assert time.monotonic() < deadline
                 time.sleep(0.005)
             outcome["seen_while_running"] = seen
-            comment_add(actor=studio.student, recording=recording, at_seconds=0.5,
-                        text="Mooie opening van de les.", now=NOW)
+            comment_add(
+                actor=studio.student,
+                recording=recording,
+                at_seconds=0.5,
+                text="Mooie opening van de les.",
+                now=NOW,
+            )
             outcome["imported_when_comment_saved"] = Pupil.objects.count() - before
         except Exception as exc:  # noqa: BLE001
             outcome["comment_error"] = exc
@@ -104,8 +110,12 @@ def test_an_import_stopped_half_way_completes_when_uploaded_again(world, monkeyp
     plan = apply(world, roster(25), batch_size=10)
     assert plan.applied
     assert (plan.count("create"), plan.count("update"), plan.count("unchanged")) == (4, 1, 20)
-    assert Pupil.objects.filter(external_id__startswith="90", full_name__startswith="Kind",
-                                group="5A").count() == 25
+    assert (
+        Pupil.objects.filter(
+            external_id__startswith="90", full_name__startswith="Kind", group="5A"
+        ).count()
+        == 25
+    )
     assert AuditEvent.objects.get(action="pupil.import").data["batches"] == 3
 
 

@@ -14,8 +14,9 @@ pytestmark = pytest.mark.usefixtures("at_now")
 
 
 @pytest.mark.parametrize("apply", [False, True])
-@pytest.mark.parametrize("roster", [ROSTER.replace("Bram", "Br\x00am"),
-                                    ROSTER.replace("1003;Cas", "10\x0003;Cas")])
+@pytest.mark.parametrize(
+    "roster", [ROSTER.replace("Bram", "Br\x00am"), ROSTER.replace("1003;Cas", "10\x0003;Cas")]
+)
 def test_a_roster_with_a_nul_is_422_and_nothing_is_imported(world, roster, apply):
     response = upload(login("saskia"), roster, apply=apply)
     assert response.status_code == 422, response.content
@@ -24,8 +25,9 @@ def test_a_roster_with_a_nul_is_422_and_nothing_is_imported(world, roster, apply
 
 
 def test_a_roster_in_utf16_with_a_nul_is_refused_too(world):
-    response = upload(login("saskia"), ROSTER.replace("Bram", "Br\x00am").encode("utf-16"),
-                      apply=True)
+    response = upload(
+        login("saskia"), ROSTER.replace("Bram", "Br\x00am").encode("utf-16"), apply=True
+    )
     assert response.status_code == 422, response.content
 
 

@@ -15,8 +15,7 @@ from support.recordings import make_recording
 
 @pytest.fixture
 def ready(studio, small_video):
-    return str(make_recording(studio.student, video=small_video,
-                              pupils=[studio.pupils.ada.pk]).pk)
+    return str(make_recording(studio.student, video=small_video, pupils=[studio.pupils.ada.pk]).pk)
 
 
 def ids(response):
@@ -31,12 +30,23 @@ def test_owner_lists_and_views_her_recording(ready):
     detail = api.get(f"/recordings/{ready}").json()
     assert detail["school"] == "NOORD" and detail["shared_with"] == []
     assert detail["legal_hold"] is False and "pupils" in detail
-    assert AuditEvent.objects.filter(action="recording.view", object_id=ready,
-                                     actor="sanne").exists()
+    assert AuditEvent.objects.filter(
+        action="recording.view", object_id=ready, actor="sanne"
+    ).exists()
 
 
-@pytest.mark.parametrize("persona", ["fellow", "trainer", "unassigned_trainer", "school_admin",
-                                     "other_school_admin", "admin", "other_supervisor"])
+@pytest.mark.parametrize(
+    "persona",
+    [
+        "fellow",
+        "trainer",
+        "unassigned_trainer",
+        "school_admin",
+        "other_school_admin",
+        "admin",
+        "other_supervisor",
+    ],
+)
 def test_others_neither_list_nor_see_it(studio, ready, persona):
     api = studio.api(getattr(studio, persona))
     assert ids(api.get("/recordings")) == []
@@ -57,8 +67,9 @@ def test_privacy_officer_sees_it_and_the_view_is_logged_with_purpose(studio, rea
 
 
 def test_sharing_with_own_trainer_grants_access(studio, ready):
-    assert login("sanne").post(f"/recordings/{ready}/shares",
-                               {"username": "tom"}).status_code == 201
+    assert (
+        login("sanne").post(f"/recordings/{ready}/shares", {"username": "tom"}).status_code == 201
+    )
     trainer = login("tom")
     assert ids(trainer.get("/recordings")) == [ready]
     detail = trainer.get(f"/recordings/{ready}").json()
@@ -79,8 +90,9 @@ def test_sharing_with_anyone_but_own_trainers_and_supervisors_is_422(studio, rea
 
 
 def test_supervisor_may_share_on_her_behalf(studio, ready):
-    assert login("mira").post(f"/recordings/{ready}/shares",
-                              {"username": "tara"}).status_code == 201
+    assert (
+        login("mira").post(f"/recordings/{ready}/shares", {"username": "tara"}).status_code == 201
+    )
     assert Share.objects.get(recording_id=ready).user.username == "tara"
     assert_audited("recording.share", actor="mira", object_id=ready, **{"with": "tara"})
 
@@ -120,8 +132,15 @@ def test_trainer_removed_from_the_student_loses_access_at_once(studio, ready):
     assert trainer.get(f"/recordings/{ready}").status_code == 200
     from datetime import date
 
-    enrolment_set(actor=studio.admin, username="sanne", school_code="NOORD",
-                  study_end=date(2027, 7, 15), trainers=["tara"], supervisors=["mira"], now=NOW)
+    enrolment_set(
+        actor=studio.admin,
+        username="sanne",
+        school_code="NOORD",
+        study_end=date(2027, 7, 15),
+        trainers=["tara"],
+        supervisors=["mira"],
+        now=NOW,
+    )
     assert trainer.get(f"/recordings/{ready}").status_code == 404
     assert ids(trainer.get("/recordings")) == []
 
@@ -158,8 +177,9 @@ def test_delete_by_others_is_404(studio, ready, persona):
     assert Recording.objects.filter(pk=ready).exists()
 
 
-def test_list_query_count_does_not_grow_with_recordings(studio, small_video,
-                                                       django_assert_max_num_queries):
+def test_list_query_count_does_not_grow_with_recordings(
+    studio, small_video, django_assert_max_num_queries
+):
     api = login("sanne")
     for _ in range(3):
         make_recording(studio.student, video=small_video, api=api, pupils=[studio.pupils.ada.pk])
@@ -172,9 +192,16 @@ def test_re_adding_a_removed_trainer_does_not_bring_old_shares_back(studio, read
 
     login("sanne").post(f"/recordings/{ready}/shares", {"username": "tom"})
     for trainers in (["tara"], ["tom", "tara"]):
-        enrolment_set(actor=studio.admin, username="sanne", school_code="NOORD",
-                      study_end=date(2027, 7, 15), trainers=trainers, supervisors=["mira"],
-                      now=NOW)
+        enrolment_set(
+            actor=studio.admin,
+            username="sanne",
+            school_code="NOORD",
+            study_end=date(2027, 7, 15),
+            trainers=trainers,
+            supervisors=["mira"],
+            now=NOW,
+        )
     assert login("tom").get(f"/recordings/{ready}").status_code == 404
-    assert AuditEvent.objects.filter(action="recording.unshare", object_id=ready,
-                                     actor="anna").exists()
+    assert AuditEvent.objects.filter(
+        action="recording.unshare", object_id=ready, actor="anna"
+    ).exists()

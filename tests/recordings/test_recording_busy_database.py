@@ -20,8 +20,9 @@ def _uploaded(video) -> str:
 
 
 @pytest.mark.parametrize("kind", ["deadlock", "serialization", "locked"])
-def test_a_busy_database_while_transcoding_counts_no_attempt(studio, small_video, monkeypatch,
-                                                             kind):
+def test_a_busy_database_while_transcoding_counts_no_attempt(
+    studio, small_video, monkeypatch, kind
+):
     recording_id = _uploaded(small_video)
     real = media.transcode
 

@@ -40,16 +40,28 @@ def threaded_studio(empty_database_template, db, tmp_path, vault_home, frozen):
 def _create(world, video):
     stored = vault_store(object_id=RECORDING, purpose="original", chunks=[video], now=TODAY)
     return services.recording_create(
-        actor=world.student, recording_id=RECORDING,
-        upload=EncryptedUpload("les.mp4", "video/mp4", stored), title="Rekenles",
-        recorded_at=NOW, pupil_ids=[str(world.pupils.ada.pk)], attested_ids=[], now=TODAY)
+        actor=world.student,
+        recording_id=RECORDING,
+        upload=EncryptedUpload("les.mp4", "video/mp4", stored),
+        title="Rekenles",
+        recorded_at=NOW,
+        pupil_ids=[str(world.pupils.ada.pk)],
+        attested_ids=[],
+        now=TODAY,
+    )
 
 
 def _withdraw(world):
     return consent_withdraw(
-        actor=world.school_admin, pupil_id=str(world.pupils.ada.pk), scope="all",
-        by="guardian", signer_name="Gerda Guardian", verified_in_person=True,
-        on=date(2026, 11, 1), now=TODAY)
+        actor=world.school_admin,
+        pupil_id=str(world.pupils.ada.pk),
+        scope="all",
+        by="guardian",
+        signer_name="Gerda Guardian",
+        verified_in_person=True,
+        on=date(2026, 11, 1),
+        now=TODAY,
+    )
 
 
 def _assert_withdrawal_holds(created, withdrawn):
@@ -72,7 +84,8 @@ def created_pupil():
 
 
 def test_a_withdrawal_while_the_video_is_probed_refuses_the_upload(
-        threaded_studio, small_video, monkeypatch):
+    threaded_studio, small_video, monkeypatch
+):
     probing, withdrawn = threading.Event(), threading.Event()
     real_probe = media.probe
 
@@ -96,7 +109,8 @@ def test_a_withdrawal_while_the_video_is_probed_refuses_the_upload(
 
 
 def test_a_withdrawal_while_the_recording_is_written_blocks_it(
-        threaded_studio, small_video, monkeypatch):
+    threaded_studio, small_video, monkeypatch
+):
     writing, asked = threading.Event(), threading.Event()
 
     def slow_handler(**kwargs):
@@ -105,8 +119,7 @@ def test_a_withdrawal_while_the_recording_is_written_blocks_it(
         time.sleep(0.2)  # let the withdrawal reach the lock (either order is correct)
 
     # Last in the new recording's transaction: the recording row is written by now.
-    monkeypatch.setattr(recording_created, "_handlers",
-                        [*recording_created.handlers, slow_handler])
+    monkeypatch.setattr(recording_created, "_handlers", [*recording_created.handlers, slow_handler])
 
     def withdraw():
         assert writing.wait(30)

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.cli
 def _samples(data: bytes, count: int = 64, width: int = 48) -> list[bytes]:
     """Windows spread over the data, skipping boring runs (all-equal bytes)."""
     step = max(1, (len(data) - width) // count)
-    windows = [data[i:i + width] for i in range(256, len(data) - width, step)]
+    windows = [data[i : i + width] for i in range(256, len(data) - width, step)]
     return [w for w in windows if len(set(w)) > 8]
 
 
@@ -30,15 +30,23 @@ def test_upload_transcode_stream_and_nothing_plain_on_disk(tmp_path):
         assert call(base, "POST", "/api/v1/me/guidelines", token=token)[0] == 200
         body, content_type = multipart(
             {"title": "Gym", "recorded_at": "2026-11-20T10:00:00+01:00", "pupils": "[]"},
-            {"file": ("les.mp4", video, "video/mp4")})
-        status, _, created = call(base, "POST", "/api/v1/recordings", token=token, data=body,
-                                  headers={"Content-Type": content_type})
+            {"file": ("les.mp4", video, "video/mp4")},
+        )
+        status, _, created = call(
+            base,
+            "POST",
+            "/api/v1/recordings",
+            token=token,
+            data=body,
+            headers={"Content-Type": content_type},
+        )
         assert status == 201, created
         recording_id = json.loads(created)["id"]
         deadline = time.monotonic() + 90
         while True:
-            detail = json.loads(call(base, "GET", f"/api/v1/recordings/{recording_id}",
-                                     token=token)[2])
+            detail = json.loads(
+                call(base, "GET", f"/api/v1/recordings/{recording_id}", token=token)[2]
+            )
             if detail["status"] != "processing" or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
@@ -48,14 +56,17 @@ def test_upload_transcode_stream_and_nothing_plain_on_disk(tmp_path):
         status, headers, whole = call(base, "GET", path, token=token)
         assert status == 200 and headers["Cache-Control"].startswith("no-store")
         assert "Content-Disposition" not in headers
-        for rng, expected in ((f"bytes=0-{len(whole) // 2}", whole[:len(whole) // 2 + 1]),
-                              (f"bytes={len(whole) // 2 + 1}-", whole[len(whole) // 2 + 1:]),
-                              ("bytes=-1000", whole[-1000:])):
-            status, headers, part = call(base, "GET", path, token=token,
-                                         headers={"Range": rng})
+        for rng, expected in (
+            (f"bytes=0-{len(whole) // 2}", whole[: len(whole) // 2 + 1]),
+            (f"bytes={len(whole) // 2 + 1}-", whole[len(whole) // 2 + 1 :]),
+            ("bytes=-1000", whole[-1000:]),
+        ):
+            status, headers, part = call(base, "GET", path, token=token, headers={"Range": rng})
             assert status == 206 and part == expected
-        glued = call(base, "GET", path, token=token, headers={"Range": "bytes=0-999"})[2] + \
-            call(base, "GET", path, token=token, headers={"Range": "bytes=1000-"})[2]
+        glued = (
+            call(base, "GET", path, token=token, headers={"Range": "bytes=0-999"})[2]
+            + call(base, "GET", path, token=token, headers={"Range": "bytes=1000-"})[2]
+        )
         assert glued == whole
         with av.open(io.BytesIO(whole)) as container:
             assert sum(1 for _ in container.decode(video=0)) == 50

@@ -51,16 +51,16 @@ def _uploaded(video) -> str:
 
 
 def _live(recording_id, purpose) -> int:
-    return DataKey.objects.filter(object_id=recording_id, purpose=purpose,
-                                  destroyed_at__isnull=True).count()
+    return DataKey.objects.filter(
+        object_id=recording_id, purpose=purpose, destroyed_at__isnull=True
+    ).count()
 
 
 def _unfinished(vault_home, recording_id) -> list:
     return sorted((vault_home / "blobs" / recording_id).glob(".*.tmp"))
 
 
-def test_a_long_transcode_renews_its_lease_and_is_not_taken_over(studio, long_video,
-                                                                 monkeypatch):
+def test_a_long_transcode_renews_its_lease_and_is_not_taken_over(studio, long_video, monkeypatch):
     recording_id = _uploaded(long_video)
     clock = Clock(TODAY)
     second_worker = []
@@ -72,6 +72,7 @@ def test_a_long_transcode_renews_its_lease_and_is_not_taken_over(studio, long_vi
             if progress:
                 progress(fraction)
             second_worker.append(recording_process(recording_id=recording_id, now=clock()))
+
         return real(src, dst, progress=tick)
 
     monkeypatch.setattr(media, "transcode", long_transcode)
@@ -83,8 +84,7 @@ def test_a_long_transcode_renews_its_lease_and_is_not_taken_over(studio, long_vi
     assert _live(recording_id, "rendition") == 1
 
 
-def test_repeated_takeovers_of_dead_workers_do_not_fail_the_job(studio, small_video,
-                                                               monkeypatch):
+def test_repeated_takeovers_of_dead_workers_do_not_fail_the_job(studio, small_video, monkeypatch):
     recording_id = _uploaded(small_video)
     real = media.transcode
     deaths = 4
@@ -107,7 +107,8 @@ def test_repeated_takeovers_of_dead_workers_do_not_fail_the_job(studio, small_vi
 
 
 def test_a_job_whose_worker_always_dies_fails_in_the_end_and_keeps_the_original(
-        studio, small_video, monkeypatch):
+    studio, small_video, monkeypatch
+):
     recording_id = _uploaded(small_video)
 
     def always_dying(src, dst, progress=None):
@@ -127,7 +128,8 @@ def test_a_job_whose_worker_always_dies_fails_in_the_end_and_keeps_the_original(
 
 
 def test_a_real_failure_counts_and_after_the_cap_fails_keeping_the_original(
-        studio, small_video, monkeypatch):
+    studio, small_video, monkeypatch
+):
     recording_id = _uploaded(small_video)
 
     def broken_disk(src, dst, progress=None):
@@ -147,6 +149,7 @@ def test_a_real_failure_counts_and_after_the_cap_fails_keeping_the_original(
 
 # --- a takeover while the old worker still runs: real threads -------------------------------
 
+
 @pytest.fixture
 def threaded_studio(empty_database_template, db, tmp_path, vault_home, frozen):
     with separate_database(empty_database_template, tmp_path):
@@ -157,7 +160,8 @@ def threaded_studio(empty_database_template, db, tmp_path, vault_home, frozen):
 
 
 def test_a_takeover_leaves_the_old_workers_files_and_the_old_worker_stores_nothing(
-        threaded_studio, long_video, vault_home, monkeypatch):
+    threaded_studio, long_video, vault_home, monkeypatch
+):
     recording_id = _uploaded(long_video)
     old_clock = Clock(TODAY)
     later = TODAY + LEASE + timedelta(seconds=1)
@@ -177,6 +181,7 @@ def test_a_takeover_leaves_the_old_workers_files_and_the_old_worker_stores_nothi
             elif not old:
                 seen_by_new.append(_unfinished(vault_home, recording_id))
             progress(fraction)
+
         return real(src, dst, progress=tick)
 
     monkeypatch.setattr(media, "transcode", transcode)
@@ -189,8 +194,7 @@ def test_a_takeover_leaves_the_old_workers_files_and_the_old_worker_stores_nothi
         try:
             assert old_is_writing.wait(60)
             before = _unfinished(vault_home, recording_id)
-            result = recording_process(recording_id=recording_id, now=later,
-                                       clock=lambda: later)
+            result = recording_process(recording_id=recording_id, now=later, clock=lambda: later)
             return before, result
         finally:
             taken_over.set()
@@ -204,17 +208,16 @@ def test_a_takeover_leaves_the_old_workers_files_and_the_old_worker_stores_nothi
     # and reported what the new one made of it.
     assert old_result == "ready"
     assert _live(recording_id, "rendition") == 1 and _live(recording_id, "poster") == 1
-    assert AuditEvent.objects.filter(action="recording.ready",
-                                     object_id=recording_id).count() == 1
+    assert AuditEvent.objects.filter(action="recording.ready", object_id=recording_id).count() == 1
     recording = Recording.objects.get(pk=recording_id)
     assert (recording.takeovers, recording.attempts) == (1, 0)
     assert _unfinished(vault_home, recording_id) == []
 
 
 @pytest.mark.parametrize("taken_over_during", ["poster", "store_poster"])
-def test_a_worker_that_lost_its_lease_late_keeps_nothing_it_stored(studio, small_video,
-                                                                   monkeypatch,
-                                                                   taken_over_during):
+def test_a_worker_that_lost_its_lease_late_keeps_nothing_it_stored(
+    studio, small_video, monkeypatch, taken_over_during
+):
     import uuid
 
     from classvault.recordings import processing as services

@@ -38,9 +38,15 @@ def threaded_studio(empty_database_template, db, tmp_path, vault_home, frozen):
 def _create(world, video, recording_id):
     stored = vault_store(object_id=recording_id, purpose="original", chunks=[video], now=TODAY)
     return services.recording_create(
-        actor=world.student, recording_id=recording_id,
-        upload=EncryptedUpload("les.mp4", "video/mp4", stored), title="Rekenles",
-        recorded_at=NOW, pupil_ids=[], attested_ids=[], now=TODAY)
+        actor=world.student,
+        recording_id=recording_id,
+        upload=EncryptedUpload("les.mp4", "video/mp4", stored),
+        title="Rekenles",
+        recorded_at=NOW,
+        pupil_ids=[],
+        attested_ids=[],
+        now=TODAY,
+    )
 
 
 def _someone_waits_for_a_lock() -> bool:
@@ -52,7 +58,8 @@ def _someone_waits_for_a_lock() -> bool:
 
 
 def test_a_key_stored_while_a_recording_is_created_does_not_deadlock(
-        threaded_studio, small_video, monkeypatch):
+    threaded_studio, small_video, monkeypatch
+):
     # A ready recording expiring the same day: its new keys go under the same retention key.
     other = make_recording(threaded_studio.student, recorded_at=NOW, now=TODAY)
     in_hook, stored = threading.Event(), threading.Event()
@@ -62,8 +69,9 @@ def test_a_key_stored_while_a_recording_is_created_does_not_deadlock(
         # let the worker store its key now, until it is done or waits for a lock held here.
         in_hook.set()
         deadline = time.monotonic() + (5 if connection.vendor == "postgresql" else 0.2)
-        while (not stored.is_set() and time.monotonic() < deadline
-               and not _someone_waits_for_a_lock()):
+        while (
+            not stored.is_set() and time.monotonic() < deadline and not _someone_waits_for_a_lock()
+        ):
             time.sleep(0.01)
 
     monkeypatch.setattr(recording_created, "_handlers", [pause, *recording_created.handlers])
@@ -76,20 +84,20 @@ def test_a_key_stored_while_a_recording_is_created_does_not_deadlock(
             stored.set()
 
     new_id = str(uuid.uuid4())
-    created, key = run_in_threads(lambda: _create(threaded_studio, small_video, new_id),
-                                  store_key)
+    created, key = run_in_threads(lambda: _create(threaded_studio, small_video, new_id), store_key)
     assert isinstance(created, Recording), created
     assert isinstance(key, tuple), key
     day = DataKey.objects.get(pk=key[0].pk).retention_key
     assert day.startswith("d-")
-    assert set(DataKey.objects.filter(object_id=new_id, destroyed_at__isnull=True)
-               .values_list("retention_key", flat=True)) == {day}
+    assert set(
+        DataKey.objects.filter(object_id=new_id, destroyed_at__isnull=True).values_list(
+            "retention_key", flat=True
+        )
+    ) == {day}
 
 
-def test_many_recordings_created_while_keys_are_stored_all_succeed(
-        threaded_studio, small_video):
-    others = [make_recording(threaded_studio.student, recorded_at=NOW, now=TODAY)
-              for _ in range(2)]
+def test_many_recordings_created_while_keys_are_stored_all_succeed(threaded_studio, small_video):
+    others = [make_recording(threaded_studio.student, recorded_at=NOW, now=TODAY) for _ in range(2)]
     start = threading.Barrier(4)
 
     def create(n):
@@ -98,8 +106,10 @@ def test_many_recordings_created_while_keys_are_stored_all_succeed(
 
     def store_keys():
         start.wait(30)
-        return [data_key_create(object_id=str(others[i % 2].pk), purpose="poster", now=TODAY)
-                for i in range(8)]
+        return [
+            data_key_create(object_id=str(others[i % 2].pk), purpose="poster", now=TODAY)
+            for i in range(8)
+        ]
 
     results = run_in_threads(*(lambda n=n: create(n) for n in range(3)), store_keys)
     for result in results:

@@ -16,8 +16,7 @@ def browser_for(username: str) -> Client:
 
 @pytest.fixture
 def ready(studio, small_video):
-    return str(make_recording(studio.student, video=small_video,
-                              pupils=[studio.pupils.ada.pk]).pk)
+    return str(make_recording(studio.student, video=small_video, pupils=[studio.pupils.ada.pk]).pk)
 
 
 def test_owner_sees_her_recording_listed_with_expiry_and_access(ready):
@@ -31,8 +30,9 @@ def test_player_page_has_no_download_and_names_the_viewer(ready):
     assert "disablepictureinpicture" in html
     assert "Sanne Student" in html
     assert "download" not in html.replace("nodownload", "")
-    assert AuditEvent.objects.filter(action="recording.view", actor="sanne",
-                                     object_id=ready).exists()
+    assert AuditEvent.objects.filter(
+        action="recording.view", actor="sanne", object_id=ready
+    ).exists()
 
 
 @pytest.mark.parametrize("username", ["femke", "tom", "uri", "saskia", "anna", "otto"])
@@ -47,8 +47,9 @@ def test_session_can_stream_for_the_player_but_not_post_without_csrf(ready):
     client_csrf.cookies = client.cookies
     response = client.get(f"/api/v1/recordings/{ready}/stream", HTTP_RANGE="bytes=0-9")
     assert response.status_code == 206
-    refused = client_csrf.post(f"/api/v1/recordings/{ready}/shares", {"username": "tom"},
-                               content_type="application/json")
+    refused = client_csrf.post(
+        f"/api/v1/recordings/{ready}/shares", {"username": "tom"}, content_type="application/json"
+    )
     assert refused.status_code in (401, 403)
 
 

@@ -73,8 +73,9 @@ def test_a_second_worker_leaves_a_leased_job_alone(studio, small_video):
     assert recording_process(recording_id=recording_id, now=later) == "ready"
 
 
-def test_file_that_fails_to_convert_is_failed_and_keeps_its_original(studio, small_video,
-                                                                     vault_home, monkeypatch):
+def test_file_that_fails_to_convert_is_failed_and_keeps_its_original(
+    studio, small_video, vault_home, monkeypatch
+):
     recording_id = _uploaded(studio, small_video)
     from classvault.recordings import media
 
@@ -108,6 +109,7 @@ def test_a_failed_recording_still_expires(studio, small_video, monkeypatch):
     from classvault.retention.services import retention_sweep
 
     recording_id = _uploaded(studio, small_video)
+
     def broken(src, dst, progress=None):
         raise media.MediaError("The video could not be converted.")
 
@@ -123,8 +125,9 @@ def test_repeated_errors_end_in_failed(studio, small_video):
     recording_id = _uploaded(studio, small_video)
     Recording.objects.filter(pk=recording_id).update(attempts=3)
     assert recording_process(recording_id=recording_id, now=TODAY) == "failed"
-    assert DataKey.objects.filter(object_id=recording_id, purpose="original",
-                                  destroyed_at__isnull=True).exists()
+    assert DataKey.objects.filter(
+        object_id=recording_id, purpose="original", destroyed_at__isnull=True
+    ).exists()
 
 
 @pytest.mark.cli
@@ -135,8 +138,9 @@ def test_worker_killed_mid_transcode_leaves_no_plaintext_and_next_run_finishes(t
     script = tmp_path / "scenario.py"
     script.write_text(SCENARIO)
     subprocess.run([sys.executable, str(script), "setup"], env=env, check=True, timeout=120)
-    proc = subprocess.Popen([sys.executable, str(script), "process"], env=env,
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), "process"], env=env, stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout.readline().strip() == "transcoding"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
@@ -146,14 +150,20 @@ def test_worker_killed_mid_transcode_leaves_no_plaintext_and_next_run_finishes(t
     for path in (home / "blobs").rglob("*"):
         if path.is_file():
             assert plain[2000:2064] not in path.read_bytes()
-    result = subprocess.run([sys.executable, str(script), "resume"], env=env, timeout=120,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(script), "resume"],
+        env=env,
+        timeout=120,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("ready")
     assert not list((home / "blobs").rglob(".*.tmp"))
 
 
-SCENARIO = r'''
+SCENARIO = (
+    r'''
 import os, sys, time
 from datetime import timedelta
 sys.path.insert(0, os.path.join(os.path.dirname(__file__)))
@@ -169,7 +179,9 @@ from classvault.recordings.models import Recording
 from classvault.people.models import User
 from classvault.people.services import guidelines_acknowledge
 from classvault.vault.services import vault_store
-sys.path.insert(0, "''' + os.path.dirname(os.path.dirname(__file__)) + r'''")
+sys.path.insert(0, "'''
+    + os.path.dirname(os.path.dirname(__file__))
+    + r"""")
 from support.media import make_video
 now = clock.now()
 if sys.argv[1] == "setup":
@@ -195,7 +207,8 @@ else:
     later = now + processing.LEASE + timedelta(seconds=1)
     print(processing.recording_process(recording_id="11111111-2222-3333-4444-555555555555",
                                      now=later))
-'''
+"""
+)
 
 
 def test_the_worker_schedule_requeues_a_stalled_recording(studio, small_video):

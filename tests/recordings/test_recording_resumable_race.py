@@ -47,12 +47,12 @@ class Gate:
 
 
 def _complete_body(world):
-    return {"title": "Les", "recorded_at": NOW.isoformat(),
-            "pupils": [str(world.pupils.ada.pk)]}
+    return {"title": "Les", "recorded_at": NOW.isoformat(), "pupils": [str(world.pupils.ada.pk)]}
 
 
-def test_four_concurrent_completes_make_one_recording(threaded_studio, small_video,
-                                                     vault_home, monkeypatch):
+def test_four_concurrent_completes_make_one_recording(
+    threaded_studio, small_video, vault_home, monkeypatch
+):
     api = login("sanne")
     upload_id = start(api, len(small_video)).json()["id"]
     send_all(api, upload_id, small_video)
@@ -89,20 +89,22 @@ def test_four_concurrent_completes_make_one_recording(threaded_studio, small_vid
     assert len(files) == 1 and created in str(files[0])
 
 
-def test_a_refused_completion_releases_the_upload_for_another_try(threaded_studio,
-                                                                   small_video):
+def test_a_refused_completion_releases_the_upload_for_another_try(threaded_studio, small_video):
     api = login("sanne")
     upload_id = start(api, len(small_video)).json()["id"]
     send_all(api, upload_id, small_video)
-    refused = api.post(f"/uploads/{upload_id}/complete", {
-        **_complete_body(threaded_studio), "pupils": [str(threaded_studio.pupils.cas.pk)]})
+    refused = api.post(
+        f"/uploads/{upload_id}/complete",
+        {**_complete_body(threaded_studio), "pupils": [str(threaded_studio.pupils.cas.pk)]},
+    )
     assert refused.status_code == 409 and refused.json()["pupils_without_consent"]
     done = api.post(f"/uploads/{upload_id}/complete", _complete_body(threaded_studio))
     assert done.status_code == 201, done.content
 
 
-def test_a_request_stalled_past_its_claim_makes_nothing(threaded_studio, small_video,
-                                                        vault_home, monkeypatch):
+def test_a_request_stalled_past_its_claim_makes_nothing(
+    threaded_studio, small_video, vault_home, monkeypatch
+):
     """The claim lapses while the first request is stalled; a second one completes; the
     first then finds the upload used up: 409, and its joined copy is shredded."""
     api = login("sanne")
@@ -132,6 +134,12 @@ def test_a_request_stalled_past_its_claim_makes_nothing(threaded_studio, small_v
 
 def _complete(world, upload_id, now):
     upload = Upload.objects.get(pk=upload_id)
-    return resumable.upload_complete(actor=world.student, upload=upload, title="Les",
-                                     recorded_at=NOW, pupil_ids=[str(world.pupils.ada.pk)],
-                                     attested_ids=[], now=now)
+    return resumable.upload_complete(
+        actor=world.student,
+        upload=upload,
+        title="Les",
+        recorded_at=NOW,
+        pupil_ids=[str(world.pupils.ada.pk)],
+        attested_ids=[],
+        now=now,
+    )

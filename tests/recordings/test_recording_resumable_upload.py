@@ -19,16 +19,22 @@ def start(api, size):
 
 def put(api, upload_id, data, start, size, declared_end=None):
     end = start + len(data) - 1 if declared_end is None else declared_end
-    headers = {"Authorization": f"Bearer {api.token}",
-               "Content-Range": f"bytes {start}-{end}/{size}"}
+    headers = {
+        "Authorization": f"Bearer {api.token}",
+        "Content-Range": f"bytes {start}-{end}/{size}",
+    }
     with TestCase.captureOnCommitCallbacks(execute=True):
-        return api.client.put(f"/api/v1/uploads/{upload_id}", data=data,
-                              content_type="application/octet-stream", headers=headers)
+        return api.client.put(
+            f"/api/v1/uploads/{upload_id}",
+            data=data,
+            content_type="application/octet-stream",
+            headers=headers,
+        )
 
 
 def send_all(api, upload_id, video, chunk=4096):
     for offset in range(0, len(video), chunk):
-        response = put(api, upload_id, video[offset:offset + chunk], offset, len(video))
+        response = put(api, upload_id, video[offset : offset + chunk], offset, len(video))
         assert response.status_code == 200, response.content
     return response
 
@@ -41,9 +47,14 @@ def test_chunked_upload_becomes_a_recording(studio, small_video, small_chunks, v
     assert created.json()["chunk_size"] == 4096
     assert send_all(api, upload_id, small_video).json()["received"] == len(small_video)
     with TestCase.captureOnCommitCallbacks(execute=True):
-        done = api.post(f"/uploads/{upload_id}/complete", {
-            "title": "Les", "recorded_at": "2026-11-02T10:00:00+01:00",
-            "pupils": [str(studio.pupils.ada.pk)]})
+        done = api.post(
+            f"/uploads/{upload_id}/complete",
+            {
+                "title": "Les",
+                "recorded_at": "2026-11-02T10:00:00+01:00",
+                "pupils": [str(studio.pupils.ada.pk)],
+            },
+        )
     assert done.status_code == 201, done.content
     assert Recording.objects.filter(pk=done.json()["id"], status="processing").exists()
     assert not Upload.objects.exists()
@@ -59,14 +70,13 @@ def test_resume_after_a_dropped_chunk(studio, small_video, small_chunks):
     upload_id = start(api, len(small_video)).json()["id"]
     put(api, upload_id, small_video[:4096], 0, len(small_video))
     # The connection drops halfway through the second chunk: it is refused, nothing kept.
-    cut = put(api, upload_id, small_video[4096:6000], 4096, len(small_video),
-              declared_end=8191)
+    cut = put(api, upload_id, small_video[4096:6000], 4096, len(small_video), declared_end=8191)
     assert cut.status_code == 422
     status = api.get(f"/uploads/{upload_id}").json()
     assert status["received"] == 4096
     send_rest = small_video[4096:]
     for offset in range(0, len(send_rest), 4096):
-        put(api, upload_id, send_rest[offset:offset + 4096], 4096 + offset, len(small_video))
+        put(api, upload_id, send_rest[offset : offset + 4096], 4096 + offset, len(small_video))
     assert api.get(f"/uploads/{upload_id}").json()["received"] == len(small_video)
 
 
@@ -81,17 +91,21 @@ def test_chunk_at_the_wrong_offset_is_409_with_the_resume_point(studio, small_ch
 def test_missing_content_range_is_422(studio, small_chunks):
     api = login("sanne")
     upload_id = start(api, 10000).json()["id"]
-    response = api.client.put(f"/api/v1/uploads/{upload_id}", data=b"x" * 4096,
-                              content_type="application/octet-stream",
-                              headers={"Authorization": f"Bearer {api.token}"})
+    response = api.client.put(
+        f"/api/v1/uploads/{upload_id}",
+        data=b"x" * 4096,
+        content_type="application/octet-stream",
+        headers={"Authorization": f"Bearer {api.token}"},
+    )
     assert response.status_code == 422
 
 
 def test_completing_an_unfinished_upload_is_409(studio, small_chunks):
     api = login("sanne")
     upload_id = start(api, 10000).json()["id"]
-    response = api.post(f"/uploads/{upload_id}/complete",
-                        {"title": "Les", "recorded_at": "2026-11-02"})
+    response = api.post(
+        f"/uploads/{upload_id}/complete", {"title": "Les", "recorded_at": "2026-11-02"}
+    )
     assert response.status_code == 409
 
 

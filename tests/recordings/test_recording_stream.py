@@ -14,8 +14,7 @@ from support.recordings import make_recording
 
 @pytest.fixture
 def ready(studio, small_video):
-    return str(make_recording(studio.student, video=small_video,
-                              pupils=[studio.pupils.ada.pk]).pk)
+    return str(make_recording(studio.student, video=small_video, pupils=[studio.pupils.ada.pk]).pk)
 
 
 def stream(api, recording_id, range_header=None):
@@ -40,19 +39,22 @@ def test_full_stream_is_a_playable_mp4(ready):
     assert frames >= 20
 
 
-@pytest.mark.parametrize("header,expect", [
-    ("bytes=0-99", (0, 99)),
-    ("bytes=100-", (100, None)),
-    ("bytes=-50", (-50, None)),
-    ("bytes=10-10", (10, 10)),
-    ("bytes=5-999999999", (5, None)),
-])
+@pytest.mark.parametrize(
+    "header,expect",
+    [
+        ("bytes=0-99", (0, 99)),
+        ("bytes=100-", (100, None)),
+        ("bytes=-50", (-50, None)),
+        ("bytes=10-10", (10, 10)),
+        ("bytes=5-999999999", (5, None)),
+    ],
+)
 def test_range_forms_return_exactly_the_bytes_asked(ready, header, expect):
     _, whole = stream(login("sanne"), ready)
     response, body = stream(login("sanne"), ready, header)
     assert response.status_code == 206
     start, end = expect
-    expected = whole[start:] if end is None else whole[start:end + 1]
+    expected = whole[start:] if end is None else whole[start : end + 1]
     assert body == expected
     first = len(whole) + start if start < 0 else start
     assert response["Content-Range"] == f"bytes {first}-{first + len(body) - 1}/{len(whole)}"
@@ -101,8 +103,10 @@ def test_stream_needs_authentication(ready):
     assert response.status_code == 401
 
 
-@pytest.mark.parametrize("persona", ["fellow", "unassigned_trainer", "trainer", "school_admin",
-                                     "admin", "other_supervisor"])
+@pytest.mark.parametrize(
+    "persona",
+    ["fellow", "unassigned_trainer", "trainer", "school_admin", "admin", "other_supervisor"],
+)
 def test_stream_is_404_for_anyone_it_is_not_shared_with(studio, ready, persona):
     response, _ = stream(studio.api(getattr(studio, persona)), ready)
     assert response.status_code == 404
@@ -137,12 +141,9 @@ def test_truncated_ciphertext_is_never_served(ready, vault_home):
     assert response.status_code == 500 and b"ftyp" not in body
 
 
-def test_rendition_of_another_recording_is_never_served(studio, ready, small_video,
-                                                        vault_home):
-    other = str(make_recording(studio.student, video=small_video,
-                               pupils=[studio.pupils.ada.pk]).pk)
-    _rendition_file(vault_home, ready).write_bytes(
-        _rendition_file(vault_home, other).read_bytes())
+def test_rendition_of_another_recording_is_never_served(studio, ready, small_video, vault_home):
+    other = str(make_recording(studio.student, video=small_video, pupils=[studio.pupils.ada.pk]).pk)
+    _rendition_file(vault_home, ready).write_bytes(_rendition_file(vault_home, other).read_bytes())
     response, body = stream(login("sanne"), ready)
     assert response.status_code == 500 and b"ftyp" not in body
     assert stream(login("sanne"), other)[0].status_code == 200
@@ -151,9 +152,10 @@ def test_rendition_of_another_recording_is_never_served(studio, ready, small_vid
 @pytest.mark.parametrize("header", ["bytes=00-", "BYTES=0-", "bytes=1-", "bytes=-999999999"])
 def test_no_range_form_reads_without_an_audit_event(ready, header):
     api = login("piet")
-    response = api.client.get(f"/api/v1/recordings/{ready}/stream?purpose=complaint-12",
-                              headers={"Authorization": f"Bearer {api.token}",
-                                       "Range": header})
+    response = api.client.get(
+        f"/api/v1/recordings/{ready}/stream?purpose=complaint-12",
+        headers={"Authorization": f"Bearer {api.token}", "Range": header},
+    )
     assert response.status_code in (200, 206)
     event = AuditEvent.objects.get(action="recording.stream", actor="piet")
     assert event.purpose == "complaint-12"
@@ -174,8 +176,9 @@ def test_privacy_officer_must_state_a_purpose(ready):
 
 def test_poster_is_audited(ready):
     api = login("sanne")
-    response = api.client.get(f"/api/v1/recordings/{ready}/poster",
-                              headers={"Authorization": f"Bearer {api.token}"})
+    response = api.client.get(
+        f"/api/v1/recordings/{ready}/poster", headers={"Authorization": f"Bearer {api.token}"}
+    )
     assert response.status_code == 200
     assert AuditEvent.objects.filter(action="recording.poster", actor="sanne").exists()
 
@@ -186,6 +189,7 @@ def test_absurd_range_numbers_are_no_crash_and_lie_beyond_the_end(ready):
 
 
 # --- numbers longer than any file (issue 9, outside attack 6) --------------------------------
+
 
 def test_a_huge_range_end_is_clamped_to_the_end_of_the_file(ready):
     _, whole = stream(login("sanne"), ready)
@@ -201,12 +205,15 @@ def test_a_huge_range_start_is_416(ready):
     assert response["Content-Range"] == f"bytes */{len(whole)}"
 
 
-@pytest.mark.parametrize("header,expect", [
-    ("bytes=0-99999999999999999999999999", (0, 999)),
-    ("bytes=000000000000000000000000010-20", (10, 20)),
-    ("bytes=-99999999999999999999999999", (0, 999)),
-    ("bytes=5-" + "9" * 5000, (5, 999)),
-])
+@pytest.mark.parametrize(
+    "header,expect",
+    [
+        ("bytes=0-99999999999999999999999999", (0, 999)),
+        ("bytes=000000000000000000000000010-20", (10, 20)),
+        ("bytes=-99999999999999999999999999", (0, 999)),
+        ("bytes=5-" + "9" * 5000, (5, 999)),
+    ],
+)
 def test_parse_range_handles_numbers_of_any_length(header, expect):
     assert parse_range(header, 1000) == expect
 
@@ -218,6 +225,7 @@ def test_parse_range_start_beyond_the_end_is_unsatisfiable(header):
 
 
 # --- a stated purpose is logged whole or refused (issue 9, outside attack 6) -----------------
+
 
 def test_a_purpose_longer_than_64_characters_is_422_not_cut(ready):
     api = login("piet")

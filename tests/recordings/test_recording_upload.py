@@ -29,6 +29,7 @@ def test_student_teacher_uploads_a_recording(studio, small_video):
     assert RecordingPupil.objects.filter(recording=recording).count() == 2
     assert_audited("recording.create", actor="sanne", object_id=body["id"])
     from django_tasks_db.models import DBTaskResult
+
     assert DBTaskResult.objects.filter(args_kwargs__args=[body["id"]]).exists()
 
 
@@ -42,8 +43,9 @@ def test_upload_is_stored_only_encrypted(studio, small_video, vault_home):
         assert probe not in path.read_bytes()
 
 
-def test_pupil_without_consent_blocks_the_upload_and_nothing_is_kept(studio, small_video,
-                                                                     vault_home):
+def test_pupil_without_consent_blocks_the_upload_and_nothing_is_kept(
+    studio, small_video, vault_home
+):
     pupils = studio.pupils
     response = upload(login("sanne"), small_video, pupils=[pupils.ada.pk, pupils.cas.pk])
     assert response.status_code == 409
@@ -57,8 +59,7 @@ def test_pupil_without_consent_blocks_the_upload_and_nothing_is_kept(studio, sma
 
 def test_attested_pupil_without_consent_is_allowed_and_audited(studio, small_video):
     pupils = studio.pupils
-    response = upload(login("sanne"), small_video, pupils=[pupils.ada.pk],
-                      attest=[pupils.cas.pk])
+    response = upload(login("sanne"), small_video, pupils=[pupils.ada.pk], attest=[pupils.cas.pk])
     assert response.status_code == 201, response.content
     presence = RecordingPupil.objects.get(pupil=pupils.cas)
     assert presence.attested_out_of_view
@@ -69,8 +70,7 @@ def test_attested_pupil_without_consent_is_allowed_and_audited(studio, small_vid
 
 def test_pupils_are_not_listed_with_attested_ones(studio, small_video):
     pupils = studio.pupils
-    response = upload(login("sanne"), small_video, pupils=[pupils.ada.pk],
-                      attest=[pupils.cas.pk])
+    response = upload(login("sanne"), small_video, pupils=[pupils.ada.pk], attest=[pupils.cas.pk])
     detail = login("sanne").get(f"/recordings/{response.json()['id']}").json()
     assert detail["pupils"] == [str(pupils.ada.pk)]
 
@@ -85,8 +85,10 @@ def test_not_a_video_is_422_and_nothing_is_kept(studio, vault_home):
     response = upload(login("sanne"), b"this is a text file, not a video " * 500)
     assert response.status_code == 422
     # One language in one sentence: the reason is Dutch too.
-    assert response.json()["detail"] == ("Het bestand is geen afspeelbare video: Het bestand is "
-                                         "geen video die kan worden afgespeeld.")
+    assert response.json()["detail"] == (
+        "Het bestand is geen afspeelbare video: Het bestand is "
+        "geen video die kan worden afgespeeld."
+    )
     assert not Recording.objects.exists()
     assert blobs(vault_home) == []
 
@@ -100,14 +102,23 @@ def test_recording_already_past_its_expiry_is_422(studio, small_video, vault_hom
     response = upload(login("sanne"), small_video, recorded_at="2026-04-01T10:00:00+02:00")
     assert response.status_code == 422
     # The expiry as people write it, on its day in Amsterdam; no pronoun for the recording.
-    assert response.json()["detail"] == ("De bewaartermijn van deze opname liep al af op "
-                                         "1 oktober 2026; daarom mag de opname niet worden "
-                                         "opgeslagen.")
+    assert response.json()["detail"] == (
+        "De bewaartermijn van deze opname liep al af op "
+        "1 oktober 2026; daarom mag de opname niet worden "
+        "opgeslagen."
+    )
     assert blobs(vault_home) == []
 
 
-@pytest.mark.parametrize("field,value", [("recorded_at", "gisteren"), ("pupils", "not json"),
-                                         ("pupils", json.dumps({"a": 1})), ("title", "  ")])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("recorded_at", "gisteren"),
+        ("pupils", "not json"),
+        ("pupils", json.dumps({"a": 1})),
+        ("title", "  "),
+    ],
+)
 def test_malformed_fields_are_422(studio, small_video, field, value, settings):
     api = login("sanne")
     if field == "title":
@@ -119,10 +130,16 @@ def test_malformed_fields_are_422(studio, small_video, field, value, settings):
         from django.test import TestCase
 
         with TestCase.captureOnCommitCallbacks(execute=True):
-            response = api.client.post("/api/v1/recordings", data={
-                "file": SimpleUploadedFile("les.mp4", small_video), "title": "Les",
-                "recorded_at": "2026-11-02", field: value,
-            }, headers={"Authorization": f"Bearer {api.token}"})
+            response = api.client.post(
+                "/api/v1/recordings",
+                data={
+                    "file": SimpleUploadedFile("les.mp4", small_video),
+                    "title": "Les",
+                    "recorded_at": "2026-11-02",
+                    field: value,
+                },
+                headers={"Authorization": f"Bearer {api.token}"},
+            )
     assert response.status_code == 422, response.content
     assert not Recording.objects.exists()
     # The bytes had arrived (encrypted) before the field was read: they are gone again.
@@ -136,9 +153,14 @@ def test_a_field_too_large_after_the_file_keeps_nothing(studio, small_video):
 
     api = login("sanne")
     with TestCase.captureOnCommitCallbacks(execute=True):
-        response = api.client.post("/api/v1/recordings", data={
-            "file": SimpleUploadedFile("les.mp4", small_video), "title": "x" * (3 << 20),
-        }, headers={"Authorization": f"Bearer {api.token}"})
+        response = api.client.post(
+            "/api/v1/recordings",
+            data={
+                "file": SimpleUploadedFile("les.mp4", small_video),
+                "title": "x" * (3 << 20),
+            },
+            headers={"Authorization": f"Bearer {api.token}"},
+        )
     assert response.status_code == 413
     assert response.json()["detail"]
     assert not DataKey.objects.filter(destroyed_at__isnull=True).exists()
@@ -146,8 +168,11 @@ def test_a_field_too_large_after_the_file_keeps_nothing(studio, small_video):
 
 def test_missing_file_is_422(studio):
     api = login("sanne")
-    response = api.client.post("/api/v1/recordings", data={"title": "Les"},
-                               headers={"Authorization": f"Bearer {api.token}"})
+    response = api.client.post(
+        "/api/v1/recordings",
+        data={"title": "Les"},
+        headers={"Authorization": f"Bearer {api.token}"},
+    )
     assert response.status_code == 422
 
 

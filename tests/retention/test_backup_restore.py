@@ -30,7 +30,8 @@ class Backup:
     def __init__(self, home, folder) -> None:
         self.home, self.folder = home, folder
         self.rows = serializers.serialize(
-            "json", [*DataKey.objects.all(), *RetentionKey.objects.all()])
+            "json", [*DataKey.objects.all(), *RetentionKey.objects.all()]
+        )
         shutil.copytree(home / "blobs", folder / "blobs")
 
     def _put_back(self) -> None:
@@ -69,7 +70,8 @@ def pair(world, vault_home):
 
 @pytest.mark.parametrize("taken", ["right after the upload", "after the schedule ran"])
 def test_a_backup_from_before_the_sweep_cannot_decrypt_the_expired_recording(
-        pair, vault_home, tmp_path, taken):
+    pair, vault_home, tmp_path, taken
+):
     a, b = pair
     if taken == "after the schedule ran":
         schedule_ran(NOW)
@@ -88,7 +90,8 @@ def test_a_backup_from_before_the_sweep_cannot_decrypt_the_expired_recording(
 
 
 def test_the_database_backup_alone_never_decrypts_anything_even_with_the_master_key(
-        pair, vault_home):
+    pair, vault_home
+):
     _, b = pair
     schedule_ran(NOW)
     master = key_provider()  # the master key itself: a backup of master.key
@@ -98,8 +101,9 @@ def test_the_database_backup_alone_never_decrypts_anything_even_with_the_master_
             master.unwrap(bytes(key.wrapped), key.wrap_context)
 
 
-def test_a_restored_copy_of_the_key_folder_is_removed_again_by_the_sweep(pair, vault_home,
-                                                                         tmp_path):
+def test_a_restored_copy_of_the_key_folder_is_removed_again_by_the_sweep(
+    pair, vault_home, tmp_path
+):
     a, b = pair
     schedule_ran(NOW)
     shutil.copytree(vault_home / "retention-keys", tmp_path / "keys-copy")
@@ -120,13 +124,21 @@ def test_a_restored_copy_of_the_key_folder_is_removed_again_by_the_sweep(pair, v
 
 
 def test_an_earlier_study_end_leaves_no_backup_path_once_the_new_expiry_passed(
-        world, vault_home, tmp_path):
+    world, vault_home, tmp_path
+):
     recording = make_recording(world.student, recorded_at=NOW)
     schedule_ran(NOW)
     backup = Backup(vault_home, tmp_path / "backup")  # its keys under the 2 May key
     with TestCase.captureOnCommitCallbacks(execute=True):
-        enrolment_set(actor=world.admin, username="sanne", school_code="NOORD",
-                      study_end=date(2027, 1, 31), trainers=[], supervisors=[], now=NOW)
+        enrolment_set(
+            actor=world.admin,
+            username="sanne",
+            school_code="NOORD",
+            study_end=date(2027, 1, 31),
+            trainers=[],
+            supervisors=[],
+            now=NOW,
+        )
     recording.refresh_from_db()
     assert sweep(recording.expires_at) == [str(recording.pk)]
     with backup.restored():
@@ -135,8 +147,9 @@ def test_an_earlier_study_end_leaves_no_backup_path_once_the_new_expiry_passed(
             plaintext(recording.pk)
 
 
-def test_the_documented_limit_of_deleting_by_hand_before_the_expiry_day(world, vault_home,
-                                                                        tmp_path):
+def test_the_documented_limit_of_deleting_by_hand_before_the_expiry_day(
+    world, vault_home, tmp_path
+):
     """Deleted by hand, a recording is unreadable at once in the live system; an old backup
     still decrypts it while another recording of the same expiry day keeps that day's key
     alive, and no longer once that one is gone too."""

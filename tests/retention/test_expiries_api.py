@@ -20,7 +20,7 @@ def expiring(world, vault_home, time_machine):
     make_recording(world.student, recorded_at=NOW)
     make_recording(world.student, recorded_at=NOW + timedelta(hours=2))
     make_recording(world.student, recorded_at=NOW - timedelta(days=20))  # already expired
-    make_recording(world.fellow, recorded_at=NOW + timedelta(days=3))     # 5 May
+    make_recording(world.fellow, recorded_at=NOW + timedelta(days=3))  # 5 May
     return world
 
 
@@ -33,8 +33,13 @@ def test_per_trainer_who_must_act_before_when(expiring):
     assert sanne["username"] == "sanne" and sanne["recordings"] == 2
     assert sanne["earliest_expires_at"].startswith("2027-05-02T08:00:00")
     assert sanne["days_left"] == 12
-    assert set(sanne) == {"username", "full_name", "recordings", "earliest_expires_at",
-                          "days_left"}  # no recording ids, titles or pupils
+    assert set(sanne) == {
+        "username",
+        "full_name",
+        "recordings",
+        "earliest_expires_at",
+        "days_left",
+    }  # no recording ids, titles or pupils
     [femke] = overview[2]["student_teachers"]
     assert (femke["username"], femke["days_left"]) == ("femke", 15)
 
@@ -53,8 +58,9 @@ def test_held_and_assessed_recordings_are_not_counted(expiring):
     from classvault.recordings.models import Recording
 
     first = Recording.objects.filter(owner__username="sanne").order_by("recorded_at").last()
-    legal_hold_place(actor=expiring.privacy, recording=first, reason="Vordering",
-                     reference="", now=APRIL_20)
+    legal_hold_place(
+        actor=expiring.privacy, recording=first, reason="Vordering", reference="", now=APRIL_20
+    )
 
     for recording in Recording.objects.filter(owner__username="femke"):
         assess(recording)
@@ -64,11 +70,19 @@ def test_held_and_assessed_recordings_are_not_counted(expiring):
 
 
 def test_a_study_end_change_shows_at_once(expiring):
-    enrolment_set(actor=expiring.admin, username="femke", school_code="NOORD",
-                  study_end=date(2027, 4, 22), trainers=["tom"], supervisors=[], now=APRIL_20)
+    enrolment_set(
+        actor=expiring.admin,
+        username="femke",
+        school_code="NOORD",
+        study_end=date(2027, 4, 22),
+        trainers=["tom"],
+        supervisors=[],
+        now=APRIL_20,
+    )
     overview = login("anna").get("/expiries?within_days=2").json()
-    assert [(g["trainer"], [s["username"] for s in g["student_teachers"]])
-            for g in overview] == [("tom", ["femke"])]
+    assert [(g["trainer"], [s["username"] for s in g["student_teachers"]]) for g in overview] == [
+        ("tom", ["femke"])
+    ]
 
 
 def test_the_query_count_does_not_grow(expiring, django_assert_max_num_queries):
@@ -83,8 +97,7 @@ def test_without_a_token_it_is_401(expiring):
     assert Api().get("/expiries").status_code == 401
 
 
-@pytest.mark.parametrize("persona", ["privacy", "school_admin", "student", "trainer",
-                                     "supervisor"])
+@pytest.mark.parametrize("persona", ["privacy", "school_admin", "student", "trainer", "supervisor"])
 def test_every_other_role_gets_403(expiring, persona):
     assert expiring.api(getattr(expiring, persona)).get("/expiries").status_code == 403
 
@@ -99,6 +112,10 @@ def assess(recording):
     from classvault.people.models import User
     from classvault.recordings.models import Assessment
 
-    Assessment.objects.create(recording=recording, trainer=User.objects.get(username="tom"),
-                              verdict="voldoende", assessed_on=APRIL_20.date(),
-                              created_at=APRIL_20)
+    Assessment.objects.create(
+        recording=recording,
+        trainer=User.objects.get(username="tom"),
+        verdict="voldoende",
+        assessed_on=APRIL_20.date(),
+        created_at=APRIL_20,
+    )

@@ -15,8 +15,10 @@ from support.personas import NOW, Api, login
 from support.recordings import make_recording
 from support.vault import retention_keys_of, sweep
 
-HOLD = {"reason": "Vordering van het Openbaar Ministerie (art. 126nd Sv)",
-        "reference": "OM-2026-0412"}
+HOLD = {
+    "reason": "Vordering van het Openbaar Ministerie (art. 126nd Sv)",
+    "reference": "OM-2026-0412",
+}
 OTHER_ROLES = ["admin", "school_admin", "student", "fellow", "trainer", "supervisor"]
 
 
@@ -84,15 +86,19 @@ def test_release_is_audited_and_the_hold_kept_as_history(recording):
     assert login("sanne").get(f"/recordings/{recording.pk}").json()["legal_hold"] is False
     hold = LegalHold.objects.get()
     assert hold.released_by.username == "piet" and hold.released_at is not None
-    assert_audited("legal_hold.release", actor="piet", object_id=recording.pk,
-                   purpose="legal_obligation", hold=str(hold.pk))
+    assert_audited(
+        "legal_hold.release",
+        actor="piet",
+        object_id=recording.pk,
+        purpose="legal_obligation",
+        hold=str(hold.pk),
+    )
     assert place(recording.pk).status_code == 201  # a new hold may follow
     assert LegalHold.objects.filter(released_at__isnull=True).count() == 1
     assert AuditEvent.objects.filter(action="legal_hold.place").count() == 2
 
 
-def test_holds_are_listed_for_the_privacy_officer(world, recording,
-                                                  django_assert_max_num_queries):
+def test_holds_are_listed_for_the_privacy_officer(world, recording, django_assert_max_num_queries):
     second = make_recording(world.student, recorded_at=NOW)
     place(recording.pk)
     place(second.pk)
@@ -107,6 +113,7 @@ def test_holds_are_listed_for_the_privacy_officer(world, recording,
 
 
 # --- the negative matrix ------------------------------------------------------------------
+
 
 def test_without_a_token_it_is_401(recording):
     anonymous = Api()
@@ -147,12 +154,15 @@ def test_holding_twice_is_409_and_releasing_what_is_not_held_is_409(recording):
     assert LegalHold.objects.count() == 1
 
 
-@pytest.mark.parametrize("body", [
-    {"reason": "", "reference": "x"},
-    {"reason": "   ", "reference": "x"},
-    {"reference": "x"},
-    {"reason": "vordering", "reference": "x" * 201},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"reason": "", "reference": "x"},
+        {"reason": "   ", "reference": "x"},
+        {"reference": "x"},
+        {"reason": "vordering", "reference": "x" * 201},
+    ],
+)
 def test_an_empty_reason_or_a_bad_reference_is_422(recording, body):
     response = place(recording.pk, body)
     assert response.status_code == 422, response.content

@@ -55,17 +55,24 @@ def test_thirty_days_before_the_owner_and_her_trainers_are_mailed_once(recording
 
 def test_then_seven_days_and_one_day_before(recording):
     reminders_send(now=at(2))
-    assert reminders_send(now=at(24, hour=23)) == 0   # 8 days left
-    assert reminders_send(now=at(25, hour=0)) == 1    # 7 days left
-    assert reminders_send(now=at(1, 5, 0)) == 1       # 1 day left
-    assert reminders_send(now=at(2, 5, 9)) == 0       # the day itself: already warned
+    assert reminders_send(now=at(24, hour=23)) == 0  # 8 days left
+    assert reminders_send(now=at(25, hour=0)) == 1  # 7 days left
+    assert reminders_send(now=at(1, 5, 0)) == 1  # 1 day left
+    assert reminders_send(now=at(2, 5, 9)) == 0  # the day itself: already warned
     assert sorted(Reminder.objects.values_list("days_before", flat=True)) == [1, 7, 30]
     assert Reminder.objects.filter(sent_at__isnull=True).count() == 0
 
 
 def test_a_recording_with_five_days_left_gets_only_the_seven_day_reminder(world, vault_home):
-    enrolment_set(actor=world.admin, username="sanne", school_code="NOORD",
-                  study_end=date(2026, 11, 8), trainers=[], supervisors=[], now=NOW)
+    enrolment_set(
+        actor=world.admin,
+        username="sanne",
+        school_code="NOORD",
+        study_end=date(2026, 11, 8),
+        trainers=[],
+        supervisors=[],
+        now=NOW,
+    )
     make_recording(world.student, recorded_at=NOW)
     assert reminders_send(now=NOW + timedelta(days=1)) == 1
     assert list(Reminder.objects.values_list("days_before", flat=True)) == [7]
@@ -79,16 +86,19 @@ def test_two_workers_send_each_reminder_once(recording):
 
 
 def test_the_database_lets_one_claim_win(recording):
-    Reminder.objects.create(recording=recording, expires_at=recording.expires_at,
-                            days_before=30, claimed_at=at(2))
+    Reminder.objects.create(
+        recording=recording, expires_at=recording.expires_at, days_before=30, claimed_at=at(2)
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
-        Reminder.objects.create(recording=recording, expires_at=recording.expires_at,
-                                days_before=30, claimed_at=at(2))
+        Reminder.objects.create(
+            recording=recording, expires_at=recording.expires_at, days_before=30, claimed_at=at(2)
+        )
 
 
 def test_a_claim_of_a_worker_that_died_is_taken_over_after_its_lease(recording):
-    Reminder.objects.create(recording=recording, expires_at=recording.expires_at,
-                            days_before=30, claimed_at=at(2))  # claimed, never sent
+    Reminder.objects.create(
+        recording=recording, expires_at=recording.expires_at, days_before=30, claimed_at=at(2)
+    )  # claimed, never sent
     assert reminders_send(now=at(2) + timedelta(minutes=10)) == 0
     assert reminders_send(now=at(2) + timedelta(minutes=16)) == 1
     assert reminders_send(now=at(2) + timedelta(minutes=40)) == 0
@@ -110,8 +120,15 @@ def test_a_failed_send_is_tried_again_later(recording, monkeypatch):
 
 def test_a_moved_expiry_is_a_new_deadline_with_its_own_reminders(world, recording):
     reminders_send(now=at(2))
-    enrolment_set(actor=world.admin, username="sanne", school_code="NOORD",
-                  study_end=date(2027, 4, 20), trainers=["tom"], supervisors=[], now=at(2))
+    enrolment_set(
+        actor=world.admin,
+        username="sanne",
+        school_code="NOORD",
+        study_end=date(2027, 4, 20),
+        trainers=["tom"],
+        supervisors=[],
+        now=at(2),
+    )
     mail.outbox.clear()
     assert reminders_send(now=at(14)) == 1  # 7 days before 21 April 00:00
     assert sent_to() == ["sanne@example.org", "tom@example.org"]
@@ -119,13 +136,17 @@ def test_a_moved_expiry_is_a_new_deadline_with_its_own_reminders(world, recordin
 
 def test_held_assessed_and_failed_recordings_get_none(world, vault_home):
     held = make_recording(world.student, recorded_at=NOW)
-    legal_hold_place(actor=world.privacy, recording=held, reason="Vordering", reference="",
-                     now=NOW)
+    legal_hold_place(actor=world.privacy, recording=held, reason="Vordering", reference="", now=NOW)
     make_recording(world.student, recorded_at=NOW, status="failed")
     assessed = make_recording(world.student, recorded_at=NOW, title="Beoordeeld")
 
-    Assessment.objects.create(recording=assessed, trainer=world.trainer, verdict="goed",
-                              assessed_on=NOW.date(), created_at=NOW)
+    Assessment.objects.create(
+        recording=assessed,
+        trainer=world.trainer,
+        verdict="goed",
+        assessed_on=NOW.date(),
+        created_at=NOW,
+    )
     assert reminders_send(now=at(2)) == 0
     assert not Reminder.objects.filter(recording=assessed).exists()
     assert mail.outbox == []

@@ -60,19 +60,23 @@ def test_objects_that_are_not_recordings_stay_under_the_master_key(vault_home, d
     assert data_key.retention_key == "" and data_key.kek_id == key_provider().current_kek_id
 
 
-def test_an_upload_waits_under_its_own_key_and_a_recordings_keys_under_its_day(world,
-                                                                               vault_home):
+def test_an_upload_waits_under_its_own_key_and_a_recordings_keys_under_its_day(world, vault_home):
     recording = make_recording(world.student, recorded_at=NOW)
-    epochs = dict(DataKey.objects.filter(object_id=str(recording.pk))
-                  .values_list("purpose", "retention_key"))
-    assert epochs == {"original": f"o-{recording.pk}", "rendition": "d-20270502",
-                      "poster": "d-20270502"}
+    epochs = dict(
+        DataKey.objects.filter(object_id=str(recording.pk)).values_list("purpose", "retention_key")
+    )
+    assert epochs == {
+        "original": f"o-{recording.pk}",
+        "rendition": "d-20270502",
+        "poster": "d-20270502",
+    }
     assert plaintext(recording.pk) == ORIGINAL
 
 
 def test_a_key_is_not_destroyed_while_a_live_data_key_needs_it(vault_home, db):
-    data_key, _ = data_key_create(object_id="rec-1", purpose="original", now=NOW,
-                                  retention_key="d-20270502")
+    data_key, _ = data_key_create(
+        object_id="rec-1", purpose="original", now=NOW, retention_key="d-20270502"
+    )
     assert retention_key_destroy(label="d-20270502", now=NOW) is False
     with TestCase.captureOnCommitCallbacks(execute=True):
         data_key_destroy(data_key=data_key, now=NOW)  # the last one: the key goes with it
@@ -86,13 +90,15 @@ def test_a_key_is_not_destroyed_while_a_live_data_key_needs_it(vault_home, db):
 
 
 def test_a_label_used_again_gets_fresh_key_material(vault_home, db):
-    first, _ = data_key_create(object_id="rec-1", purpose="original", now=NOW,
-                               retention_key="d-20270502")
+    first, _ = data_key_create(
+        object_id="rec-1", purpose="original", now=NOW, retention_key="d-20270502"
+    )
     old_wrapped, old_id = bytes(first.wrapped), first.kek_id
     with TestCase.captureOnCommitCallbacks(execute=True):
         data_key_destroy(data_key=first, now=NOW)
-    second, raw = data_key_create(object_id="rec-2", purpose="original", now=NOW,
-                                  retention_key="d-20270502")
+    second, raw = data_key_create(
+        object_id="rec-2", purpose="original", now=NOW, retention_key="d-20270502"
+    )
     assert second.kek_id != old_id
     assert data_key_unwrap(data_key=second) == raw
     with pytest.raises(VaultKeyError):  # the old wrapping does not open under the new key
@@ -100,8 +106,9 @@ def test_a_label_used_again_gets_fresh_key_material(vault_home, db):
 
 
 def test_a_missing_file_is_a_loud_error_and_never_silently_replaced(vault_home, db):
-    data_key, _ = data_key_create(object_id="rec-1", purpose="original", now=NOW,
-                                  retention_key="d-20270502")
+    data_key, _ = data_key_create(
+        object_id="rec-1", purpose="original", now=NOW, retention_key="d-20270502"
+    )
     (vault_home / "retention-keys" / "d-20270502.key").unlink()
     with pytest.raises(VaultKeyError, match="retention-keys"):
         data_key_unwrap(data_key=data_key)
@@ -111,8 +118,9 @@ def test_a_missing_file_is_a_loud_error_and_never_silently_replaced(vault_home, 
 
 
 def test_a_damaged_or_foreign_file_does_not_unwrap(vault_home, db, tmp_path):
-    data_key, _ = data_key_create(object_id="rec-1", purpose="original", now=NOW,
-                                  retention_key="d-20270502")
+    data_key, _ = data_key_create(
+        object_id="rec-1", purpose="original", now=NOW, retention_key="d-20270502"
+    )
     path = vault_home / "retention-keys" / "d-20270502.key"
     path.write_text("00" * 10)
     with pytest.raises(VaultKeyError, match="damaged"):
@@ -136,8 +144,9 @@ def test_reshredding_removes_files_of_destroyed_keys_only(vault_home, db):
 
 
 def test_moving_keys_rewraps_without_touching_the_data(vault_home, db):
-    data_key, raw = data_key_create(object_id="rec-1", purpose="original", now=NOW,
-                                    retention_key="d-20270502")
+    data_key, raw = data_key_create(
+        object_id="rec-1", purpose="original", now=NOW, retention_key="d-20270502"
+    )
     with TestCase.captureOnCommitCallbacks(execute=True):
         assert data_keys_rewrap(object_id="rec-1", retention_key="d-20270101", now=NOW) == 1
         assert data_keys_rewrap(object_id="rec-1", retention_key="d-20270101", now=NOW) == 0
@@ -151,8 +160,9 @@ def test_moving_keys_rewraps_without_touching_the_data(vault_home, db):
 
 
 def test_master_key_rotation_rewraps_the_key_files(vault_home, db):
-    data_key, raw = data_key_create(object_id="rec-1", purpose="original", now=NOW,
-                                    retention_key="d-20270502")
+    data_key, raw = data_key_create(
+        object_id="rec-1", purpose="original", now=NOW, retention_key="d-20270502"
+    )
     current = Path(django_settings.CLASSVAULT_MASTER_KEY_FILE)
     retired = current.with_name("master.key.2027-01.retired")
     current.rename(retired)
@@ -178,8 +188,7 @@ def test_labels_are_checked(vault_home, db):
 
 def test_a_store_for_a_recording_id_wraps_under_its_day_once_it_exists(world, vault_home):
     recording = make_recording(world.student, recorded_at=NOW)
-    stored = vault_store(object_id=str(recording.pk), purpose="poster", chunks=[b"new"],
-                         now=NOW)
+    stored = vault_store(object_id=str(recording.pk), purpose="poster", chunks=[b"new"], now=NOW)
     assert DataKey.objects.get(pk=stored.data_key_id).retention_key == "d-20270502"
 
 
@@ -188,8 +197,13 @@ def test_a_caller_may_give_an_object_a_key_of_its_own(vault_home, db):
     from classvault.vault.services import vault_shred
 
     part = "0123456789abcdef0123456789abcdef-p00001"  # e.g. a chunk of a resumable upload
-    stored = vault_store(object_id=part, purpose="original", chunks=[b"chunk"], now=NOW,
-                         retention_key=object_retention_key(part))
+    stored = vault_store(
+        object_id=part,
+        purpose="original",
+        chunks=[b"chunk"],
+        now=NOW,
+        retention_key=object_retention_key(part),
+    )
     assert DataKey.objects.get(pk=stored.data_key_id).retention_key == f"o-{part}"
     with TestCase.captureOnCommitCallbacks(execute=True):
         vault_shred(object_id=part, now=NOW)
@@ -197,13 +211,14 @@ def test_a_caller_may_give_an_object_a_key_of_its_own(vault_home, db):
     assert key_files(vault_home) == []
 
 
-def test_a_key_destroyed_and_needed_again_in_one_transaction_keeps_its_new_file(vault_home,
-                                                                                db):
+def test_a_key_destroyed_and_needed_again_in_one_transaction_keeps_its_new_file(vault_home, db):
     # E.g. a recompute moves one recording out of 2 May and another into it.
-    leaving, _ = data_key_create(object_id="rec-1", purpose="original", now=NOW,
-                                 retention_key="d-20270502")
-    arriving, raw = data_key_create(object_id="rec-2", purpose="original", now=NOW,
-                                    retention_key="d-20270101")
+    leaving, _ = data_key_create(
+        object_id="rec-1", purpose="original", now=NOW, retention_key="d-20270502"
+    )
+    arriving, raw = data_key_create(
+        object_id="rec-2", purpose="original", now=NOW, retention_key="d-20270101"
+    )
     with TestCase.captureOnCommitCallbacks(execute=True), transaction.atomic():
         data_keys_rewrap(object_id="rec-1", retention_key="d-20270601", now=NOW)  # 2 May destroyed
         data_keys_rewrap(object_id="rec-2", retention_key="d-20270502", now=NOW)  # ...and made anew

@@ -76,8 +76,9 @@ def test_a_failing_run_does_not_end_the_scheduler(monkeypatch):
 
 
 def test_the_next_slot_is_waited_for():
-    scheduler = RetentionScheduler(every=3600, now=lambda: datetime(2027, 5, 2, 8, 59, 0,
-                                                                    tzinfo=UTC))
+    scheduler = RetentionScheduler(
+        every=3600, now=lambda: datetime(2027, 5, 2, 8, 59, 0, tzinfo=UTC)
+    )
     assert scheduler.seconds_to_next_slot() == pytest.approx(61)
 
 
@@ -85,10 +86,13 @@ def test_the_next_slot_is_waited_for():
 def fake_db_worker(monkeypatch):
     """db_worker (batch) and the job loop (JobWorker) record that they ran, and return."""
     calls = []
-    monkeypatch.setattr("django.core.management.call_command",
-                        lambda name, **options: calls.append((name, options)))
-    monkeypatch.setattr("classvault.core.worker.JobWorker.run",
-                        lambda self: calls.append(("job_worker", {"interval": self.interval})))
+    monkeypatch.setattr(
+        "django.core.management.call_command", lambda name, **options: calls.append((name, options))
+    )
+    monkeypatch.setattr(
+        "classvault.core.worker.JobWorker.run",
+        lambda self: calls.append(("job_worker", {"interval": self.interval})),
+    )
     monkeypatch.setattr("classvault.core.worker.JobWorker.configure_signals", lambda self: None)
     monkeypatch.setattr("classvault.core.worker.Heartbeat.start", lambda self: None)
     return calls

@@ -45,8 +45,15 @@ def test_a_naive_utc_plus_one_reckoning_would_be_an_hour_late(home):
 
 def test_study_end_on_the_day_the_clocks_go_forward(home):
     # 28 March 2027: summer time starts. Its end is 00:00 CEST on 29 March = 22:00 UTC.
-    enrolment_set(actor=home.admin, username="sanne", school_code="NOORD",
-                  study_end=date(2027, 3, 28), trainers=["tom"], supervisors=[], now=NOW)
+    enrolment_set(
+        actor=home.admin,
+        username="sanne",
+        school_code="NOORD",
+        study_end=date(2027, 3, 28),
+        trainers=["tom"],
+        supervisors=[],
+        now=NOW,
+    )
     recording = make_recording(home.student, recorded_at=NOW)
     end = datetime(2027, 3, 28, 22, 0, tzinfo=UTC)
     assert recording.expires_at == end
@@ -57,23 +64,34 @@ def test_study_end_on_the_day_the_clocks_go_forward(home):
 
 def test_study_end_on_the_day_the_clocks_go_back(home):
     # 31 October 2027: winter time starts; the day has 25 hours. End = 23:00 UTC.
-    enrolment_set(actor=home.admin, username="sanne", school_code="NOORD",
-                  study_end=date(2027, 10, 31), trainers=[], supervisors=[], now=NOW)
-    recording = make_recording(home.student, recorded_at=datetime(
-        2027, 10, 1, 9, 0, tzinfo=AMSTERDAM))
+    enrolment_set(
+        actor=home.admin,
+        username="sanne",
+        school_code="NOORD",
+        study_end=date(2027, 10, 31),
+        trainers=[],
+        supervisors=[],
+        now=NOW,
+    )
+    recording = make_recording(
+        home.student, recorded_at=datetime(2027, 10, 1, 9, 0, tzinfo=AMSTERDAM)
+    )
     end = datetime(2027, 10, 31, 23, 0, tzinfo=UTC)
     assert recording.expires_at == end
     assert sweep(end - SECOND) == []
     assert sweep(end) == [str(recording.pk)]
 
 
-@pytest.mark.parametrize("now,left", [
-    (datetime(2027, 5, 1, 23, 59, 59, tzinfo=AMSTERDAM), 1),
-    (datetime(2027, 5, 2, 0, 0, 0, tzinfo=AMSTERDAM), 0),
-    (datetime(2027, 5, 2, 9, 59, 59, tzinfo=AMSTERDAM), 0),
-    (datetime(2027, 5, 2, 10, 0, 1, tzinfo=AMSTERDAM), 0),
-    (datetime(2027, 3, 28, 12, 0, tzinfo=AMSTERDAM), 35),  # across the DST change
-    (NOW, 181),
-])
+@pytest.mark.parametrize(
+    "now,left",
+    [
+        (datetime(2027, 5, 1, 23, 59, 59, tzinfo=AMSTERDAM), 1),
+        (datetime(2027, 5, 2, 0, 0, 0, tzinfo=AMSTERDAM), 0),
+        (datetime(2027, 5, 2, 9, 59, 59, tzinfo=AMSTERDAM), 0),
+        (datetime(2027, 5, 2, 10, 0, 1, tzinfo=AMSTERDAM), 0),
+        (datetime(2027, 3, 28, 12, 0, tzinfo=AMSTERDAM), 35),  # across the DST change
+        (NOW, 181),
+    ],
+)
 def test_days_left_counts_amsterdam_calendar_days(now, left):
     assert days_left(datetime(2027, 5, 2, 10, 0, tzinfo=AMSTERDAM), now) == left

@@ -21,8 +21,10 @@ class Killed(BaseException):
 @pytest.fixture
 def three(world, vault_home):
     # Ten days apart: 30 and 31 October would both expire on 30 April (month-end clamp).
-    return [make_recording(world.student, recorded_at=NOW - timedelta(days=10 * (3 - i)))
-            for i in range(3)]
+    return [
+        make_recording(world.student, recorded_at=NOW - timedelta(days=10 * (3 - i)))
+        for i in range(3)
+    ]
 
 
 def blobs_of(home, recording) -> list:
@@ -31,8 +33,9 @@ def blobs_of(home, recording) -> list:
 
 def assert_fully_deleted(home, recording):
     assert not Recording.objects.filter(pk=recording.pk).exists()
-    assert not DataKey.objects.filter(object_id=str(recording.pk),
-                                      destroyed_at__isnull=True).exists()
+    assert not DataKey.objects.filter(
+        object_id=str(recording.pk), destroyed_at__isnull=True
+    ).exists()
     assert Tombstone.objects.get(pk=recording.pk).blobs_cleared_at is not None
     assert blobs_of(home, recording) == []
 
@@ -44,7 +47,8 @@ def assert_untouched(recording):
 
 
 def test_blob_removal_failing_for_the_second_recording_is_finished_next_time(
-        three, vault_home, monkeypatch):
+    three, vault_home, monkeypatch
+):
     first, second, third = three
     real_delete = FileBlobStore.delete
 
@@ -111,8 +115,9 @@ def test_killed_after_the_commit_before_its_blobs_went(three, vault_home, monkey
         assert_fully_deleted(vault_home, recording)
 
 
-def test_a_recording_that_cannot_be_deleted_does_not_stop_the_others(three, vault_home,
-                                                                     monkeypatch):
+def test_a_recording_that_cannot_be_deleted_does_not_stop_the_others(
+    three, vault_home, monkeypatch
+):
     first, second, third = three
     real_destroy = sweep_module.data_key_destroy
 
@@ -135,6 +140,7 @@ def test_a_late_writer_cannot_store_anything_for_a_deleted_recording(three, vaul
     first = three[0]
     sweep(first.expires_at)
     with pytest.raises(ObjectRetired):
-        vault_store(object_id=str(first.pk), purpose="rendition", chunks=[b"late"],
-                    now=first.expires_at)
+        vault_store(
+            object_id=str(first.pk), purpose="rendition", chunks=[b"late"], now=first.expires_at
+        )
     assert blobs_of(vault_home, first) == []

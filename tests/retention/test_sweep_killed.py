@@ -62,15 +62,19 @@ retention_sweep(now=datetime.fromisoformat(sys.argv[3]),
 
 
 def environment(home: Path) -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("CLASSVAULT_", "DATABASE_URL", "DJANGO_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CLASSVAULT_", "DATABASE_URL", "DJANGO_"))
+    }
     env.update(CLASSVAULT_HOME=str(home), DJANGO_SETTINGS_MODULE="classvault.settings")
     return env
 
 
 def run(home: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *args], env=environment(home), capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, *args], env=environment(home), capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture
@@ -87,10 +91,18 @@ def state(home: Path) -> dict:
     try:
         return {
             "recordings": {r for (r,) in db.execute("select id from recordings_recording")},
-            "live_keys": {o for (o,) in db.execute(
-                "select distinct object_id from vault_datakey where destroyed_at is null")},
-            "pending": {r for (r,) in db.execute(
-                "select recording_id from retention_tombstone where blobs_cleared_at is null")},
+            "live_keys": {
+                o
+                for (o,) in db.execute(
+                    "select distinct object_id from vault_datakey where destroyed_at is null"
+                )
+            },
+            "pending": {
+                r
+                for (r,) in db.execute(
+                    "select recording_id from retention_tombstone where blobs_cleared_at is null"
+                )
+            },
         }
     finally:
         db.close()

@@ -18,38 +18,60 @@ def shared(world, vault_home, at_now):
     """Sanne's lesson shared with her trainer Tom; Tom commented at 45:12."""
     recording = make_recording(world.student)
     share_grant(actor=world.student, recording=recording, username="tom", now=NOW)
-    comment = comment_add(actor=world.trainer, recording=recording, at_seconds=2712,
-                          text="Mooie instructie", now=NOW)
+    comment = comment_add(
+        actor=world.trainer, recording=recording, at_seconds=2712, text="Mooie instructie", now=NOW
+    )
     return recording, comment
 
 
 def test_author_edits_her_comment_and_it_is_audited(world, shared):
     recording, comment = shared
-    comment_edit(actor=world.trainer, recording=recording, comment_id=str(comment.pk),
-                 text="  Heldere instructie ", at_seconds=12.5, now=NOW)
+    comment_edit(
+        actor=world.trainer,
+        recording=recording,
+        comment_id=str(comment.pk),
+        text="  Heldere instructie ",
+        at_seconds=12.5,
+        now=NOW,
+    )
     comment.refresh_from_db()
     assert (comment.text, comment.at_seconds) == ("Heldere instructie", 12.5)
-    event = assert_audited("comment.edit", actor="tom", object_id=recording.pk,
-                           purpose="assessment", comment=str(comment.pk))
+    event = assert_audited(
+        "comment.edit",
+        actor="tom",
+        object_id=recording.pk,
+        purpose="assessment",
+        comment=str(comment.pk),
+    )
     assert "Heldere" not in str(event.data)  # the log names the comment, not what it says
 
 
 def test_owner_edits_her_reflection_for_coaching(world, shared):
     recording, _ = shared
-    own = comment_add(actor=world.student, recording=recording, at_seconds=3, text="Nerveus",
-                      now=NOW)
-    comment_edit(actor=world.student, recording=recording, comment_id=str(own.pk),
-                 text="Nerveus begin", now=NOW)
+    own = comment_add(
+        actor=world.student, recording=recording, at_seconds=3, text="Nerveus", now=NOW
+    )
+    comment_edit(
+        actor=world.student,
+        recording=recording,
+        comment_id=str(own.pk),
+        text="Nerveus begin",
+        now=NOW,
+    )
     assert_audited("comment.edit", actor="sanne", object_id=recording.pk, purpose="coaching")
 
 
 def test_author_deletes_her_comment_and_nothing_of_it_remains(world, shared):
     recording, comment = shared
-    comment_delete(actor=world.trainer, recording=recording, comment_id=str(comment.pk),
-                   now=NOW)
+    comment_delete(actor=world.trainer, recording=recording, comment_id=str(comment.pk), now=NOW)
     assert not Comment.objects.filter(pk=comment.pk).exists()
-    event = assert_audited("comment.delete", actor="tom", object_id=recording.pk,
-                           purpose="assessment", comment=str(comment.pk))
+    event = assert_audited(
+        "comment.delete",
+        actor="tom",
+        object_id=recording.pk,
+        purpose="assessment",
+        comment=str(comment.pk),
+    )
     assert "Mooie" not in str(event.data)
 
 
@@ -59,11 +81,11 @@ def test_others_who_see_the_feedback_may_not_change_it(world, shared, persona):
     actor = getattr(world, persona)
     with nothing_audited():
         with pytest.raises(Forbidden):
-            comment_edit(actor=actor, recording=recording, comment_id=str(comment.pk),
-                         text="Anders", now=NOW)
+            comment_edit(
+                actor=actor, recording=recording, comment_id=str(comment.pk), text="Anders", now=NOW
+            )
         with pytest.raises(Forbidden):
-            comment_delete(actor=actor, recording=recording, comment_id=str(comment.pk),
-                           now=NOW)
+            comment_delete(actor=actor, recording=recording, comment_id=str(comment.pk), now=NOW)
     comment.refresh_from_db()
     assert comment.text == "Mooie instructie"
 
@@ -71,12 +93,10 @@ def test_others_who_see_the_feedback_may_not_change_it(world, shared, persona):
 def test_a_comment_of_another_recording_or_none_is_not_visible(world, shared):
     recording, _ = shared
     other = make_recording(world.student, title="Taalles")
-    elsewhere = comment_add(actor=world.student, recording=other, at_seconds=1, text="x",
-                            now=NOW)
+    elsewhere = comment_add(actor=world.student, recording=other, at_seconds=1, text="x", now=NOW)
     for comment_id in (str(elsewhere.pk), str(uuid.uuid4()), "not-a-uuid"):
         with nothing_audited(), pytest.raises(NotVisible):
-            comment_delete(actor=world.student, recording=recording, comment_id=comment_id,
-                           now=NOW)
+            comment_delete(actor=world.student, recording=recording, comment_id=comment_id, now=NOW)
     assert Comment.objects.filter(pk=elsewhere.pk).exists()
 
 
@@ -84,11 +104,13 @@ def test_a_comment_of_another_recording_or_none_is_not_visible(world, shared):
 def test_an_empty_or_invalid_change_is_refused(world, shared, change):
     recording, comment = shared
     with nothing_audited(), pytest.raises(Invalid):
-        comment_edit(actor=world.trainer, recording=recording, comment_id=str(comment.pk),
-                     now=NOW, **change)
+        comment_edit(
+            actor=world.trainer, recording=recording, comment_id=str(comment.pk), now=NOW, **change
+        )
 
 
 # --- the API: PATCH and DELETE /api/v1/recordings/{id}/comments/{comment_id} ---------------
+
 
 def path(shared) -> str:
     recording, comment = shared
@@ -136,8 +158,9 @@ def test_api_unknown_comment_is_404(shared):
     assert tom.delete(f"/recordings/{recording.pk}/comments/nope").status_code == 404
 
 
-@pytest.mark.parametrize("body", [{}, {"text": " "}, {"at_seconds": -2},
-                                  {"at_seconds": "soon"}, {"text": "x" * 4001}])
+@pytest.mark.parametrize(
+    "body", [{}, {"text": " "}, {"at_seconds": -2}, {"at_seconds": "soon"}, {"text": "x" * 4001}]
+)
 def test_api_invalid_change_is_422(shared, body):
     tom = login("tom")
     with nothing_audited():

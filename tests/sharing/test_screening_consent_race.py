@@ -40,8 +40,10 @@ def hold_until_the_other_waits_or_ends(other_done: threading.Event) -> None:
     while not other_done.is_set() and time.monotonic() < deadline:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_stat_clear_snapshot()")
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                           "current_database() AND wait_event_type = 'Lock'")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                "current_database() AND wait_event_type = 'Lock'"
+            )
             if cursor.fetchone()[0]:
                 return
         time.sleep(0.005)
@@ -54,21 +56,33 @@ def scene(empty_database_template, db, tmp_path, vault_home):
     with separate_database(empty_database_template, tmp_path):
         world = World()
         world.pupils = Pupils(world)
-        world.recording = make_recording(world.student, recorded_at=NOW,
-                                         pupils=[world.pupils.ada])
+        world.recording = make_recording(world.student, recorded_at=NOW, pupils=[world.pupils.ada])
         yield world
 
 
 def schedule(world):
-    return screening_schedule(actor=world.student, recording=world.recording, mode="online",
-                              starts_at=START, ends_at=START + timedelta(hours=2),
-                              attendees=["femke"], now=TODAY)
+    return screening_schedule(
+        actor=world.student,
+        recording=world.recording,
+        mode="online",
+        starts_at=START,
+        ends_at=START + timedelta(hours=2),
+        attendees=["femke"],
+        now=TODAY,
+    )
 
 
 def withdraw(world):
-    return consent_withdraw(actor=world.school_admin, pupil_id=str(world.pupils.ada.pk),
-                            scope="peer_viewing", by="guardian", signer_name="Gerda Guardian",
-                            verified_in_person=True, on=date(2026, 11, 2), now=TODAY)
+    return consent_withdraw(
+        actor=world.school_admin,
+        pupil_id=str(world.pupils.ada.pk),
+        scope="peer_viewing",
+        by="guardian",
+        signer_name="Gerda Guardian",
+        verified_in_person=True,
+        on=date(2026, 11, 2),
+        now=TODAY,
+    )
 
 
 def assert_the_withdrawal_holds(world, scheduled, withdrawn):
@@ -83,8 +97,7 @@ def assert_the_withdrawal_holds(world, scheduled, withdrawn):
         assert Screening.objects.get().cancel_reason == "consent withdrawn"
 
 
-def test_a_withdrawal_while_the_schedule_decides_cancels_the_new_screening(scene,
-                                                                          monkeypatch):
+def test_a_withdrawal_while_the_schedule_decides_cancels_the_new_screening(scene, monkeypatch):
     decided, withdrawal_done = threading.Event(), threading.Event()
     real_audit = screenings.audit_record
 
@@ -116,8 +129,9 @@ def test_a_schedule_while_the_withdrawal_commits_sees_it_and_answers_409(scene, 
         hold_until_the_other_waits_or_ends(schedule_done)
 
     # Last in line: the screenings that exist by now have been cancelled already.
-    monkeypatch.setattr(consent_withdrawn, "_handlers",
-                        [*consent_withdrawn.handlers, after_the_other_handlers])
+    monkeypatch.setattr(
+        consent_withdrawn, "_handlers", [*consent_withdrawn.handlers, after_the_other_handlers]
+    )
 
     def schedule_once_withdrawn():
         assert withdrawn_event.wait(20)

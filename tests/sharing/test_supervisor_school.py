@@ -15,18 +15,26 @@ from support.recordings import make_recording
 @pytest.fixture
 def moved(studio, small_video):
     """Sanne recorded at NOORD (supervisor Mira), then moved to ZUID with supervisor Otto."""
-    recording_id = str(make_recording(studio.student, video=small_video,
-                                      pupils=[studio.pupils.ada.pk]).pk)
-    enrolment_set(actor=studio.admin, username="sanne", school_code="ZUID",
-                  study_end=date(2027, 7, 15), trainers=["tom", "tara"], supervisors=["otto"],
-                  now=NOW)
+    recording_id = str(
+        make_recording(studio.student, video=small_video, pupils=[studio.pupils.ada.pk]).pk
+    )
+    enrolment_set(
+        actor=studio.admin,
+        username="sanne",
+        school_code="ZUID",
+        study_end=date(2027, 7, 15),
+        trainers=["tom", "tara"],
+        supervisors=["otto"],
+        now=NOW,
+    )
     return Recording.objects.get(pk=recording_id)
 
 
 def statuses(username, recording) -> dict[str, int]:
     api, base = login(username), f"/recordings/{recording.pk}"
-    stream = api.client.get(f"/api/v1{base}/stream",
-                            headers={"Authorization": f"Bearer {api.token}"})
+    stream = api.client.get(
+        f"/api/v1{base}/stream", headers={"Authorization": f"Bearer {api.token}"}
+    )
     return {
         "detail": api.get(base).status_code,
         "stream": stream.status_code,
@@ -34,13 +42,15 @@ def statuses(username, recording) -> dict[str, int]:
         "comment": api.post(base + "/comments", {"at_seconds": 0.1, "text": "x"}).status_code,
         "share": api.post(base + "/shares", {"username": "tom"}).status_code,
         "delete": api.delete(base).status_code,
-        "listed": 200 if str(recording.pk) in [r["id"] for r in api.get("/recordings").json()]
+        "listed": 200
+        if str(recording.pk) in [r["id"] for r in api.get("/recordings").json()]
         else 404,
     }
 
 
-@pytest.mark.parametrize("username", ["otto", "mira"],
-                         ids=["supervisor at the new school", "former supervisor"])
+@pytest.mark.parametrize(
+    "username", ["otto", "mira"], ids=["supervisor at the new school", "former supervisor"]
+)
 def test_no_supervisor_sees_a_recording_of_another_school_after_a_move(moved, username):
     assert set(statuses(username, moved).values()) == {404}
     assert Recording.objects.filter(pk=moved.pk).exists()
@@ -53,8 +63,9 @@ def test_the_new_supervisor_is_no_custodian_of_the_old_schools_recording(studio,
     assert login("sanne").get(f"/recordings/{moved.pk}").status_code == 200
 
 
-def test_the_new_supervisor_is_custodian_of_recordings_made_at_her_school(studio, moved,
-                                                                          small_video):
+def test_the_new_supervisor_is_custodian_of_recordings_made_at_her_school(
+    studio, moved, small_video
+):
     recording_id = str(make_recording(studio.student, video=small_video, pupils=[]).pk)
     assert Recording.objects.get(pk=recording_id).school.code == "ZUID"
     otto = login("otto")

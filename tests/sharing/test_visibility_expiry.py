@@ -30,18 +30,25 @@ def scene(studio, small_video):
     recording = make_recording(studio.student, video=small_video, pupils=[studio.pupils.ada.pk])
     share_grant(actor=studio.student, recording=recording, username="tom", now=NOW)
     screening = Screening.objects.create(
-        recording=recording, mode=ScreeningMode.ONLINE,
+        recording=recording,
+        mode=ScreeningMode.ONLINE,
         starts_at=recording.expires_at - timedelta(hours=1),
-        ends_at=recording.expires_at + timedelta(hours=1), scheduled_by=studio.student,
-        scheduled_at=NOW)
+        ends_at=recording.expires_at + timedelta(hours=1),
+        scheduled_by=studio.student,
+        scheduled_at=NOW,
+    )
     screening.attendees.set([studio.fellow])
     return recording
 
 
 def hold(recording):
-    legal_hold_place(actor=User.objects.get(username="piet"), recording=recording,
-                     reason="Vordering van het Openbaar Ministerie", reference="OM-2026-0412",
-                     now=NOW + timedelta(days=2))
+    legal_hold_place(
+        actor=User.objects.get(username="piet"),
+        recording=recording,
+        reason="Vordering van het Openbaar Ministerie",
+        reference="OM-2026-0412",
+        now=NOW + timedelta(days=2),
+    )
 
 
 def reads(username: str, recording) -> dict[str, int]:
@@ -50,10 +57,13 @@ def reads(username: str, recording) -> dict[str, int]:
     api = login(username)
     base = f"/recordings/{recording.pk}"
     query = LOOKERS[username]
-    got = {"detail": api.get(base + query).status_code,
-           "comments": api.get(base + "/comments").status_code}
-    stream = api.client.get(f"/api/v1{base}/stream{query}",
-                            headers={"Authorization": f"Bearer {api.token}"})
+    got = {
+        "detail": api.get(base + query).status_code,
+        "comments": api.get(base + "/comments").status_code,
+    }
+    stream = api.client.get(
+        f"/api/v1{base}/stream{query}", headers={"Authorization": f"Bearer {api.token}"}
+    )
     if stream.status_code == 200:
         b"".join(stream.streaming_content)
     got["stream"] = stream.status_code
@@ -85,14 +95,23 @@ def test_after_expiry_the_custodians_manage_nothing(scene, offset):
     with time_machine.travel(scene.expires_at + timedelta(seconds=offset), tick=False):
         for username in ("sanne", "mira"):
             api = login(username)
-            assert api.post(base + "/comments", {"at_seconds": 0.1, "text": "Mooi"}
-                            ).status_code == 404
+            assert (
+                api.post(base + "/comments", {"at_seconds": 0.1, "text": "Mooi"}).status_code == 404
+            )
             assert api.post(base + "/shares", {"username": "tara"}).status_code == 404
             assert api.delete(base + "/shares/tom").status_code == 404
-            assert api.post(base + "/screenings", {
-                "mode": "live", "starts_at": scene.expires_at.isoformat(),
-                "ends_at": (scene.expires_at + timedelta(hours=1)).isoformat(),
-                "attendees": ["femke"]}).status_code == 404
+            assert (
+                api.post(
+                    base + "/screenings",
+                    {
+                        "mode": "live",
+                        "starts_at": scene.expires_at.isoformat(),
+                        "ends_at": (scene.expires_at + timedelta(hours=1)).isoformat(),
+                        "attendees": ["femke"],
+                    },
+                ).status_code
+                == 404
+            )
             assert api.delete(base).status_code == 404
     assert Recording.objects.filter(pk=scene.pk).exists()
 
@@ -111,7 +130,8 @@ def test_a_held_recording_after_expiry_is_watch_only_for_the_officer(scene):
 
 
 def test_without_a_registered_hold_check_an_expired_recording_is_visible_to_nobody(
-        scene, monkeypatch):
+    scene, monkeypatch
+):
     """The rule fails closed: the legal-hold exception exists only through retention's hook."""
     from classvault.sharing import hooks
 
@@ -130,8 +150,13 @@ def test_sharing_does_not_import_the_retention_app_above_it():
 
     for path in Path(classvault.sharing.__file__).parent.glob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        imported = [node.module or "" for node in ast.walk(tree)
-                    if isinstance(node, ast.ImportFrom)]
-        imported += [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
-                     for alias in node.names]
+        imported = [
+            node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+        ]
+        imported += [
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        ]
         assert not [m for m in imported if m.startswith("classvault.retention")], path.name

@@ -8,8 +8,9 @@ from django.db.models import Max
 from classvault.audit.models import AuditEvent
 
 
-def assert_audited(action: str, *, actor: str | None = None, object_id=None,
-                   purpose: str | None = None, **data) -> AuditEvent:
+def assert_audited(
+    action: str, *, actor: str | None = None, object_id=None, purpose: str | None = None, **data
+) -> AuditEvent:
     """The one event of ``action`` by ``actor``, about ``object_id``, for ``purpose`` and with
     these ``data`` entries (each when given); returned for further checks."""
     events = AuditEvent.objects.filter(action=action, **{f"data__{k}": v for k, v in data.items()})
@@ -19,7 +20,8 @@ def assert_audited(action: str, *, actor: str | None = None, object_id=None,
     found = [e for e in candidates if actor in (None, e.actor) and purpose in (None, e.purpose)]
     assert len(found) == 1, (
         f"{action} about {object_id} with {data} by {actor} for {purpose}: {len(found)} events, "
-        f"expected one; by and for: {[(e.actor, e.purpose) for e in candidates]}")
+        f"expected one; by and for: {[(e.actor, e.purpose) for e in candidates]}"
+    )
     return found[0]
 
 

@@ -9,8 +9,10 @@ def busy_error(kind: str = "deadlock") -> OperationalError:
     psycopg error is its ``__cause__``, as Django's error wrapper sets it) or SQLite lock."""
     if kind == "locked":
         return OperationalError("database is locked")
-    cause = {"deadlock": psycopg.errors.DeadlockDetected,
-             "serialization": psycopg.errors.SerializationFailure}[kind]
+    cause = {
+        "deadlock": psycopg.errors.DeadlockDetected,
+        "serialization": psycopg.errors.SerializationFailure,
+    }[kind]
     try:
         try:
             raise cause(f"{kind} detected")

@@ -18,8 +18,11 @@ SERVERS: dict[str, subprocess.Popen] = {}
 
 
 def clean_env(home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("CLASSVAULT_", "DATABASE_URL", "DJANGO_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CLASSVAULT_", "DATABASE_URL", "DJANGO_"))
+    }
     env["CLASSVAULT_HOME"] = str(home)
     env.update(extra)
     return env
@@ -42,8 +45,13 @@ def running_server(home: Path, *, worker: bool = False, env_extra: dict | None =
     args = ["serve", "--port", str(port), "--workers", "1"]
     if not worker:
         args.append("--no-worker")
-    proc = subprocess.Popen(cli + args, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        cli + args,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     SERVERS[base] = proc
     deadline = time.monotonic() + 30
@@ -89,8 +97,16 @@ def worker_pid(base: str) -> int | None:
     return None
 
 
-def call(base: str, method: str, path: str, *, token: str | None = None, body=None,
-         data: bytes | None = None, headers: dict | None = None):
+def call(
+    base: str,
+    method: str,
+    path: str,
+    *,
+    token: str | None = None,
+    body=None,
+    data: bytes | None = None,
+    headers: dict | None = None,
+):
     """(status, headers, body bytes) of one request; JSON bodies are encoded for you."""
     request_headers = dict(headers or {})
     if token:
@@ -98,8 +114,7 @@ def call(base: str, method: str, path: str, *, token: str | None = None, body=No
     if body is not None:
         data = json.dumps(body).encode()
         request_headers["Content-Type"] = "application/json"
-    request = urllib.request.Request(base + path, data=data, method=method,
-                                     headers=request_headers)
+    request = urllib.request.Request(base + path, data=data, method=method, headers=request_headers)
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, dict(response.headers), response.read()
@@ -108,8 +123,9 @@ def call(base: str, method: str, path: str, *, token: str | None = None, body=No
 
 
 def token_for(base: str, username: str, password: str = DEMO_PASSWORD) -> str:
-    status, _, body = call(base, "POST", "/api/v1/auth/token",
-                           body={"username": username, "password": password})
+    status, _, body = call(
+        base, "POST", "/api/v1/auth/token", body={"username": username, "password": password}
+    )
     assert status == 200, body
     return json.loads(body)["token"]
 
@@ -119,11 +135,16 @@ def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes, str]]):
     boundary = uuid.uuid4().hex
     parts = []
     for name, value in fields.items():
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-                     f"{value}\r\n".encode())
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+            f"{value}\r\n".encode()
+        )
     for name, (filename, content, content_type) in files.items():
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
-                     f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'.encode()
-                     + content + b"\r\n")
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'.encode()
+            + content
+            + b"\r\n"
+        )
     parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"

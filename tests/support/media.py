@@ -7,8 +7,16 @@ import av
 import numpy as np
 
 
-def make_video(*, seconds: float = 1.0, width: int = 160, height: int = 120, fps: int = 25,
-               audio: bool = True, container: str = "mp4", codec: str = "libx264") -> bytes:
+def make_video(
+    *,
+    seconds: float = 1.0,
+    width: int = 160,
+    height: int = 120,
+    fps: int = 25,
+    audio: bool = True,
+    container: str = "mp4",
+    codec: str = "libx264",
+) -> bytes:
     """A moving gradient with a beeping tone; each frame differs, so plaintext is unique."""
     buffer = io.BytesIO()
     with av.open(buffer, mode="w", format=container) as out:
@@ -36,7 +44,7 @@ def make_video(*, seconds: float = 1.0, width: int = 160, height: int = 120, fps
             tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
             chunk = 1024
             for start in range(0, samples, chunk):
-                part = tone[start:start + chunk]
+                part = tone[start : start + chunk]
                 frame = av.AudioFrame.from_ndarray(part[None, :], format="fltp", layout="mono")
                 frame.sample_rate = 16000
                 frame.pts = start

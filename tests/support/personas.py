@@ -97,21 +97,36 @@ class World:
         self.supervisor = mk("mira", Role.SCHOOL_SUPERVISOR, "Mira Mentor", "NOORD")
         self.other_supervisor = mk("otto", Role.SCHOOL_SUPERVISOR, "Otto Other", "ZUID")
         services.enrolment_set(
-            actor=self.admin, username="sanne", school_code="NOORD",
-            study_end=date(2027, 7, 15), trainers=["tom", "tara"], supervisors=["mira"],
+            actor=self.admin,
+            username="sanne",
+            school_code="NOORD",
+            study_end=date(2027, 7, 15),
+            trainers=["tom", "tara"],
+            supervisors=["mira"],
             now=NOW,
         )
         services.enrolment_set(
-            actor=self.admin, username="femke", school_code="NOORD",
-            study_end=date(2027, 7, 15), trainers=[], supervisors=[], now=NOW,
+            actor=self.admin,
+            username="femke",
+            school_code="NOORD",
+            study_end=date(2027, 7, 15),
+            trainers=[],
+            supervisors=[],
+            now=NOW,
         )
         services.guidelines_ensure_default(now=NOW - timedelta(days=30))
 
     @staticmethod
     def _user(username, role, full_name, school=None) -> User:
         return services.user_create(
-            actor=None, username=username, password=PASSWORD, role=role,
-            full_name=full_name, email=f"{username}@example.org", school_code=school, now=NOW,
+            actor=None,
+            username=username,
+            password=PASSWORD,
+            role=role,
+            full_name=full_name,
+            email=f"{username}@example.org",
+            school_code=school,
+            now=NOW,
         )
 
     def api(self, user: User | None) -> Api:

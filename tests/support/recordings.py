@@ -26,8 +26,16 @@ from support.personas import NOW, TODAY, Api, login
 ORIGINAL = b"a lesson on fractions, with pizza " * 8
 
 
-def upload(api: Api, video: bytes, *, title="Rekenles groep 5", recorded_at=None, pupils=(),
-           attest=None, filename="les.mp4"):
+def upload(
+    api: Api,
+    video: bytes,
+    *,
+    title="Rekenles groep 5",
+    recorded_at=None,
+    pupils=(),
+    attest=None,
+    filename="les.mp4",
+):
     """POST /recordings as ``api``'s user; the response, for tests of the upload itself."""
     data = {
         "file": SimpleUploadedFile(filename, video, content_type="video/mp4"),
@@ -43,10 +51,18 @@ def upload(api: Api, video: bytes, *, title="Rekenles groep 5", recorded_at=None
         return api.client.post("/api/v1/recordings", data=data, headers=headers)
 
 
-def make_recording(owner, *, video: bytes | None = None, api: Api | None = None,
-                   title: str | None = None, recorded_at: datetime | str | None = None,
-                   pupils=(), attest=None, now: datetime | None = None,
-                   status: str = RecordingStatus.READY) -> Recording:
+def make_recording(
+    owner,
+    *,
+    video: bytes | None = None,
+    api: Api | None = None,
+    title: str | None = None,
+    recorded_at: datetime | str | None = None,
+    pupils=(),
+    attest=None,
+    now: datetime | None = None,
+    status: str = RecordingStatus.READY,
+) -> Recording:
     """A recording of ``owner`` (a student teacher with an enrolment), ready unless told.
 
     With ``video``: uploaded through the API (as ``api``, else as the owner logged in) and
@@ -54,9 +70,14 @@ def make_recording(owner, *, video: bytes | None = None, api: Api | None = None,
     recorded at ``recorded_at`` (NOW unless told) and created at ``now``.
     """
     if video is not None:
-        response = upload(api or login(owner.username), video, recorded_at=recorded_at,
-                          pupils=pupils, attest=attest,
-                          **({"title": title} if title is not None else {}))
+        response = upload(
+            api or login(owner.username),
+            video,
+            recorded_at=recorded_at,
+            pupils=pupils,
+            attest=attest,
+            **({"title": title} if title is not None else {}),
+        )
         assert response.status_code == 201, response.content
         recording_id = response.json()["id"]
         assert recording_process(recording_id=recording_id, now=TODAY) == "ready"
@@ -69,15 +90,25 @@ def make_recording(owner, *, video: bytes | None = None, api: Api | None = None,
     # retention key), rendition and poster after: as an upload and its processing do.
     vault_store(object_id=recording_id, purpose=Purpose.ORIGINAL, chunks=[ORIGINAL], now=now)
     recording = Recording.objects.create(
-        id=recording_id, owner=owner, school=enrolment.school, title=title or "Rekenles",
-        recorded_at=recorded_at, created_at=now, status=status,
-        expires_at=expiry_for(recorded_at=recorded_at, study_end=enrolment.study_end,
-                              months=settings.CLASSVAULT_RETENTION_MONTHS),
+        id=recording_id,
+        owner=owner,
+        school=enrolment.school,
+        title=title or "Rekenles",
+        recorded_at=recorded_at,
+        created_at=now,
+        status=status,
+        expires_at=expiry_for(
+            recorded_at=recorded_at,
+            study_end=enrolment.study_end,
+            months=settings.CLASSVAULT_RETENTION_MONTHS,
+        ),
     )
     RecordingPupil.objects.bulk_create(
         RecordingPupil(recording=recording, pupil_id=getattr(pupil, "pk", pupil))
-        for pupil in pupils)
+        for pupil in pupils
+    )
     for purpose in (Purpose.RENDITION, Purpose.POSTER):
-        vault_store(object_id=recording_id, purpose=purpose, chunks=[purpose.encode() * 40],
-                    now=now)
+        vault_store(
+            object_id=recording_id, purpose=purpose, chunks=[purpose.encode() * 40], now=now
+        )
     return Recording.objects.select_related("owner").get(pk=recording.pk)

@@ -21,8 +21,11 @@ def plaintext(recording_id, purpose: str = Purpose.ORIGINAL) -> bytes:
 
 
 def retention_keys_of(recording_id) -> set[str]:
-    return set(DataKey.objects.filter(object_id=str(recording_id), destroyed_at__isnull=True)
-               .values_list("retention_key", flat=True))
+    return set(
+        DataKey.objects.filter(object_id=str(recording_id), destroyed_at__isnull=True).values_list(
+            "retention_key", flat=True
+        )
+    )
 
 
 def blob_files(home) -> list:

@@ -16,12 +16,14 @@ def check_audit_key_present(app_configs=None, **kwargs):
     if audit_key.is_file():
         return []
     # Without it no audit event can be written, so no change can be made.
-    return [Error(
-        f"The audit key file {audit_key} does not exist.",
-        hint="Run `classvault init`, or set CLASSVAULT_AUDIT_KEY_FILE to the key the "
-        "audit log was written with.",
-        id="classvault.E004",
-    )]
+    return [
+        Error(
+            f"The audit key file {audit_key} does not exist.",
+            hint="Run `classvault init`, or set CLASSVAULT_AUDIT_KEY_FILE to the key the "
+            "audit log was written with.",
+            id="classvault.E004",
+        )
+    ]
 
 
 @register("classvault")

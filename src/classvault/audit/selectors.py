@@ -43,10 +43,14 @@ class AuditQuery:
     def described(self) -> dict:
         """The query as it is logged with the read (the audit.read event's data)."""
         described = {
-            "objects": list(self.object_ids), "actor": self.actor, "actions": list(self.actions),
+            "objects": list(self.object_ids),
+            "actor": self.actor,
+            "actions": list(self.actions),
             "since": self.since.isoformat() if self.since else "",
             "until": self.until.isoformat() if self.until else "",
-            "technical": self.technical, "before": self.before, "after": self.after,
+            "technical": self.technical,
+            "before": self.before,
+            "after": self.after,
         }
         return {k: v for k, v in described.items() if v not in ("", [], None, False)}
 
@@ -104,16 +108,20 @@ class Verification(NamedTuple):
     checkpoints: int  # checkpoint lines compared with the chain
 
 
-def audit_last_at(*, actor_name: str, action: str,
-                  object_ids: Iterable[str]) -> dict[str, datetime]:
+def audit_last_at(
+    *, actor_name: str, action: str, object_ids: Iterable[str]
+) -> dict[str, datetime]:
     """When ``actor_name`` last did ``action`` to each of these objects (those she never
     did it to are left out): e.g. when a student teacher last opened her recordings, to
     count the feedback that is new to her. Her own trail, not a read of the log."""
     ids = list(object_ids)
     if not ids:
         return {}
-    rows = (AuditEvent.objects.filter(actor=actor_name, action=action, object_id__in=ids)
-            .values("object_id").annotate(last=Max("at")))
+    rows = (
+        AuditEvent.objects.filter(actor=actor_name, action=action, object_id__in=ids)
+        .values("object_id")
+        .annotate(last=Max("at"))
+    )
     return {row["object_id"]: row["last"] for row in rows}
 
 
@@ -143,18 +151,30 @@ def audit_verify(*, batch_size: int = 2000) -> Verification:
             if event.seq != expected_seq:
                 return broken(expected_seq, f"is missing (the next entry is {event.seq})")
             if event.prev_hash != prev_hash:
-                return broken(event.seq, f"does not link to entry {event.seq - 1} "
-                              "(one of the two was changed)")
+                return broken(
+                    event.seq,
+                    f"does not link to entry {event.seq - 1} (one of the two was changed)",
+                )
             if event.compute_hash(key) == event.hash:
                 if not keyed_from:
                     keyed_from = event.seq
                 elif event.action == KEYED:
-                    return broken(event.seq, "records a switch to keyed hashes that happened at "
-                                  f"entry {keyed_from} (the head row was changed)")
+                    return broken(
+                        event.seq,
+                        "records a switch to keyed hashes that happened at "
+                        f"entry {keyed_from} (the head row was changed)",
+                    )
             elif keyed_from or event.compute_legacy_hash() != event.hash:
                 # Plain SHA-256 is accepted only before the first keyed entry.
-                return broken(event.seq, "was changed after it was written" + (
-                    "" if keyed_from else " (or the audit key is not the one it was written with)"))
+                return broken(
+                    event.seq,
+                    "was changed after it was written"
+                    + (
+                        ""
+                        if keyed_from
+                        else " (or the audit key is not the one it was written with)"
+                    ),
+                )
             for mark in marks.get(event.seq, ()):
                 if mark.hash != event.hash:
                     return broken(event.seq, f"differs from {mark.where()}")
@@ -166,11 +186,15 @@ def audit_verify(*, batch_size: int = 2000) -> Verification:
     beyond: list[Checkpoint] = [m for seq in marks if seq > checked for m in marks[seq]]
     if beyond:
         newest = max(beyond, key=lambda m: m.seq)
-        return broken(checked + 1, f"is missing: the log ends at entry {checked}, but "
-                      f"{newest.where()} records entry {newest.seq}")
+        return broken(
+            checked + 1,
+            f"is missing: the log ends at entry {checked}, but "
+            f"{newest.where()} records entry {newest.seq}",
+        )
     if last_seq > checked:
-        return broken(checked + 1,
-                      f"the log ends at entry {checked} but entry {last_seq} was written last")
+        return broken(
+            checked + 1, f"the log ends at entry {checked} but entry {last_seq} was written last"
+        )
     if last_seq and hash_at_head != last_hash:
         return broken(last_seq, "differs from the head row (the head row was changed)")
     return Verification(checked, None, count)

@@ -54,12 +54,20 @@ def _adopt_key(head: AuditHead, key: AuditKey, now: datetime) -> AuditEvent | No
     """Record the switch to keyed hashes once, when a chain of plain SHA-256 events exists."""
     if head.keyed_from or not head.last_seq:
         return None
-    return _append(head, key, at=now, actor=SYSTEM, action=KEYED.value, object_type="audit",
-                   data={"legacy_until": head.last_seq, "key": key.id})
+    return _append(
+        head,
+        key,
+        at=now,
+        actor=SYSTEM,
+        action=KEYED.value,
+        object_type="audit",
+        data={"legacy_until": head.last_seq, "key": key.id},
+    )
 
 
-def _checkpoint_after_commit(key: AuditKey, seq: int, hash: str, now: datetime,
-                             force: bool) -> None:
+def _checkpoint_after_commit(
+    key: AuditKey, seq: int, hash: str, now: datetime, force: bool
+) -> None:
     """Pin entry ``seq`` outside the database when it is due; never fails the request.
 
     Due: the first keyed entry (it anchors the switch), every CHECKPOINT_EVERY-th entry, and
@@ -68,8 +76,12 @@ def _checkpoint_after_commit(key: AuditKey, seq: int, hash: str, now: datetime,
     path = str(checkpoint_path())
     every = settings.CLASSVAULT_AUDIT_CHECKPOINT_EVERY
     last = _last_checkpoint.get(path)
-    due = (force or (every > 0 and seq % every == 0) or last is None
-           or abs(now - last) >= timedelta(seconds=settings.CLASSVAULT_AUDIT_CHECKPOINT_SECONDS))
+    due = (
+        force
+        or (every > 0 and seq % every == 0)
+        or last is None
+        or abs(now - last) >= timedelta(seconds=settings.CLASSVAULT_AUDIT_CHECKPOINT_SECONDS)
+    )
     if not due:
         return
     try:
@@ -115,7 +127,8 @@ def audit_record(
     first_keyed = not head.keyed_from
     _adopt_key(head, key, now)
     event = _append(
-        head, key,
+        head,
+        key,
         at=now,
         actor=_actor_name(actor),
         action=action.value,
@@ -124,10 +137,12 @@ def audit_record(
         purpose=purpose,
         data=data or {},
     )
-    AuditHead.objects.filter(pk=1).update(last_seq=head.last_seq, last_hash=head.last_hash,
-                                          keyed_from=head.keyed_from)
+    AuditHead.objects.filter(pk=1).update(
+        last_seq=head.last_seq, last_hash=head.last_hash, keyed_from=head.keyed_from
+    )
     transaction.on_commit(
-        lambda: _checkpoint_after_commit(key, event.seq, event.hash, now, first_keyed))
+        lambda: _checkpoint_after_commit(key, event.seq, event.hash, now, first_keyed)
+    )
     return event
 
 
@@ -139,7 +154,8 @@ def audit_key_adopt(*, now: datetime) -> AuditEvent | None:
         event = _adopt_key(head, key, now)
         if event is not None:
             AuditHead.objects.filter(pk=1).update(
-                last_seq=head.last_seq, last_hash=head.last_hash, keyed_from=head.keyed_from)
+                last_seq=head.last_seq, last_hash=head.last_hash, keyed_from=head.keyed_from
+            )
     return event
 
 
@@ -158,9 +174,15 @@ def audit_checkpoint(*, now: datetime) -> int:
 
 
 @transaction.atomic
-def audit_log_read(*, actor: Any, object_id: str | None, limit: int,
-                   now: datetime, newest_first: bool = False,
-                   query: AuditQuery | None = None) -> list[AuditEvent]:
+def audit_log_read(
+    *,
+    actor: Any,
+    object_id: str | None,
+    limit: int,
+    now: datetime,
+    newest_first: bool = False,
+    query: AuditQuery | None = None,
+) -> list[AuditEvent]:
     """Return events (all, of one object, or those matching ``query``) and log the read.
 
     Ordered by sequence number, oldest first or ``newest_first``; with ``query.after`` the
@@ -178,8 +200,14 @@ def audit_log_read(*, actor: Any, object_id: str | None, limit: int,
             page.reverse()
     else:
         page = list(events.order_by("-seq" if newest_first else "seq")[:limit])
-    audit_record(actor=actor, action=AuditAction.AUDIT_READ, object_type="audit",
-                 object_id=object_id or "", now=now, data=query.described())
+    audit_record(
+        actor=actor,
+        action=AuditAction.AUDIT_READ,
+        object_type="audit",
+        object_id=object_id or "",
+        now=now,
+        data=query.described(),
+    )
     return page
 
 
@@ -195,11 +223,19 @@ def audit_verify_run(*, actor: Any, now: datetime) -> Verification:
         result = audit_verify()
     except (AuditKeyError, CheckpointError) as exc:
         with transaction.atomic():
-            audit_record(actor=actor, action=VERIFY, object_type="audit", now=now,
-                         data={"outcome": "unverifiable", "reason": str(exc)})
+            audit_record(
+                actor=actor,
+                action=VERIFY,
+                object_type="audit",
+                now=now,
+                data={"outcome": "unverifiable", "reason": str(exc)},
+            )
         raise
-    data: dict[str, Any] = {"outcome": "intact" if result.broken is None else "broken",
-                            "checked": result.checked, "checkpoints": result.checkpoints}
+    data: dict[str, Any] = {
+        "outcome": "intact" if result.broken is None else "broken",
+        "checked": result.checked,
+        "checkpoints": result.checkpoints,
+    }
     if result.broken is not None:
         data |= {"broken_at": result.broken.seq, "reason": result.broken.reason}
     with transaction.atomic():

@@ -31,9 +31,13 @@ router = Router(tags=["pupils and consent"])
 def pupil_create(request: HttpRequest, payload: PupilIn):
     """Add a pupil to the roster of your school (school_admin)."""
     pupil = services.pupil_create(
-        actor=request.auth, school_code=payload.school, external_id=payload.external_id,
-        full_name=payload.full_name, date_of_birth=payload.date_of_birth,
-        group=payload.group, now=clock.now(),
+        actor=request.auth,
+        school_code=payload.school,
+        external_id=payload.external_id,
+        full_name=payload.full_name,
+        date_of_birth=payload.date_of_birth,
+        group=payload.group,
+        now=clock.now(),
     )
     return Status(201, pupil)
 
@@ -42,23 +46,34 @@ def pupil_create(request: HttpRequest, payload: PupilIn):
 def pupil_list(request: HttpRequest, filters: Query[PupilFilter]):
     """A school's roster with consent: its school_admin, student teachers placed there, and
     the privacy officer. `school` defaults to your own school."""
-    return selectors.pupils_list(actor=request.auth, school_code=filters.school,
-                                 group=filters.group, now=clock.now())
+    return selectors.pupils_list(
+        actor=request.auth, school_code=filters.school, group=filters.group, now=clock.now()
+    )
 
 
 # Before /pupils/{pupil_id}: "import" must not be taken for an id.
 @router.post("/pupils/import", response=ImportOut)
-def pupil_import(request: HttpRequest, school: str, file: File[UploadedFile],
-                 apply: bool = False):
+def pupil_import(request: HttpRequest, school: str, file: File[UploadedFile], apply: bool = False):
     """Preview (`apply=false`) or apply a roster export (CSV: `;` or `,`, UTF-8 or
     Windows-1252). Applying is all or nothing: any row error answers 422 with `errors`."""
-    plan = services.pupils_import(actor=request.auth, school_code=school,
-                                  data=file.read(MAX_BYTES + 1), apply=apply, now=clock.now())
+    plan = services.pupils_import(
+        actor=request.auth,
+        school_code=school,
+        data=file.read(MAX_BYTES + 1),
+        apply=apply,
+        now=clock.now(),
+    )
     return {
-        "school": plan.school.code, "applied": plan.applied, "encoding": plan.encoding,
+        "school": plan.school.code,
+        "applied": plan.applied,
+        "encoding": plan.encoding,
         "delimiter": plan.delimiter,
-        "summary": {"create": plan.count("create"), "update": plan.count("update"),
-                    "unchanged": plan.count("unchanged"), "errors": len(plan.errors)},
+        "summary": {
+            "create": plan.count("create"),
+            "update": plan.count("update"),
+            "unchanged": plan.count("unchanged"),
+            "errors": len(plan.errors),
+        },
         "rows": [{**vars(r), "id": r.pupil.pk if r.pupil else None} for r in plan.rows],
         "errors": plan.errors,
         "not_in_file": plan.not_in_file,
@@ -74,10 +89,15 @@ def pupil_get(request: HttpRequest, pupil_id: str):
 def consent_give(request: HttpRequest, pupil_id: str, payload: ConsentIn):
     """Register a signed consent form. Under 16 a guardian signs, from 16 the pupil."""
     record = services.consent_give(
-        actor=request.auth, pupil_id=pupil_id, recording=payload.recording,
-        peer_viewing=payload.peer_viewing, given_by=payload.given_by,
-        signer_name=payload.signer_name, signed_on=payload.signed_on,
-        received_how=payload.received_how, now=clock.now(),
+        actor=request.auth,
+        pupil_id=pupil_id,
+        recording=payload.recording,
+        peer_viewing=payload.peer_viewing,
+        given_by=payload.given_by,
+        signer_name=payload.signer_name,
+        signed_on=payload.signed_on,
+        received_how=payload.received_how,
+        now=clock.now(),
     )
     return Status(201, _state(record))
 
@@ -86,9 +106,14 @@ def consent_give(request: HttpRequest, pupil_id: str, payload: ConsentIn):
 def consent_withdraw(request: HttpRequest, pupil_id: str, payload: WithdrawalIn):
     """Register a withdrawal made in person (R14), of all consent or of peer viewing."""
     record = services.consent_withdraw(
-        actor=request.auth, pupil_id=pupil_id, scope=payload.scope, by=payload.by,
-        signer_name=payload.signer_name, verified_in_person=payload.verified_in_person,
-        on=payload.on, now=clock.now(),
+        actor=request.auth,
+        pupil_id=pupil_id,
+        scope=payload.scope,
+        by=payload.by,
+        signer_name=payload.signer_name,
+        verified_in_person=payload.verified_in_person,
+        on=payload.on,
+        now=clock.now(),
     )
     return _state(record)
 
@@ -97,14 +122,20 @@ def consent_withdraw(request: HttpRequest, pupil_id: str, payload: WithdrawalIn)
 def consent_get(request: HttpRequest, pupil_id: str):
     """Current consent and the full history, oldest first."""
     pupil = selectors.pupil_get_managed(actor=request.auth, pupil_id=pupil_id)
-    return {"pupil": pupil.pk, "recording": pupil.recording_consent,
-            "peer_viewing": pupil.peer_viewing_consent,
-            "history": list(selectors.consent_history(pupil=pupil))}
+    return {
+        "pupil": pupil.pk,
+        "recording": pupil.recording_consent,
+        "peer_viewing": pupil.peer_viewing_consent,
+        "history": list(selectors.consent_history(pupil=pupil)),
+    }
 
 
 def _state(record) -> dict:
-    return {"recording": record.recording, "peer_viewing": record.peer_viewing,
-            "statement_version": record.statement_version.version}
+    return {
+        "recording": record.recording,
+        "peer_viewing": record.peer_viewing,
+        "statement_version": record.statement_version.version,
+    }
 
 
 @router.get("/privacy", auth=None, response=PrivacyOut, tags=["privacy statement"])
@@ -116,8 +147,9 @@ def privacy_current(request: HttpRequest):
     return {**_statement(versions[0]), "earlier_versions": versions[1:]}
 
 
-@router.get("/privacy-statements/{version}", auth=None, response=StatementOut,
-            tags=["privacy statement"])
+@router.get(
+    "/privacy-statements/{version}", auth=None, response=StatementOut, tags=["privacy statement"]
+)
 def privacy_version(request: HttpRequest, version: str):
     """One published version (public): the text a consent record refers to."""
     return _statement(selectors.statement_get(version=version))
@@ -128,12 +160,20 @@ def privacy_publish(request: HttpRequest, payload: StatementIn):
     """Publish a new version (institute_admin, privacy_officer). Contacts carry over from
     the current version when left out."""
     contacts = [c.dict() for c in payload.contacts] if payload.contacts is not None else None
-    statement = services.statement_publish(actor=request.auth, version=payload.version,
-                                           text=payload.text, contacts=contacts,
-                                           now=clock.now())
+    statement = services.statement_publish(
+        actor=request.auth,
+        version=payload.version,
+        text=payload.text,
+        contacts=contacts,
+        now=clock.now(),
+    )
     return Status(201, _statement(statement))
 
 
 def _statement(statement) -> dict:
-    return {"version": statement.version, "published_on": statement.published_on,
-            "text": statement.text, "contacts": statement.contacts}
+    return {
+        "version": statement.version,
+        "published_on": statement.published_on,
+        "text": statement.text,
+        "contacts": statement.contacts,
+    }

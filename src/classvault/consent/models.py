@@ -57,7 +57,10 @@ class StatementVersion(models.Model):
     contacts = models.JSONField(default=list)
     published_at = models.DateTimeField(null=True, blank=True)
     published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
 
@@ -91,8 +94,9 @@ class Pupil(models.Model):
     class Meta:
         ordering = ["group", "full_name", "external_id"]
         constraints = [
-            models.UniqueConstraint(fields=["school", "external_id"],
-                                    name="pupil_external_id_unique_per_school"),
+            models.UniqueConstraint(
+                fields=["school", "external_id"], name="pupil_external_id_unique_per_school"
+            ),
             # Showing to fellow students is a use of the recording: it needs consent to record.
             models.CheckConstraint(
                 condition=models.Q(peer_viewing_consent=False) | models.Q(recording_consent=True),
@@ -125,13 +129,16 @@ class ConsentRecord(models.Model):
     given_by = models.CharField(max_length=16, choices=Signer.choices)
     signer_name = models.CharField(max_length=200)
     signed_on = models.DateField()
-    received_how = models.CharField(max_length=16, choices=ReceivedHow.choices,
-                                    default=ReceivedHow.PAPER_FORM)
+    received_how = models.CharField(
+        max_length=16, choices=ReceivedHow.choices, default=ReceivedHow.PAPER_FORM
+    )
     verified_in_person = models.BooleanField(default=False)
-    statement_version = models.ForeignKey(StatementVersion, on_delete=models.PROTECT,
-                                          related_name="consent_records")
-    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                      related_name="+")
+    statement_version = models.ForeignKey(
+        StatementVersion, on_delete=models.PROTECT, related_name="consent_records"
+    )
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     registered_at = models.DateTimeField()
 
     class Meta:
@@ -143,9 +150,12 @@ class ConsentRecord(models.Model):
                 name="consent_peer_viewing_needs_recording",
             ),
             models.CheckConstraint(
-                condition=(models.Q(kind="give", scope="")
-                           | models.Q(kind="withdraw", scope__in=["all", "peer_viewing"],
-                                      verified_in_person=True)),
+                condition=(
+                    models.Q(kind="give", scope="")
+                    | models.Q(
+                        kind="withdraw", scope__in=["all", "peer_viewing"], verified_in_person=True
+                    )
+                ),
                 name="consent_withdrawal_has_scope_and_is_in_person",
             ),
         ]

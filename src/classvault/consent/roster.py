@@ -23,18 +23,43 @@ DELIMITERS = (";", ",", "\t")
 
 # Normalised header (lower case, letters and digits only) -> our field.
 HEADER_ALIASES: dict[str, set[str]] = {
-    "external_id": {"leerlingnummer", "leerlingnr", "llnr", "stamnummer", "stamnr",
-                    "leerlingid", "externalid", "studentnumber", "studentid", "pupilnumber",
-                    "pupilid", "pupilnr"},
+    "external_id": {
+        "leerlingnummer",
+        "leerlingnr",
+        "llnr",
+        "stamnummer",
+        "stamnr",
+        "leerlingid",
+        "externalid",
+        "studentnumber",
+        "studentid",
+        "pupilnumber",
+        "pupilid",
+        "pupilnr",
+    },
     "first_name": {"roepnaam", "voornaam", "firstname", "givenname", "callname"},
-    "infix": {"tussenvoegsel", "tussenvoegsels", "tussenv", "voorvoegsel", "voorvoegsels",
-              "prefix", "nameprefix", "infix"},
+    "infix": {
+        "tussenvoegsel",
+        "tussenvoegsels",
+        "tussenv",
+        "voorvoegsel",
+        "voorvoegsels",
+        "prefix",
+        "nameprefix",
+        "infix",
+    },
     "last_name": {"achternaam", "familienaam", "lastname", "surname", "familyname"},
     "full_name": {"naam", "volledigenaam", "fullname", "name"},
-    "date_of_birth": {"geboortedatum", "gebdatum", "gebdat", "dateofbirth", "birthdate",
-                      "dob", "birthday"},
-    "group": {"klas", "groep", "stamgroep", "stamklas", "basisgroep", "class", "group",
-              "homeroom"},
+    "date_of_birth": {
+        "geboortedatum",
+        "gebdatum",
+        "gebdat",
+        "dateofbirth",
+        "birthdate",
+        "dob",
+        "birthday",
+    },
+    "group": {"klas", "groep", "stamgroep", "stamklas", "basisgroep", "class", "group", "homeroom"},
 }
 _FIELD_OF_HEADER = {alias: name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
 
@@ -76,16 +101,18 @@ def _decode(data: bytes) -> tuple[str, str]:
         raise Invalid(_("This is a spreadsheet file, not CSV. Save it as CSV and upload that."))
     if data.startswith(codecs.BOM_UTF8):
         try:
-            return data[len(codecs.BOM_UTF8):].decode("utf-8"), "utf-8-sig"
+            return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
         except UnicodeDecodeError as exc:
-            raise Invalid(_("The file says it is UTF-8 but is not. Export it again as "
-                            "UTF-8 CSV.")) from exc
+            raise Invalid(
+                _("The file says it is UTF-8 but is not. Export it again as UTF-8 CSV.")
+            ) from exc
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError as exc:
-            raise Invalid(_("The file could not be read as UTF-16. Export it again as "
-                            "UTF-8 CSV.")) from exc
+            raise Invalid(
+                _("The file could not be read as UTF-16. Export it again as UTF-8 CSV.")
+            ) from exc
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -94,8 +121,9 @@ def _decode(data: bytes) -> tuple[str, str]:
         # Older exports from Windows: Windows-1252 (a superset of Latin-1 for text).
         return data.decode("cp1252"), "windows-1252"
     except UnicodeDecodeError as exc:
-        raise Invalid(_("The file is neither UTF-8 nor Windows-1252 text. Export it again "
-                        "as UTF-8 CSV.")) from exc
+        raise Invalid(
+            _("The file is neither UTF-8 nor Windows-1252 text. Export it again as UTF-8 CSV.")
+        ) from exc
 
 
 def _first_line(text: str) -> str:
@@ -127,9 +155,11 @@ def _columns(header: list[str]) -> dict[str, int]:
     has_name = "full_name" in columns or {"first_name", "last_name"} <= columns.keys()
     if missing or not has_name:
         raise Invalid(
-            _("The first line must name the columns leerlingnummer, roepnaam, tussenvoegsel, "
-              "achternaam, geboortedatum and klas (or pupil number, first name, last name, "
-              "date of birth and group). Found: %(found)s.")
+            _(
+                "The first line must name the columns leerlingnummer, roepnaam, tussenvoegsel, "
+                "achternaam, geboortedatum and klas (or pupil number, first name, last name, "
+                "date of birth and group). Found: %(found)s."
+            )
             % {"found": ", ".join(c.strip() for c in header if c.strip()) or "-"}
         )
     return columns
@@ -152,8 +182,7 @@ def _clean(value: str) -> str:
     return " ".join(value.split())
 
 
-def _row(cells: list[str], columns: dict[str, int], line: int,
-         today: date) -> RosterRow | RowError:
+def _row(cells: list[str], columns: dict[str, int], line: int, today: date) -> RosterRow | RowError:
     def get(name: str) -> str:
         index = columns.get(name)
         return _clean(cells[index]) if index is not None and index < len(cells) else ""
@@ -161,26 +190,31 @@ def _row(cells: list[str], columns: dict[str, int], line: int,
     full_name = get("full_name") or " ".join(
         p for p in (get("first_name"), get("infix"), get("last_name")) if p
     )
-    values = {"external_id": get("external_id"), "full_name": full_name,
-              "group": get("group")}
+    values = {"external_id": get("external_id"), "full_name": full_name, "group": get("group")}
     labels = {"external_id": _("pupil number"), "full_name": _("name"), "group": _("group")}
     problems = []
     for name, value in values.items():
         if not value:
             problems.append(_("%(field)s is empty") % {"field": labels[name]})
         elif len(value) > MAX_LENGTHS[name]:
-            problems.append(_("%(field)s is longer than %(max)d characters")
-                            % {"field": labels[name], "max": MAX_LENGTHS[name]})
+            problems.append(
+                _("%(field)s is longer than %(max)d characters")
+                % {"field": labels[name], "max": MAX_LENGTHS[name]}
+            )
     raw_date = get("date_of_birth")
     born = parse_date(raw_date)
     if born is None:
-        problems.append(_("date of birth “%(value)s” is not a date like 31-12-2015 or "
-                          "2015-12-31") % {"value": raw_date})
+        problems.append(
+            _("date of birth “%(value)s” is not a date like 31-12-2015 or 2015-12-31")
+            % {"value": raw_date}
+        )
     elif born > today:
         problems.append(_("date of birth %(value)s lies in the future") % {"value": raw_date})
     elif born < EARLIEST_DAY:
-        problems.append(_("date of birth %(value)s lies before %(earliest)s")
-                        % {"value": raw_date, "earliest": EARLIEST_DAY.isoformat()})
+        problems.append(
+            _("date of birth %(value)s lies before %(earliest)s")
+            % {"value": raw_date, "earliest": EARLIEST_DAY.isoformat()}
+        )
     if problems:
         return RowError(line, "; ".join(problems) + ".")
     assert born is not None
@@ -212,27 +246,44 @@ def parse_roster(data: bytes, *, today: date) -> Roster:
                 header = cells
                 columns = _columns(header)
                 continue
-            extra = [c for c in cells[len(header):] if c.strip()]
+            extra = [c for c in cells[len(header) :] if c.strip()]
             if extra:
-                roster.errors.append(RowError(line, _(
-                    "This line has %(found)d fields but the first line names %(expected)d. "
-                    "Check for a stray %(delimiter)s in a name."
-                ) % {"found": len(cells), "expected": len(header), "delimiter": delimiter}))
+                roster.errors.append(
+                    RowError(
+                        line,
+                        _(
+                            "This line has %(found)d fields but the first line names %(expected)d. "
+                            "Check for a stray %(delimiter)s in a name."
+                        )
+                        % {"found": len(cells), "expected": len(header), "delimiter": delimiter},
+                    )
+                )
                 continue
             result = _row(cells, columns, line, today)
             if isinstance(result, RowError):
                 roster.errors.append(result)
                 continue
             if result.external_id in first_line_of:
-                roster.errors.append(RowError(line, _(
-                    "Pupil number %(number)s also appears on line %(first)d."
-                ) % {"number": result.external_id, "first": first_line_of[result.external_id]}))
+                roster.errors.append(
+                    RowError(
+                        line,
+                        _("Pupil number %(number)s also appears on line %(first)d.")
+                        % {
+                            "number": result.external_id,
+                            "first": first_line_of[result.external_id],
+                        },
+                    )
+                )
                 continue
             first_line_of[result.external_id] = line
             roster.rows.append(result)
     except csv.Error as exc:
-        roster.errors.append(RowError(previous_end + 1, _(
-            "This line could not be read as CSV (%(error)s).") % {"error": exc}))
+        roster.errors.append(
+            RowError(
+                previous_end + 1,
+                _("This line could not be read as CSV (%(error)s).") % {"error": exc},
+            )
+        )
     if header is None:
         raise Invalid(_("The file is empty."))
     return roster

@@ -37,6 +37,7 @@ def parse_pupil_id(value: object) -> uuid.UUID | None:
 
 # --- privacy statement ------------------------------------------------------------------
 
+
 def statement_current() -> StatementVersion | None:
     """The version in force: the one published last."""
     return StatementVersion.objects.first()
@@ -50,8 +51,9 @@ def statement_versions() -> QuerySet[StatementVersion]:
 def statement_get(*, version: str) -> StatementVersion:
     statement = StatementVersion.objects.filter(version=version).first()
     if statement is None:
-        raise NotVisible(_("There is no privacy statement with version %(version)s.")
-                         % {"version": version})
+        raise NotVisible(
+            _("There is no privacy statement with version %(version)s.") % {"version": version}
+        )
     return statement
 
 
@@ -59,11 +61,14 @@ def statement_contacts(statement: StatementVersion) -> list[dict[str, str]]:
     """The statement's contacts with a translated label, in the order of ContactKind (R16)."""
     order = {kind: i for i, kind in enumerate(ContactKind.values)}
     contacts = sorted(statement.contacts, key=lambda c: order.get(c.get("kind"), len(order)))
-    return [{**c, "label": ContactKind(c["kind"]).label if c.get("kind") in order else ""}
-            for c in contacts]
+    return [
+        {**c, "label": ContactKind(c["kind"]).label if c.get("kind") in order else ""}
+        for c in contacts
+    ]
 
 
 # --- pupils -----------------------------------------------------------------------------
+
 
 def _school_by_code(code: str) -> School:
     school = School.objects.filter(code=code).first()
@@ -74,8 +79,11 @@ def _school_by_code(code: str) -> School:
 
 def _enrolled_school_id(user: User, today: date) -> int | None:
     """The school a student teacher is placed at, while their study lasts."""
-    return (Enrolment.objects.filter(student_teacher=user, study_end__gte=today)
-            .values_list("school_id", flat=True).first())
+    return (
+        Enrolment.objects.filter(student_teacher=user, study_end__gte=today)
+        .values_list("school_id", flat=True)
+        .first()
+    )
 
 
 def pupil_get_managed(*, actor: User, pupil_id: str) -> Pupil:
@@ -93,15 +101,20 @@ def pupil_get_managed(*, actor: User, pupil_id: str) -> Pupil:
 
 def roster_school(*, actor: User, school_code: str | None, now: datetime) -> School:
     """The school whose roster the actor asks for; the actor's own school when omitted."""
-    require_role(actor, Role.SCHOOL_ADMIN, Role.STUDENT_TEACHER, Role.SCHOOL_SUPERVISOR,
-                 Role.PRIVACY_OFFICER)
+    require_role(
+        actor, Role.SCHOOL_ADMIN, Role.STUDENT_TEACHER, Role.SCHOOL_SUPERVISOR, Role.PRIVACY_OFFICER
+    )
     if actor.role in (Role.SCHOOL_ADMIN, Role.SCHOOL_SUPERVISOR):
         own_id = actor.school_id
     elif actor.role == Role.STUDENT_TEACHER:
         own_id = _enrolled_school_id(actor, today_in_amsterdam(now))
         if own_id is None:
-            raise Forbidden(_("You are not placed at a school (or your study has ended), so "
-                              "there is no roster to show. Ask the institute."))
+            raise Forbidden(
+                _(
+                    "You are not placed at a school (or your study has ended), so "
+                    "there is no roster to show. Ask the institute."
+                )
+            )
     else:
         own_id = None
     if not school_code:
@@ -114,8 +127,9 @@ def roster_school(*, actor: User, school_code: str | None, now: datetime) -> Sch
     return school
 
 
-def pupils_list(*, actor: User, school_code: str | None, now: datetime,
-                group: str | None = None) -> QuerySet[Pupil]:
+def pupils_list(
+    *, actor: User, school_code: str | None, now: datetime, group: str | None = None
+) -> QuerySet[Pupil]:
     """The roster of a school with the current consent state, in one query.
 
     ``group`` matches whatever its case and surrounding spaces: people type "5a" for 5A.
@@ -128,9 +142,15 @@ def pupils_list(*, actor: User, school_code: str | None, now: datetime,
     return qs.order_by("group", "full_name", "external_id")
 
 
-def pupils_for_forms(*, actor: User, school_code: str | None, group: str | None,
-                     now: datetime, pupil_id: str | None = None,
-                     missing: bool = False) -> list[Pupil]:
+def pupils_for_forms(
+    *,
+    actor: User,
+    school_code: str | None,
+    group: str | None,
+    now: datetime,
+    pupil_id: str | None = None,
+    missing: bool = False,
+) -> list[Pupil]:
     """Pupils to print consent forms for: one pupil, a group or the whole school; with
     ``missing`` only those who lack consent to record or to be shown to fellow students.
 
@@ -147,8 +167,12 @@ def pupils_for_forms(*, actor: User, school_code: str | None, group: str | None,
 
 def school_groups(*, school: School) -> list[str]:
     """The groups of a school's roster, in order (for a group picker)."""
-    return list(Pupil.objects.filter(school=school).order_by("group")
-                .values_list("group", flat=True).distinct())
+    return list(
+        Pupil.objects.filter(school=school)
+        .order_by("group")
+        .values_list("group", flat=True)
+        .distinct()
+    )
 
 
 def consent_register(*, actor: User, now: datetime) -> list[dict[str, Any]]:
@@ -157,8 +181,10 @@ def consent_register(*, actor: User, now: datetime) -> list[dict[str, Any]]:
     require_role(actor, Role.SCHOOL_ADMIN)
     groups: dict[str, dict[str, Any]] = {}
     for pupil in pupils_list(actor=actor, school_code=None, now=now):
-        row = groups.setdefault(pupil.group, {"group": pupil.group, "total": 0,
-                                              "without_recording": [], "without_peer": []})
+        row = groups.setdefault(
+            pupil.group,
+            {"group": pupil.group, "total": 0, "without_recording": [], "without_peer": []},
+        )
         row["total"] += 1
         if not pupil.recording_consent:
             row["without_recording"].append(pupil)
@@ -182,9 +208,11 @@ def pupils_named(*, actor: User, pupil_ids: Iterable[str]) -> dict[str, Pupil]:
 
 def consent_history(*, pupil: Pupil) -> QuerySet[ConsentRecord]:
     """Every consent record of the pupil, oldest first."""
-    return (ConsentRecord.objects.filter(pupil=pupil)
-            .select_related("statement_version", "registered_by")
-            .order_by("seq"))
+    return (
+        ConsentRecord.objects.filter(pupil=pupil)
+        .select_related("statement_version", "registered_by")
+        .order_by("seq")
+    )
 
 
 def pupils_get_for_school(*, school: School, pupil_ids: Iterable[str]) -> list[Pupil]:
@@ -204,7 +232,9 @@ def pupils_get_for_school(*, school: School, pupil_ids: Iterable[str]) -> list[P
     found = {p.pk: p for p in Pupil.objects.filter(school=school, pk__in=list(wanted))}
     unknown += [raw for pk, raw in wanted.items() if pk not in found]
     if unknown:
-        raise Invalid(_("These pupils are not on the roster of %(school)s: %(ids)s.")
-                      % {"school": school.code, "ids": ", ".join(unknown)},
-                      unknown_pupils=unknown)
+        raise Invalid(
+            _("These pupils are not on the roster of %(school)s: %(ids)s.")
+            % {"school": school.code, "ids": ", ".join(unknown)},
+            unknown_pupils=unknown,
+        )
     return [found[pk] for pk in wanted]

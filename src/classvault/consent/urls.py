@@ -13,8 +13,9 @@ urlpatterns = [
     path("consent/pupils/import/", views.roster_import, name="roster_import"),
     path("consent/pupils/<uuid:pupil_id>/", views.pupil_detail, name="pupil"),
     path("consent/pupils/<uuid:pupil_id>/consent/", views.consent_give, name="consent_give"),
-    path("consent/pupils/<uuid:pupil_id>/withdraw/", views.consent_withdraw,
-         name="consent_withdraw"),
+    path(
+        "consent/pupils/<uuid:pupil_id>/withdraw/", views.consent_withdraw, name="consent_withdraw"
+    ),
     path("consent/forms/", views.consent_forms, name="forms"),
     path("consent/forms/<uuid:pupil_id>/", views.consent_forms, name="pupil_form"),
 ]

@@ -55,13 +55,17 @@ def _refused(exc: DomainError) -> int:
 
 def _statement_page(request: HttpRequest, statement) -> HttpResponse:
     current = selectors.statement_current()
-    return render(request, "consent/privacy.html", {
-        "statement": statement,
-        "is_current": current is not None and statement.pk == current.pk,
-        "current": current,
-        "contacts": selectors.statement_contacts(statement),
-        "versions": selectors.statement_versions(),
-    })
+    return render(
+        request,
+        "consent/privacy.html",
+        {
+            "statement": statement,
+            "is_current": current is not None and statement.pk == current.pk,
+            "current": current,
+            "contacts": selectors.statement_contacts(statement),
+            "versions": selectors.statement_versions(),
+        },
+    )
 
 
 @require_GET
@@ -83,19 +87,29 @@ def privacy_version(request: HttpRequest, version: str) -> HttpResponse:
 def consent_forms(request: HttpRequest, pupil_id: str | None = None) -> HttpResponse:
     """Printable consent forms, pre-filled: one pupil, a group, or the whole school."""
     now = clock.now()
-    pupils = _call(selectors.pupils_for_forms, actor=request.user,
-                   school_code=request.GET.get("school"), group=request.GET.get("group"),
-                   pupil_id=pupil_id, missing=request.GET.get("missing") == "1", now=now)
+    pupils = _call(
+        selectors.pupils_for_forms,
+        actor=request.user,
+        school_code=request.GET.get("school"),
+        group=request.GET.get("group"),
+        pupil_id=pupil_id,
+        missing=request.GET.get("missing") == "1",
+        now=now,
+    )
     today = today_in_amsterdam(now)
     statement = selectors.statement_current()
-    return render(request, "consent/forms.html", {
-        "forms": [(p, signer_required(p.date_of_birth, today)) for p in pupils],
-        "group": request.GET.get("group", ""),
-        "today": today,
-        "statement": statement,
-        "contacts": selectors.statement_contacts(statement) if statement else [],
-        "privacy_url": request.build_absolute_uri(reverse("consent:privacy")),
-    })
+    return render(
+        request,
+        "consent/forms.html",
+        {
+            "forms": [(p, signer_required(p.date_of_birth, today)) for p in pupils],
+            "group": request.GET.get("group", ""),
+            "today": today,
+            "statement": statement,
+            "contacts": selectors.statement_contacts(statement) if statement else [],
+            "privacy_url": request.build_absolute_uri(reverse("consent:privacy")),
+        },
+    )
 
 
 @login_required
@@ -109,20 +123,35 @@ def pupils(request: HttpRequest) -> HttpResponse:
     group = request.GET.get("group", "").strip() or None
     now, code = clock.now(), request.GET.get("school")
     if request.user.role == Role.PRIVACY_OFFICER and not code:
-        return render(request, "consent/pupils.html", {
-            "schools": people_selectors.schools_all(), "pupils": None})
+        return render(
+            request,
+            "consent/pupils.html",
+            {"schools": people_selectors.schools_all(), "pupils": None},
+        )
     school = _call(selectors.roster_school, actor=request.user, school_code=code, now=now)
-    return render(request, "consent/pupils.html", {
-        "pupils": _call(selectors.pupils_list, actor=request.user, school_code=school.code,
-                        group=group, now=now),
-        "group": group or "",
-        "groups": selectors.school_groups(school=school),
-        "school": school,
-        "can_print": request.user.role == Role.SCHOOL_ADMIN,
-        "can_manage": request.user.role in (Role.SCHOOL_ADMIN, Role.PRIVACY_OFFICER),
-        "schools": (people_selectors.schools_all()
-                    if request.user.role == Role.PRIVACY_OFFICER else None),
-    })
+    return render(
+        request,
+        "consent/pupils.html",
+        {
+            "pupils": _call(
+                selectors.pupils_list,
+                actor=request.user,
+                school_code=school.code,
+                group=group,
+                now=now,
+            ),
+            "group": group or "",
+            "groups": selectors.school_groups(school=school),
+            "school": school,
+            "can_print": request.user.role == Role.SCHOOL_ADMIN,
+            "can_manage": request.user.role in (Role.SCHOOL_ADMIN, Role.PRIVACY_OFFICER),
+            "schools": (
+                people_selectors.schools_all()
+                if request.user.role == Role.PRIVACY_OFFICER
+                else None
+            ),
+        },
+    )
 
 
 @login_required
@@ -130,11 +159,15 @@ def pupils(request: HttpRequest) -> HttpResponse:
 def pupil_detail(request: HttpRequest, pupil_id: str) -> HttpResponse:
     """One pupil: current consent, the full history, and what can be registered."""
     pupil = _call(selectors.pupil_get_managed, actor=request.user, pupil_id=str(pupil_id))
-    return render(request, "consent/pupil.html", {
-        "pupil": pupil,
-        "history": selectors.consent_history(pupil=pupil),
-        "is_school_admin": request.user.role == Role.SCHOOL_ADMIN,
-    })
+    return render(
+        request,
+        "consent/pupil.html",
+        {
+            "pupil": pupil,
+            "history": selectors.consent_history(pupil=pupil),
+            "is_school_admin": request.user.role == Role.SCHOOL_ADMIN,
+        },
+    )
 
 
 @login_required
@@ -145,26 +178,35 @@ def pupil_add(request: HttpRequest) -> HttpResponse:
     form, problem, status = PupilForm(request.POST or None), None, 200
     if request.method == "POST" and form.is_valid():
         try:
-            pupil = services.pupil_create(actor=request.user,
-                                          school_code=request.user.school.code,
-                                          now=clock.now(), **form.cleaned_data)
+            pupil = services.pupil_create(
+                actor=request.user,
+                school_code=request.user.school.code,
+                now=clock.now(),
+                **form.cleaned_data,
+            )
         except DomainError as exc:
             problem, status = exc.detail, _refused(exc)
         else:
-            messages.success(request, _("%(name)s was added to the roster.")
-                             % {"name": pupil.full_name})
+            messages.success(
+                request, _("%(name)s was added to the roster.") % {"name": pupil.full_name}
+            )
             return redirect("consent:pupil", pupil_id=pupil.pk)
     elif request.method == "POST":
         status = 422
-    return render(request, "consent/pupil_add.html", {"form": form, "problem": problem},
-                  status=status)
+    return render(
+        request, "consent/pupil_add.html", {"form": form, "problem": problem}, status=status
+    )
 
 
 def _signer_context(pupil, now) -> dict[str, Any]:
     today = today_in_amsterdam(now)
-    return {"pupil": pupil, "today": today, "sixteen_on": sixteenth_birthday(pupil.date_of_birth),
-            "signer_today": signer_required(pupil.date_of_birth, today),
-            "age_today": age_on(pupil.date_of_birth, today)}
+    return {
+        "pupil": pupil,
+        "today": today,
+        "sixteen_on": sixteenth_birthday(pupil.date_of_birth),
+        "signer_today": signer_required(pupil.date_of_birth, today),
+        "age_today": age_on(pupil.date_of_birth, today),
+    }
 
 
 @login_required
@@ -175,24 +217,37 @@ def consent_give(request: HttpRequest, pupil_id: str) -> HttpResponse:
     now = clock.now()
     pupil = _call(selectors.pupil_get_managed, actor=request.user, pupil_id=str(pupil_id))
     context = _signer_context(pupil, now)
-    form = ConsentForm(request.POST or None, initial={
-        "signed_on": context["today"], "given_by": context["signer_today"],
-        "recording": pupil.recording_consent, "peer_viewing": pupil.peer_viewing_consent})
+    form = ConsentForm(
+        request.POST or None,
+        initial={
+            "signed_on": context["today"],
+            "given_by": context["signer_today"],
+            "recording": pupil.recording_consent,
+            "peer_viewing": pupil.peer_viewing_consent,
+        },
+    )
     problem, status = None, 200
     if request.method == "POST" and form.is_valid():
         try:
-            services.consent_give(actor=request.user, pupil_id=str(pupil.pk), now=now,
-                                  **form.cleaned_data)
+            services.consent_give(
+                actor=request.user, pupil_id=str(pupil.pk), now=now, **form.cleaned_data
+            )
         except DomainError as exc:
             problem, status = exc.detail, _refused(exc)
         else:
-            messages.success(request, _("The consent form of %(name)s was registered.")
-                             % {"name": pupil.full_name})
+            messages.success(
+                request,
+                _("The consent form of %(name)s was registered.") % {"name": pupil.full_name},
+            )
             return redirect("consent:pupil", pupil_id=pupil.pk)
     elif request.method == "POST":
         status = 422
-    return render(request, "consent/consent_give.html",
-                  {**context, "form": form, "problem": problem}, status=status)
+    return render(
+        request,
+        "consent/consent_give.html",
+        {**context, "form": form, "problem": problem},
+        status=status,
+    )
 
 
 @login_required
@@ -203,24 +258,36 @@ def consent_withdraw(request: HttpRequest, pupil_id: str) -> HttpResponse:
     now = clock.now()
     pupil = _call(selectors.pupil_get_managed, actor=request.user, pupil_id=str(pupil_id))
     context = _signer_context(pupil, now)
-    form = WithdrawalForm(request.POST or None, initial={
-        "on": context["today"], "by": context["signer_today"]})
+    form = WithdrawalForm(
+        request.POST or None, initial={"on": context["today"], "by": context["signer_today"]}
+    )
     problem, status = None, 200
     if request.method == "POST" and form.is_valid():
         try:
-            services.consent_withdraw(actor=request.user, pupil_id=str(pupil.pk), now=now,
-                                      **form.cleaned_data)
+            services.consent_withdraw(
+                actor=request.user, pupil_id=str(pupil.pk), now=now, **form.cleaned_data
+            )
         except DomainError as exc:
             problem, status = exc.detail, _refused(exc)
         else:
-            messages.success(request, _("The withdrawal for %(name)s was registered. Recordings "
-                                        "the pupil takes part in are blocked or their "
-                                        "screenings cancelled.") % {"name": pupil.full_name})
+            messages.success(
+                request,
+                _(
+                    "The withdrawal for %(name)s was registered. Recordings "
+                    "the pupil takes part in are blocked or their "
+                    "screenings cancelled."
+                )
+                % {"name": pupil.full_name},
+            )
             return redirect("consent:pupil", pupil_id=pupil.pk)
     elif request.method == "POST":
         status = 422
-    return render(request, "consent/consent_withdraw.html",
-                  {**context, "form": form, "problem": problem}, status=status)
+    return render(
+        request,
+        "consent/consent_withdraw.html",
+        {**context, "form": form, "problem": problem},
+        status=status,
+    )
 
 
 # The preview page carries the file back for "import" (nothing is kept on the server in
@@ -244,8 +311,13 @@ def roster_import(request: HttpRequest) -> HttpResponse:
         context["problem"] = _("Choose the roster file to upload.")
         return render(request, "consent/roster_import.html", context, status=422)
     try:
-        plan = services.pupils_import(actor=request.user, school_code=request.user.school.code,
-                                      data=data, apply=apply, now=clock.now())
+        plan = services.pupils_import(
+            actor=request.user,
+            school_code=request.user.school.code,
+            data=data,
+            apply=apply,
+            now=clock.now(),
+        )
     except DomainError as exc:
         status = _refused(exc)
         context["problem"] = exc.detail
@@ -253,15 +325,30 @@ def roster_import(request: HttpRequest) -> HttpResponse:
             context["errors"] = exc.extra["errors"]
         return render(request, "consent/roster_import.html", context, status=status)
     if plan.applied:
-        messages.success(request, _("The roster was imported: %(create)d added, %(update)d "
-                                    "changed, %(unchanged)d unchanged.")
-                         % {"create": plan.count("create"), "update": plan.count("update"),
-                            "unchanged": plan.count("unchanged")})
+        messages.success(
+            request,
+            _(
+                "The roster was imported: %(create)d added, %(update)d "
+                "changed, %(unchanged)d unchanged."
+            )
+            % {
+                "create": plan.count("create"),
+                "update": plan.count("update"),
+                "unchanged": plan.count("unchanged"),
+            },
+        )
         return redirect("consent:pupils")
-    carry = (base64.b64encode(data).decode("ascii") if len(data) <= CARRY_MAX_BYTES else "")
-    return render(request, "consent/roster_import.html", {
-        **context, "plan": plan, "carry": carry,
-        "summary": {a: plan.count(a) for a in ("create", "update", "unchanged")}})
+    carry = base64.b64encode(data).decode("ascii") if len(data) <= CARRY_MAX_BYTES else ""
+    return render(
+        request,
+        "consent/roster_import.html",
+        {
+            **context,
+            "plan": plan,
+            "carry": carry,
+            "summary": {a: plan.count(a) for a in ("create", "update", "unchanged")},
+        },
+    )
 
 
 def _roster_bytes(request: HttpRequest) -> bytes | None:

@@ -11,16 +11,20 @@ def _statements(tables: dict[str, str], function: str) -> dict[str, tuple[list, 
     sqlite_up = [
         f"""CREATE TRIGGER IF NOT EXISTS {table}_no_{op} BEFORE {op.upper()} ON {table}
             BEGIN SELECT RAISE(ABORT, '{message}'); END"""
-        for table, message in tables.items() for op in ("update", "delete")
+        for table, message in tables.items()
+        for op in ("update", "delete")
     ]
-    sqlite_down = [f"DROP TRIGGER IF EXISTS {table}_no_{op}"
-                   for table in tables for op in ("update", "delete")]
+    sqlite_down = [
+        f"DROP TRIGGER IF EXISTS {table}_no_{op}" for table in tables for op in ("update", "delete")
+    ]
     postgres_up = [
         f"""CREATE OR REPLACE FUNCTION {function}() RETURNS trigger AS $$
             BEGIN RAISE EXCEPTION USING MESSAGE = TG_ARGV[0]; END; $$ LANGUAGE plpgsql""",
-        *(f"""CREATE TRIGGER {table}_no_update_delete BEFORE UPDATE OR DELETE ON {table}
+        *(
+            f"""CREATE TRIGGER {table}_no_update_delete BEFORE UPDATE OR DELETE ON {table}
               FOR EACH ROW EXECUTE FUNCTION {function}('{message}')"""
-          for table, message in tables.items()),
+            for table, message in tables.items()
+        ),
     ]
     postgres_down = [
         *(f"DROP TRIGGER IF EXISTS {table}_no_update_delete ON {table}" for table in tables),

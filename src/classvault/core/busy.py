@@ -37,13 +37,13 @@ def is_database_busy(exc: BaseException) -> bool:
         return False
     if getattr(exc.__cause__, "sqlstate", None) in RETRYABLE_SQLSTATES:
         return True
-    return (bool(exc.args) and isinstance(exc.args[0], str)
-            and "is locked" in exc.args[0].lower())
+    return bool(exc.args) and isinstance(exc.args[0], str) and "is locked" in exc.args[0].lower()
 
 
 def busy_json(request: HttpRequest) -> HttpResponse:
     log.warning("The database was busy; %s %s answered 503.", request.method, request.path)
-    response = JsonResponse({"detail": _("The service is busy. Try again in a few seconds.")},
-                            status=503)
+    response = JsonResponse(
+        {"detail": _("The service is busy. Try again in a few seconds.")}, status=503
+    )
     response["Retry-After"] = str(RETRY_AFTER)
     return response

@@ -61,8 +61,7 @@ class Health:
     @property
     def worker_silent(self) -> bool:
         """No worker has reported for more than WORKER_SILENT_AFTER (or ever)."""
-        return (self.worker_seen_at is None
-                or self.now - self.worker_seen_at > WORKER_SILENT_AFTER)
+        return self.worker_seen_at is None or self.now - self.worker_seen_at > WORKER_SILENT_AFTER
 
     @property
     def oldest_waiting_seconds(self) -> int | None:
@@ -72,8 +71,10 @@ class Health:
 
     @property
     def queue_stuck(self) -> bool:
-        return (self.oldest_waiting_since is not None
-                and self.now - self.oldest_waiting_since > QUEUE_STUCK_AFTER)
+        return (
+            self.oldest_waiting_since is not None
+            and self.now - self.oldest_waiting_since > QUEUE_STUCK_AFTER
+        )
 
     @property
     def oldest_stalled_seconds(self) -> int | None:
@@ -83,13 +84,19 @@ class Health:
 
     @property
     def stalled_stuck(self) -> bool:
-        return (self.oldest_stalled_since is not None
-                and self.now - self.oldest_stalled_since > STALLED_AFTER)
+        return (
+            self.oldest_stalled_since is not None
+            and self.now - self.oldest_stalled_since > STALLED_AFTER
+        )
 
     @property
     def ok(self) -> bool:
-        return (self.database_ok and not self.worker_silent and not self.queue_stuck
-                and not self.stalled_stuck)
+        return (
+            self.database_ok
+            and not self.worker_silent
+            and not self.queue_stuck
+            and not self.stalled_stuck
+        )
 
 
 def health_detail(*, now: datetime) -> Health:
@@ -99,21 +106,26 @@ def health_detail(*, now: datetime) -> Health:
         queue = _waiting(now).aggregate(
             depth=Count("pk"),
             # A job waits from when it was queued, or from its run_after when that is later.
-            since=Min(Greatest("enqueued_at", "run_after"),
-                      filter=~Q(run_after=get_date_max())),
+            since=Min(Greatest("enqueued_at", "run_after"), filter=~Q(run_after=get_date_max())),
             since_unscheduled=Min("enqueued_at", filter=Q(run_after=get_date_max())),
         )
         stalled = stalled_work.run(now=now)
     except DatabaseError:
         return Health(now=now, database_ok=False)
     oldest = [t for t in (queue["since"], queue["since_unscheduled"]) if t is not None]
-    return Health(now=now, database_ok=True, worker_seen_at=seen_at,
-                  queue_depth=queue["depth"], oldest_waiting_since=min(oldest, default=None),
-                  stalled=sum(s.count for s in stalled),
-                  oldest_stalled_since=min((s.since for s in stalled if s.since), default=None))
+    return Health(
+        now=now,
+        database_ok=True,
+        worker_seen_at=seen_at,
+        queue_depth=queue["depth"],
+        oldest_waiting_since=min(oldest, default=None),
+        stalled=sum(s.count for s in stalled),
+        oldest_stalled_since=min((s.since for s in stalled if s.since), default=None),
+    )
 
 
 def _waiting(now: datetime):
     """Jobs ready to run at ``now`` that no worker has claimed (django-tasks' ready())."""
     return DBTaskResult.objects.filter(
-        Q(run_after=get_date_max()) | Q(run_after__lte=now), status=TaskResultStatus.READY)
+        Q(run_after=get_date_max()) | Q(run_after__lte=now), status=TaskResultStatus.READY
+    )

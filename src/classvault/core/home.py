@@ -23,8 +23,14 @@ def write_secret_file(path: Path, content: str) -> bool:
     return True
 
 
-def home_prepare(*, home: Path, secret_key_file: Path, master_key_file: Path,
-                 create_secret_key: bool, audit_key_file: Path | None = None) -> list[str]:
+def home_prepare(
+    *,
+    home: Path,
+    secret_key_file: Path,
+    master_key_file: Path,
+    create_secret_key: bool,
+    audit_key_file: Path | None = None,
+) -> list[str]:
     """Make the data home and any missing key files; return what was created."""
     created = []
     if not home.exists():

@@ -115,8 +115,7 @@ class InputGuardMiddleware:
             if _is_api(request):
                 return JsonResponse({"detail": problem}, status=422)
             # The 400 page without the request: no view, session or user has run yet.
-            return HttpResponseBadRequest(loader.render_to_string("400.html",
-                                                                  {"detail": problem}))
+            return HttpResponseBadRequest(loader.render_to_string("400.html", {"detail": problem}))
         return self.get_response(request)
 
 
@@ -146,11 +145,16 @@ class ApiJsonErrorsMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if (not _is_api(request) or response.status_code < 400 or response.streaming
-                or response.get("Content-Type", "").startswith("application/json")):
+        if (
+            not _is_api(request)
+            or response.status_code < 400
+            or response.streaming
+            or response.get("Content-Type", "").startswith("application/json")
+        ):
             return response
-        replacement = JsonResponse({"detail": api_error_detail(response.status_code)},
-                                   status=response.status_code)
+        replacement = JsonResponse(
+            {"detail": api_error_detail(response.status_code)}, status=response.status_code
+        )
         for header, value in response.headers.items():
             if header.lower() not in ("content-type", "content-length"):
                 replacement.headers[header] = value

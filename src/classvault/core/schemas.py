@@ -21,11 +21,13 @@ class HealthDetailOut(Schema):
 
     @classmethod
     def of(cls, health: Health) -> "HealthDetailOut":
-        return cls(status="ok" if health.ok else "degraded",
-                   database="ok" if health.database_ok else "unavailable",
-                   worker_alive=health.worker_alive,
-                   worker_last_heartbeat=health.worker_seen_at,
-                   queue_depth=health.queue_depth,
-                   oldest_waiting_job_seconds=health.oldest_waiting_seconds,
-                   recordings_stalled=health.stalled,
-                   oldest_stalled_seconds=health.oldest_stalled_seconds)
+        return cls(
+            status="ok" if health.ok else "degraded",
+            database="ok" if health.database_ok else "unavailable",
+            worker_alive=health.worker_alive,
+            worker_last_heartbeat=health.worker_seen_at,
+            queue_depth=health.queue_depth,
+            oldest_waiting_job_seconds=health.oldest_waiting_seconds,
+            recordings_stalled=health.stalled,
+            oldest_stalled_seconds=health.oldest_stalled_seconds,
+        )

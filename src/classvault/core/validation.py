@@ -74,13 +74,17 @@ def contains_surrogate(value: Any) -> bool:
 
 
 def nul_message() -> str:
-    return _("The request contains a NUL character (\\0), which no text may hold. "
-             "Remove it and try again.")
+    return _(
+        "The request contains a NUL character (\\0), which no text may hold. "
+        "Remove it and try again."
+    )
 
 
 def surrogate_message() -> str:
-    return _("The request contains text that is not valid Unicode (a lone surrogate such "
-             "as \\ud800). Correct it and try again.")
+    return _(
+        "The request contains text that is not valid Unicode (a lone surrogate such "
+        "as \\ud800). Correct it and try again."
+    )
 
 
 def text_problem(value: Any) -> str | None:
@@ -101,7 +105,9 @@ def refuse_nul(value: Any) -> None:
 
 def _window_message() -> str:
     return _("Dates must lie between %(earliest)s and %(latest)s.") % {
-        "earliest": EARLIEST_DAY.isoformat(), "latest": LATEST_DAY.isoformat()}
+        "earliest": EARLIEST_DAY.isoformat(),
+        "latest": LATEST_DAY.isoformat(),
+    }
 
 
 def date_problem(value: Any) -> str | None:

@@ -36,8 +36,10 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if not _is_api(request):
         return HttpResponseBadRequest(_page("400.html"))
     if isinstance(exception, RequestDataTooBig):
-        return JsonResponse({"detail": _("The request body is larger than this endpoint "
-                                         "accepts; send less.")}, status=413)
+        return JsonResponse(
+            {"detail": _("The request body is larger than this endpoint accepts; send less.")},
+            status=413,
+        )
     return JsonResponse({"detail": api_error_detail(400)}, status=400)
 
 

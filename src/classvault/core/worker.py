@@ -72,12 +72,23 @@ def worker_id_default() -> str:
 class JobWorker(Worker):
     """One job at a time from every queue; a locked database makes it wait, not die."""
 
-    def __init__(self, *, interval: float = 1.0, worker_id: str | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        super().__init__(queue_names=["*"], interval=interval, batch=False,
-                         backend_name=DEFAULT_TASK_BACKEND_ALIAS, startup_delay=False,
-                         max_tasks=None, worker_id=worker_id or worker_id_default(),
-                         excluded_queue_names=[])
+    def __init__(
+        self,
+        *,
+        interval: float = 1.0,
+        worker_id: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        super().__init__(
+            queue_names=["*"],
+            interval=interval,
+            batch=False,
+            backend_name=DEFAULT_TASK_BACKEND_ALIAS,
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=worker_id or worker_id_default(),
+            excluded_queue_names=[],
+        )
         self.backoff = Backoff()
         self.last_turn = time.monotonic()
         self._sleep = sleep
@@ -95,8 +106,9 @@ class JobWorker(Worker):
                 if not (is_locked_database_exception(exc) or is_database_busy(exc)):
                     raise
                 delay = self.backoff.next()
-                log.warning("The database is locked (%s); the worker tries again in %.0f s.",
-                            exc, delay)
+                log.warning(
+                    "The database is locked (%s); the worker tries again in %.0f s.", exc, delay
+                )
                 self._sleep(delay)
                 continue
             self.backoff.reset()
@@ -127,8 +139,10 @@ def heartbeat_write(*, worker_id: str, now: datetime, started_at: datetime) -> N
     if not updated:
         WorkerHeartbeat.objects.filter(seen_at__lt=now - KEEP_HEARTBEATS).delete()
         WorkerHeartbeat.objects.update_or_create(
-            worker_id=worker_id, defaults={"seen_at": now},
-            create_defaults={"seen_at": now, "started_at": started_at})
+            worker_id=worker_id,
+            defaults={"seen_at": now},
+            create_defaults={"seen_at": now, "started_at": started_at},
+        )
 
 
 def heartbeat_seen_at(*, worker_id: str) -> datetime | None:
@@ -138,8 +152,9 @@ def heartbeat_seen_at(*, worker_id: str) -> datetime | None:
     process gunicorn forks meanwhile never shares it.
     """
     try:
-        return (WorkerHeartbeat.objects.filter(pk=worker_id)
-                .values_list("seen_at", flat=True).first())
+        return (
+            WorkerHeartbeat.objects.filter(pk=worker_id).values_list("seen_at", flat=True).first()
+        )
     finally:
         connections.close_all()
 
@@ -147,8 +162,13 @@ def heartbeat_seen_at(*, worker_id: str) -> datetime | None:
 class Heartbeat(threading.Thread):
     """Beats for ``worker`` every ``every`` seconds while it is going (a daemon thread)."""
 
-    def __init__(self, worker: JobWorker, *, every: float = HEARTBEAT_EVERY,
-                 now: Callable[[], datetime] = clock.now) -> None:
+    def __init__(
+        self,
+        worker: JobWorker,
+        *,
+        every: float = HEARTBEAT_EVERY,
+        now: Callable[[], datetime] = clock.now,
+    ) -> None:
         super().__init__(name="classvault-heartbeat", daemon=True)
         self.worker = worker
         self.every = every
@@ -160,11 +180,13 @@ class Heartbeat(threading.Thread):
         while not self._halt.is_set():
             if self.worker.is_going():
                 try:
-                    heartbeat_write(worker_id=self.worker.worker_id, now=self._now(),
-                                    started_at=self._started_at)
+                    heartbeat_write(
+                        worker_id=self.worker.worker_id,
+                        now=self._now(),
+                        started_at=self._started_at,
+                    )
                 except OperationalError as exc:
-                    log.warning("Could not write the worker's heartbeat (%s); trying again.",
-                                exc)
+                    log.warning("Could not write the worker's heartbeat (%s); trying again.", exc)
                 finally:
                     connections.close_all()  # this thread's own connections
             self._halt.wait(self.every)
@@ -181,8 +203,14 @@ class Every(threading.Thread):
     tries again; the thread's connections are closed after each round.
     """
 
-    def __init__(self, seconds: float, action: Callable[..., object], *, name: str,
-                 now: Callable[[], datetime] = clock.now) -> None:
+    def __init__(
+        self,
+        seconds: float,
+        action: Callable[..., object],
+        *,
+        name: str,
+        now: Callable[[], datetime] = clock.now,
+    ) -> None:
         super().__init__(name=name, daemon=True)
         self.seconds = seconds
         self.action = action

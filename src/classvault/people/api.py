@@ -37,8 +37,9 @@ def token_create(request: HttpRequest, payload: TokenIn):
     now = clock.now()
     user = authenticate(request, username=payload.username, password=payload.password)
     if user is None:
-        services.login_record(user=None, username=payload.username, success=False,
-                              channel="api", now=now)
+        services.login_record(
+            user=None, username=payload.username, success=False, channel="api", now=now
+        )
         return Status(401, {"detail": "Wrong username or password."})
     issued = services.token_issue(user=user, now=now)
     return Status(200, {"token": issued.raw, "expires_at": issued.token.expires_at})
@@ -57,17 +58,23 @@ def token_delete(request: HttpRequest):
 
 @org_router.post("/schools", response={201: SchoolOut})
 def school_create(request: HttpRequest, payload: SchoolIn):
-    school = services.school_create(actor=request.auth, code=payload.code, name=payload.name,
-                                    now=clock.now())
+    school = services.school_create(
+        actor=request.auth, code=payload.code, name=payload.name, now=clock.now()
+    )
     return Status(201, school)
 
 
 @org_router.post("/users", response={201: UserOut})
 def user_create(request: HttpRequest, payload: UserIn):
     user = services.user_create(
-        actor=request.auth, username=payload.username, password=payload.password,
-        role=payload.role, full_name=payload.full_name, email=payload.email or "",
-        school_code=payload.school, now=clock.now(),
+        actor=request.auth,
+        username=payload.username,
+        password=payload.password,
+        role=payload.role,
+        full_name=payload.full_name,
+        email=payload.email or "",
+        school_code=payload.school,
+        now=clock.now(),
     )
     return Status(201, user)
 
@@ -75,9 +82,13 @@ def user_create(request: HttpRequest, payload: UserIn):
 @org_router.put("/student-teachers/{username}", response=EnrolmentOut)
 def enrolment_set(request: HttpRequest, username: str, payload: EnrolmentIn):
     enrolment = services.enrolment_set(
-        actor=request.auth, username=username, school_code=payload.school,
-        study_end=payload.study_end, trainers=payload.trainers,
-        supervisors=payload.supervisors, now=clock.now(),
+        actor=request.auth,
+        username=username,
+        school_code=payload.school,
+        study_end=payload.study_end,
+        trainers=payload.trainers,
+        supervisors=payload.supervisors,
+        now=clock.now(),
     )
     return {
         "username": username,
@@ -99,8 +110,12 @@ def guidelines_get(request: HttpRequest):
 
 @org_router.post("/guidelines", response={201: GuidelinesOut})
 def guidelines_publish(request: HttpRequest, payload: GuidelinesIn):
-    return Status(201, services.guidelines_publish(actor=request.auth, version=payload.version,
-                                            text=payload.text, now=clock.now()))
+    return Status(
+        201,
+        services.guidelines_publish(
+            actor=request.auth, version=payload.version, text=payload.text, now=clock.now()
+        ),
+    )
 
 
 @me_router.get("", response=MeOut)

@@ -72,9 +72,7 @@ class User(AbstractUser):
 class Enrolment(models.Model):
     """A student teacher placed at a school until ``study_end``, with their trainers."""
 
-    student_teacher = models.OneToOneField(
-        User, on_delete=models.CASCADE, related_name="enrolment"
-    )
+    student_teacher = models.OneToOneField(User, on_delete=models.CASCADE, related_name="enrolment")
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="enrolments")
     study_end = models.DateField()
     trainers = models.ManyToManyField(User, related_name="trainees", blank=True)
@@ -156,12 +154,15 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread"),
-                   models.Index(fields=["recipient", "-created_at"], name="notification_list")]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_unread"),
+            models.Index(fields=["recipient", "-created_at"], name="notification_list"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(kind__in=[k.value for k in NotificationKind]),
-                name="notification_kind_valid"),
+                name="notification_kind_valid",
+            ),
         ]
 
     def __str__(self) -> str:

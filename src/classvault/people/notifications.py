@@ -37,14 +37,23 @@ def _mail(address: str, kind: str) -> None:
     # In the site's language: who reads it is not known when it is sent.
     with translation.override(settings.LANGUAGE_CODE):
         subject = _("ClassVault: there is something for you")
-        body = _("There is something new for you in ClassVault: %(kind)s.\n\nLog in to "
-                 "ClassVault to see it.") % {"kind": NotificationKind(kind).label}
+        body = _(
+            "There is something new for you in ClassVault: %(kind)s.\n\nLog in to "
+            "ClassVault to see it."
+        ) % {"kind": NotificationKind(kind).label}
     send_mail(subject, body, None, [address], fail_silently=True)
 
 
-def notification_send(*, recipient: User, kind: str, recording_id: Any, actor: User | None,
-                      now: datetime, data: dict[str, Any] | None = None,
-                      email: bool = True) -> Notification | None:
+def notification_send(
+    *,
+    recipient: User,
+    kind: str,
+    recording_id: Any,
+    actor: User | None,
+    now: datetime,
+    data: dict[str, Any] | None = None,
+    email: bool = True,
+) -> Notification | None:
     """Tell ``recipient`` about ``kind`` for a recording; nothing for the actor herself.
 
     Runs in the caller's transaction; the e-mail (the kind only, never a pupil or the
@@ -58,33 +67,46 @@ def notification_send(*, recipient: User, kind: str, recording_id: Any, actor: U
     payload = dict(data or {})
     if actor is not None:
         payload["actor"] = actor.display_name
-    notification = Notification.objects.create(recipient=recipient, kind=kind,
-                                               recording_id=str(recording_id), data=payload,
-                                               created_at=now)
+    notification = Notification.objects.create(
+        recipient=recipient, kind=kind, recording_id=str(recording_id), data=payload, created_at=now
+    )
     if email and recipient.email and _mail_configured():
         address = recipient.email
         transaction.on_commit(lambda: _mail(address, kind))
     return notification
 
 
-def notifications_send(*, recipients: Iterable[User], kind: str, recording_id: Any,
-                       actor: User | None, now: datetime, data: dict[str, Any] | None = None,
-                       email: bool = True) -> int:
+def notifications_send(
+    *,
+    recipients: Iterable[User],
+    kind: str,
+    recording_id: Any,
+    actor: User | None,
+    now: datetime,
+    data: dict[str, Any] | None = None,
+    email: bool = True,
+) -> int:
     """:func:`notification_send` to each of ``recipients`` once; return how many were sent."""
     sent, seen = 0, set()
     for recipient in recipients:
         if recipient.pk in seen:
             continue
         seen.add(recipient.pk)
-        if notification_send(recipient=recipient, kind=kind, recording_id=recording_id,
-                             actor=actor, now=now, data=data, email=email):
+        if notification_send(
+            recipient=recipient,
+            kind=kind,
+            recording_id=recording_id,
+            actor=actor,
+            now=now,
+            data=data,
+            email=email,
+        ):
             sent += 1
     return sent
 
 
 @transaction.atomic
-def notifications_mark_read(*, actor: User, ids: Iterable[int] | None = None,
-                            now: datetime) -> int:
+def notifications_mark_read(*, actor: User, ids: Iterable[int] | None = None, now: datetime) -> int:
     """Mark the actor's own unread notifications read: those in ``ids``, or all of them."""
     unread = Notification.objects.filter(recipient=actor, read_at__isnull=True)
     if ids is not None:

@@ -19,22 +19,26 @@ def guidelines_current() -> GuidelinesVersion | None:
 def guidelines_accepted(*, user: User) -> bool:
     """True when the user accepted the current version of the guidelines."""
     current = guidelines_current()
-    return current is not None and GuidelinesAcknowledgement.objects.filter(
-        user=user, version=current
-    ).exists()
+    return (
+        current is not None
+        and GuidelinesAcknowledgement.objects.filter(user=user, version=current).exists()
+    )
 
 
 def enrolment_of(*, student: User) -> Enrolment | None:
     """The student teacher's placement, with her school, trainers and supervisors."""
-    return (Enrolment.objects.select_related("school")
-            .prefetch_related("trainers", "supervisors").filter(student_teacher=student).first())
+    return (
+        Enrolment.objects.select_related("school")
+        .prefetch_related("trainers", "supervisors")
+        .filter(student_teacher=student)
+        .first()
+    )
 
 
 def enrolments_for(*, actor: User) -> QuerySet[Enrolment]:
     """The placements the actor looks after, by study end: a trainer's or supervisor's own
     students, a school admin's school, every placement for the institute admin."""
-    enrolments = Enrolment.objects.select_related("student_teacher", "school").order_by(
-        "study_end")
+    enrolments = Enrolment.objects.select_related("student_teacher", "school").order_by("study_end")
     if actor.role == Role.TRAINER:
         return enrolments.filter(trainers=actor)
     if actor.role == Role.SCHOOL_SUPERVISOR:
@@ -64,8 +68,10 @@ def users_named(*, usernames: Iterable[str]) -> dict[str, User]:
 
 # --- the institute admin's pages ---------------------------------------------------------
 
-def users_list(*, actor: User, role: str | None = None, school_code: str | None = None,
-               query: str = "") -> QuerySet[User]:
+
+def users_list(
+    *, actor: User, role: str | None = None, school_code: str | None = None, query: str = ""
+) -> QuerySet[User]:
     """Every user, for the institute admin: filtered by role and school, searched by name or
     username (case-insensitive, any part), ordered by name. One query per page."""
     require_role(actor, Role.INSTITUTE_ADMIN)
@@ -83,15 +89,21 @@ def users_list(*, actor: User, role: str | None = None, school_code: str | None 
 def users_with_role(*, actor: User, role: Role) -> QuerySet[User]:
     """The active users of one role with their school, by name (the enrolment form's lists)."""
     require_role(actor, Role.INSTITUTE_ADMIN)
-    return (User.objects.filter(role=role, is_active=True).select_related("school")
-            .order_by("full_name", "username"))
+    return (
+        User.objects.filter(role=role, is_active=True)
+        .select_related("school")
+        .order_by("full_name", "username")
+    )
 
 
 def student_teacher_get(*, actor: User, username: str) -> User:
     """A student teacher with her placement (or none yet), for the institute admin."""
     require_role(actor, Role.INSTITUTE_ADMIN)
-    student = (User.objects.filter(username=username, role=Role.STUDENT_TEACHER)
-               .select_related("enrolment__school").first())
+    student = (
+        User.objects.filter(username=username, role=Role.STUDENT_TEACHER)
+        .select_related("enrolment__school")
+        .first()
+    )
     if student is None:
         raise NotVisible(_("No such student teacher."))
     return student
@@ -100,11 +112,15 @@ def student_teacher_get(*, actor: User, username: str) -> User:
 def student_teachers_list(*, actor: User) -> QuerySet[User]:
     """Every student teacher with her placement, placed ones by study end, then the rest."""
     require_role(actor, Role.INSTITUTE_ADMIN)
-    return (User.objects.filter(role=Role.STUDENT_TEACHER)
-            .select_related("enrolment__school")
-            .annotate(trainer_count=Count("enrolment__trainers", distinct=True),
-                      supervisor_count=Count("enrolment__supervisors", distinct=True))
-            .order_by(F("enrolment__study_end").asc(nulls_last=True), "full_name", "username"))
+    return (
+        User.objects.filter(role=Role.STUDENT_TEACHER)
+        .select_related("enrolment__school")
+        .annotate(
+            trainer_count=Count("enrolment__trainers", distinct=True),
+            supervisor_count=Count("enrolment__supervisors", distinct=True),
+        )
+        .order_by(F("enrolment__study_end").asc(nulls_last=True), "full_name", "username")
+    )
 
 
 def guidelines_overview(*, actor: User) -> dict[str, Any]:
@@ -113,24 +129,38 @@ def guidelines_overview(*, actor: User) -> dict[str, Any]:
     record)."""
     require_role(actor, Role.INSTITUTE_ADMIN)
     students = User.objects.filter(role=Role.STUDENT_TEACHER, is_active=True)
-    versions = list(GuidelinesVersion.objects.select_related("published_by").annotate(
-        accepted=Count("guidelinesacknowledgement",
-                       filter=Q(guidelinesacknowledgement__user__in=students)))
-                    # An aggregate drops Meta.ordering: newest first, explicitly.
-                    .order_by("-published_at", "-id"))
-    return {"current": versions[0] if versions else None, "versions": versions,
-            "student_teachers": students.count()}
+    versions = list(
+        GuidelinesVersion.objects.select_related("published_by")
+        .annotate(
+            accepted=Count(
+                "guidelinesacknowledgement", filter=Q(guidelinesacknowledgement__user__in=students)
+            )
+        )
+        # An aggregate drops Meta.ordering: newest first, explicitly.
+        .order_by("-published_at", "-id")
+    )
+    return {
+        "current": versions[0] if versions else None,
+        "versions": versions,
+        "student_teachers": students.count(),
+    }
 
 
 def institute_overview(*, actor: User) -> dict[str, Any]:
     """The counts on the institute admin's home page: users per role, schools, placements,
     and how many student teachers accepted the current guidelines."""
     require_role(actor, Role.INSTITUTE_ADMIN)
-    per_role = dict(User.objects.filter(is_active=True).order_by().values_list("role")
-                    .annotate(n=Count("pk")))
+    per_role = dict(
+        User.objects.filter(is_active=True).order_by().values_list("role").annotate(n=Count("pk"))
+    )
     current = guidelines_current()
-    accepted = 0 if current is None else GuidelinesAcknowledgement.objects.filter(
-        version=current, user__role=Role.STUDENT_TEACHER, user__is_active=True).count()
+    accepted = (
+        0
+        if current is None
+        else GuidelinesAcknowledgement.objects.filter(
+            version=current, user__role=Role.STUDENT_TEACHER, user__is_active=True
+        ).count()
+    )
     return {
         "roles": [(Role(role).label, per_role.get(role, 0)) for role in Role.values],
         "schools": School.objects.count(),

@@ -52,16 +52,23 @@ def school_create(*, actor: User | None, code: str, name: str, now: datetime) ->
     if not code or not name:
         raise Invalid(_("A school needs a code and a name."))
     if School.objects.filter(code__iexact=code).exists():
-        raise Conflict(_("A school with code %(code)s already exists. Choose another code.")
-                       % {"code": code})
+        raise Conflict(
+            _("A school with code %(code)s already exists. Choose another code.") % {"code": code}
+        )
     try:
         with transaction.atomic():
             school = School.objects.create(code=code, name=name)
     except IntegrityError as exc:  # created meanwhile (the constraint ignores case too)
-        raise Conflict(_("A school with code %(code)s already exists. Choose another code.")
-                       % {"code": code}) from exc
-    audit_record(actor=actor, action=AuditAction.SCHOOL_CREATE, obj=school, now=now,
-                 data={"code": code, "name": name})
+        raise Conflict(
+            _("A school with code %(code)s already exists. Choose another code.") % {"code": code}
+        ) from exc
+    audit_record(
+        actor=actor,
+        action=AuditAction.SCHOOL_CREATE,
+        obj=school,
+        now=now,
+        data={"code": code, "name": name},
+    )
     return school
 
 
@@ -94,25 +101,36 @@ def user_create(
     if not username:
         raise Invalid(_("A username is required."))
     if role not in Role.values:
-        raise Invalid(_("Unknown role %(role)s; choose one of %(roles)s.")
-                      % {"role": role, "roles": ", ".join(Role.values)})
+        raise Invalid(
+            _("Unknown role %(role)s; choose one of %(roles)s.")
+            % {"role": role, "roles": ", ".join(Role.values)}
+        )
     school = None
     if school_code:
         school = School.objects.filter(code=school_code).first()
         if school is None:
-            raise Invalid(_("Unknown school %(code)s. Check the school code.")
-                          % {"code": school_code})
+            raise Invalid(
+                _("Unknown school %(code)s. Check the school code.") % {"code": school_code}
+            )
     elif role in ROLES_WITH_SCHOOL:
-        raise Invalid(_("A %(role)s needs a school: choose the school they work at.")
-                      % {"role": Role(role).label})
+        raise Invalid(
+            _("A %(role)s needs a school: choose the school they work at.")
+            % {"role": Role(role).label}
+        )
     if email.strip():
         try:
             validate_email(email.strip())
         except ValidationError as exc:
-            raise Invalid(_("%(email)s is not an e-mail address.")
-                          % {"email": email.strip()}) from exc
-    user = User(username=username, role=role, full_name=full_name.strip(),
-                email=email.strip(), school=school)
+            raise Invalid(
+                _("%(email)s is not an e-mail address.") % {"email": email.strip()}
+            ) from exc
+    user = User(
+        username=username,
+        role=role,
+        full_name=full_name.strip(),
+        email=email.strip(),
+        school=school,
+    )
     try:
         validate_password(password, user)
     except ValidationError as exc:
@@ -120,17 +138,26 @@ def user_create(
     user.set_password(password)
     # Case does not make another person: "SANNE" is taken when "sanne" exists.
     if User.objects.filter(username__iexact=username).exists():
-        raise Conflict(_("The username %(username)s is taken. Choose another username.")
-                       % {"username": username})
+        raise Conflict(
+            _("The username %(username)s is taken. Choose another username.")
+            % {"username": username}
+        )
     try:
         with transaction.atomic():
             user.save()
     except IntegrityError as exc:
-        raise Conflict(_("The username %(username)s is taken. Choose another username.")
-                       % {"username": username}) from exc
-    audit_record(actor=actor, action=AuditAction.USER_CREATE, obj=user, object_id=username,
-                 now=now,
-                 data={"role": role, "school": school_code or ""})
+        raise Conflict(
+            _("The username %(username)s is taken. Choose another username.")
+            % {"username": username}
+        ) from exc
+    audit_record(
+        actor=actor,
+        action=AuditAction.USER_CREATE,
+        obj=user,
+        object_id=username,
+        now=now,
+        data={"role": role, "school": school_code or ""},
+    )
     return user
 
 
@@ -139,12 +166,14 @@ def _users_with_role(usernames: list[str], role: Role) -> list[User]:
     found = {u.username: u for u in users}
     missing = [n for n in usernames if n not in found]
     if missing:
-        raise Invalid(_("Unknown users: %(users)s.") % {"users": ", ".join(missing)},
-                      users=missing)
+        raise Invalid(_("Unknown users: %(users)s.") % {"users": ", ".join(missing)}, users=missing)
     wrong = [u.username for u in users if u.role != role]
     if wrong:
-        raise Invalid(_("These users are not a %(role)s: %(users)s.")
-                      % {"role": role.label, "users": ", ".join(wrong)}, users=wrong)
+        raise Invalid(
+            _("These users are not a %(role)s: %(users)s.")
+            % {"role": role.label, "users": ", ".join(wrong)},
+            users=wrong,
+        )
     return users
 
 
@@ -173,15 +202,19 @@ def enrolment_set(
         raise Invalid(_("%(username)s is not a student teacher.") % {"username": username})
     school = School.objects.filter(code=school_code).first()
     if school is None:
-        raise Invalid(_("Unknown school %(code)s. Check the school code.")
-                      % {"code": school_code})
+        raise Invalid(_("Unknown school %(code)s. Check the school code.") % {"code": school_code})
     trainer_users = _users_with_role(trainers, Role.TRAINER)
     supervisor_users = _users_with_role(supervisors, Role.SCHOOL_SUPERVISOR)
     elsewhere = [u.username for u in supervisor_users if u.school_id != school.pk]
     if elsewhere:
-        raise Invalid(_("These supervisors work at another school than %(school)s: "
-                        "%(users)s. Choose supervisors of that school.")
-                      % {"school": school.name, "users": ", ".join(elsewhere)}, users=elsewhere)
+        raise Invalid(
+            _(
+                "These supervisors work at another school than %(school)s: "
+                "%(users)s. Choose supervisors of that school."
+            )
+            % {"school": school.name, "users": ", ".join(elsewhere)},
+            users=elsewhere,
+        )
     enrolment, _created = Enrolment.objects.update_or_create(
         student_teacher=student,
         defaults={"school": school, "study_end": study_end, "updated_at": now},
@@ -190,16 +223,27 @@ def enrolment_set(
     enrolment.supervisors.set(supervisor_users)
     # The effects first: the audit head is the last lock a transaction takes (audit_record).
     enrolment_changed.run(enrolment=enrolment, actor=actor, now=now)
-    audit_record(actor=actor, action=AuditAction.ENROLMENT_SET, obj=student, object_type="user",
-                 object_id=username, now=now,
-                 data={"school": school.code, "study_end": study_end.isoformat(),
-                       "trainers": sorted(trainers), "supervisors": sorted(supervisors)})
+    audit_record(
+        actor=actor,
+        action=AuditAction.ENROLMENT_SET,
+        obj=student,
+        object_type="user",
+        object_id=username,
+        now=now,
+        data={
+            "school": school.code,
+            "study_end": study_end.isoformat(),
+            "trainers": sorted(trainers),
+            "supervisors": sorted(supervisors),
+        },
+    )
     return enrolment
 
 
 @transaction.atomic
-def guidelines_publish(*, actor: User | None, version: str, text: str,
-                       now: datetime) -> GuidelinesVersion:
+def guidelines_publish(
+    *, actor: User | None, version: str, text: str, now: datetime
+) -> GuidelinesVersion:
     """Publish a new version; every student teacher must accept it before recording again."""
     if actor is not None:
         require_role(actor, Role.INSTITUTE_ADMIN)
@@ -207,13 +251,20 @@ def guidelines_publish(*, actor: User | None, version: str, text: str,
     if not version or not text:
         raise Invalid(_("Guidelines need a version and a text."))
     if GuidelinesVersion.objects.filter(version=version).exists():
-        raise Conflict(_("Version %(version)s of the guidelines already exists. "
-                         "Choose a new version.") % {"version": version})
+        raise Conflict(
+            _("Version %(version)s of the guidelines already exists. Choose a new version.")
+            % {"version": version}
+        )
     guidelines = GuidelinesVersion.objects.create(
         version=version, text=text, published_at=now, published_by=actor
     )
-    audit_record(actor=actor, action=AuditAction.GUIDELINES_PUBLISH, obj=guidelines, now=now,
-                 data={"version": version})
+    audit_record(
+        actor=actor,
+        action=AuditAction.GUIDELINES_PUBLISH,
+        obj=guidelines,
+        now=now,
+        data={"version": version},
+    )
     return guidelines
 
 
@@ -228,8 +279,13 @@ def guidelines_acknowledge(*, actor: User, now: datetime) -> GuidelinesAcknowled
         user=actor, version=current, defaults={"acknowledged_at": now}
     )
     if created:
-        audit_record(actor=actor, action=AuditAction.GUIDELINES_ACKNOWLEDGE, obj=current, now=now,
-                     data={"version": current.version})
+        audit_record(
+            actor=actor,
+            action=AuditAction.GUIDELINES_ACKNOWLEDGE,
+            obj=current,
+            now=now,
+            data={"version": current.version},
+        )
     return ack
 
 
@@ -253,8 +309,13 @@ def token_issue(*, user: User, now: datetime) -> IssuedToken:
         created_at=now,
         expires_at=now + timedelta(hours=settings.CLASSVAULT_TOKEN_HOURS),
     )
-    audit_record(actor=user, action=AuditAction.AUTH_TOKEN_ISSUE, object_type="token",
-                 object_id=str(token.pk), now=now)
+    audit_record(
+        actor=user,
+        action=AuditAction.AUTH_TOKEN_ISSUE,
+        object_type="token",
+        object_id=str(token.pk),
+        now=now,
+    )
     return IssuedToken(raw=raw, token=token)
 
 
@@ -273,18 +334,28 @@ def token_authenticate(*, raw: str, now: datetime) -> ApiToken | None:
 def token_revoke(*, token: ApiToken, now: datetime) -> None:
     if token.revoked_at is None:
         ApiToken.objects.filter(pk=token.pk).update(revoked_at=now)
-        audit_record(actor=token.user, action=AuditAction.AUTH_TOKEN_REVOKE, object_type="token",
-                     object_id=str(token.pk), now=now)
+        audit_record(
+            actor=token.user,
+            action=AuditAction.AUTH_TOKEN_REVOKE,
+            object_type="token",
+            object_id=str(token.pk),
+            now=now,
+        )
 
 
 @transaction.atomic
-def login_record(*, user: User | None, username: str, success: bool, channel: str,
-                 now: datetime) -> None:
+def login_record(
+    *, user: User | None, username: str, success: bool, channel: str, now: datetime
+) -> None:
     """Audit a sign-in attempt (failed attempts name the username that was tried)."""
-    audit_record(actor=user or username[:150] or "anonymous",
-                 action=AuditAction.AUTH_LOGIN if success else AuditAction.AUTH_LOGIN_FAILED,
-                 object_type="user", object_id=username[:64], now=now,
-                 data={"channel": channel})
+    audit_record(
+        actor=user or username[:150] or "anonymous",
+        action=AuditAction.AUTH_LOGIN if success else AuditAction.AUTH_LOGIN_FAILED,
+        object_type="user",
+        object_id=username[:64],
+        now=now,
+        data={"channel": channel},
+    )
 
 
 def guidelines_ensure_default(*, now: datetime) -> GuidelinesVersion:

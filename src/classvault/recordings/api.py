@@ -42,18 +42,27 @@ router = Router(tags=["recordings"])
 UPLOAD_BODY = {
     "requestBody": {
         "required": True,
-        "content": {"multipart/form-data": {"schema": {
-            "type": "object",
-            "required": ["file", "title", "recorded_at", "pupils"],
-            "properties": {
-                "file": {"type": "string", "format": "binary"},
-                "title": {"type": "string"},
-                "recorded_at": {"type": "string", "format": "date-time"},
-                "pupils": {"type": "string", "description": "JSON array of pupil ids present"},
-                "attest_out_of_view": {"type": "string", "description":
-                                       "JSON array of pupil ids kept out of view and sound"},
-            },
-        }}},
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file", "title", "recorded_at", "pupils"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "title": {"type": "string"},
+                        "recorded_at": {"type": "string", "format": "date-time"},
+                        "pupils": {
+                            "type": "string",
+                            "description": "JSON array of pupil ids present",
+                        },
+                        "attest_out_of_view": {
+                            "type": "string",
+                            "description": "JSON array of pupil ids kept out of view and sound",
+                        },
+                    },
+                }
+            }
+        },
     }
 }
 
@@ -64,8 +73,9 @@ def _ids(raw: str | None, field: str) -> list[str]:
     try:
         value = json.loads(raw)
     except (json.JSONDecodeError, RecursionError):  # RecursionError: nested ever deeper
-        raise Invalid(_("%(field)s must be a JSON array of pupil ids.") % {"field": field}) \
-            from None
+        raise Invalid(
+            _("%(field)s must be a JSON array of pupil ids.") % {"field": field}
+        ) from None
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise Invalid(_("%(field)s must be a JSON array of pupil ids.") % {"field": field})
     refuse_nul(value)  # the escapes \u0000 and \ud800 decode to what the form check missed
@@ -86,34 +96,47 @@ def _instant(raw: str | None) -> datetime:
     return check_instant(parsed if parsed.tzinfo else parsed.replace(tzinfo=AMSTERDAM))
 
 
-@router.post("/recordings", auth=BearerToken(), response={201: RecordingCreated},
-             openapi_extra=UPLOAD_BODY)
+@router.post(
+    "/recordings", auth=BearerToken(), response={201: RecordingCreated}, openapi_extra=UPLOAD_BODY
+)
 def recording_create(request: HttpRequest):
     """Upload a recording (multipart). It is encrypted as it arrives; see the contract."""
     now = clock.now()
     services.recording_upload_allowed(actor=request.auth)  # before reading any byte
     recording_id = str(uuid.uuid4())
-    handler = EncryptingUploadHandler(request, object_id=recording_id, now=now,
-                                      max_bytes=settings.CLASSVAULT_MAX_UPLOAD_BYTES)
+    handler = EncryptingUploadHandler(
+        request, object_id=recording_id, now=now, max_bytes=settings.CLASSVAULT_MAX_UPLOAD_BYTES
+    )
     request.upload_handlers = [handler]
     try:
         try:
             files, form = request.FILES, request.POST
         except MultiPartParserError:
-            raise Invalid(_("The upload was malformed or cut off; nothing was kept. "
-                            "Try again.")) from None
+            raise Invalid(
+                _("The upload was malformed or cut off; nothing was kept. Try again.")
+            ) from None
         # The input guard cannot read a multipart body (core/validation.py): the fields and
         # the file's name are checked here.
         refuse_nul(form)
         refuse_nul([f.name for _field, sent in files.lists() for f in sent])
         if handler.too_large:
             limit = settings.CLASSVAULT_MAX_UPLOAD_BYTES // (1 << 20)
-            return HttpResponse(json.dumps({"detail": _(
-                "The file is larger than %(mb)s MiB; nothing was kept.") % {"mb": limit}}),
-                status=413, content_type="application/json")
+            return HttpResponse(
+                json.dumps(
+                    {
+                        "detail": _("The file is larger than %(mb)s MiB; nothing was kept.")
+                        % {"mb": limit}
+                    }
+                ),
+                status=413,
+                content_type="application/json",
+            )
         recording = services.recording_create(
-            actor=request.auth, recording_id=recording_id, upload=files.get(UPLOAD_FIELD),
-            title=form.get("title", ""), recorded_at=_instant(form.get("recorded_at")),
+            actor=request.auth,
+            recording_id=recording_id,
+            upload=files.get(UPLOAD_FIELD),
+            title=form.get("title", ""),
+            recorded_at=_instant(form.get("recorded_at")),
             pupil_ids=_ids(form.get("pupils"), "pupils"),
             attested_ids=_ids(form.get("attest_out_of_view"), "attest_out_of_view"),
             now=now,
@@ -122,11 +145,12 @@ def recording_create(request: HttpRequest):
         # Whatever went wrong after the bytes arrived, the encrypted upload goes: a refused
         # recording (possibly of pupils without consent) is never kept.
         handler.abort()
-        services.recording_upload_discard(recording_id=recording_id, actor=request.auth,
-                                          now=now)
+        services.recording_upload_discard(recording_id=recording_id, actor=request.auth, now=now)
         raise
-    return Status(201, {"id": str(recording.pk), "status": recording.status,
-                        "expires_at": recording.expires_at})
+    return Status(
+        201,
+        {"id": str(recording.pk), "status": recording.status, "expires_at": recording.expires_at},
+    )
 
 
 class UploadStart(InputSchema):
@@ -149,35 +173,51 @@ class UploadComplete(InputSchema):
 
 
 def _upload_state(upload) -> dict:
-    return {"id": str(upload.pk), "size": upload.size, "chunk_size": upload.chunk_size,
-            "received": upload.received}
+    return {
+        "id": str(upload.pk),
+        "size": upload.size,
+        "chunk_size": upload.chunk_size,
+        "received": upload.received,
+    }
 
 
 @router.post("/uploads", response={201: UploadState}, tags=["resumable uploads"])
 def upload_start(request: HttpRequest, payload: UploadStart):
     """Start a resumable upload; send the chunks with PUT, then complete it."""
-    upload = resumable.upload_start(actor=request.auth, size=payload.size,
-                                    filename=payload.filename, now=clock.now())
+    upload = resumable.upload_start(
+        actor=request.auth, size=payload.size, filename=payload.filename, now=clock.now()
+    )
     return Status(201, _upload_state(upload))
 
 
 @router.get("/uploads/{upload_id}", response=UploadState, tags=["resumable uploads"])
 def upload_status(request: HttpRequest, upload_id: str):
     """How far the upload got: resume from ``received``."""
-    return _upload_state(resumable.upload_get(actor=request.auth, upload_id=upload_id,
-                                              now=clock.now()))
+    return _upload_state(
+        resumable.upload_get(actor=request.auth, upload_id=upload_id, now=clock.now())
+    )
 
 
-@router.put("/uploads/{upload_id}", response=UploadState, tags=["resumable uploads"],
-            openapi_extra={"requestBody": {"required": True, "content": {
-                "application/octet-stream": {"schema": {"type": "string",
-                                                        "format": "binary"}}}}})
+@router.put(
+    "/uploads/{upload_id}",
+    response=UploadState,
+    tags=["resumable uploads"],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+)
 def upload_chunk(request: HttpRequest, upload_id: str):
     """One chunk as the raw body, placed by ``Content-Range: bytes START-END/SIZE``."""
     now = clock.now()
     upload = resumable.upload_get(actor=request.auth, upload_id=upload_id, now=now)
-    match = re.fullmatch(r"bytes (\d{1,19})-(\d{1,19})/(\d{1,19})",
-                         request.headers.get("Content-Range", "").strip())
+    match = re.fullmatch(
+        r"bytes (\d{1,19})-(\d{1,19})/(\d{1,19})", request.headers.get("Content-Range", "").strip()
+    )
     if match is None or int(match[3]) != upload.size or int(match[2]) < int(match[1]):
         raise Invalid(_("Send Content-Range: bytes START-END/SIZE with each chunk."))
     start, end = int(match[1]), int(match[2])
@@ -186,23 +226,32 @@ def upload_chunk(request: HttpRequest, upload_id: str):
         while chunk := request.read(1 << 20):
             yield chunk
 
-    resumable.upload_put_chunk(upload=upload, start=start, pieces=pieces(),
-                               length=end - start + 1, now=now)
+    resumable.upload_put_chunk(
+        upload=upload, start=start, pieces=pieces(), length=end - start + 1, now=now
+    )
     return _upload_state(upload)
 
 
-@router.post("/uploads/{upload_id}/complete", response={201: RecordingCreated},
-             tags=["resumable uploads"])
+@router.post(
+    "/uploads/{upload_id}/complete", response={201: RecordingCreated}, tags=["resumable uploads"]
+)
 def upload_complete(request: HttpRequest, upload_id: str, payload: UploadComplete):
     """Turn a fully received upload into a recording (same checks as POST /recordings)."""
     now = clock.now()
     upload = resumable.upload_get(actor=request.auth, upload_id=upload_id, now=now)
     recording = resumable.upload_complete(
-        actor=request.auth, upload=upload, title=payload.title,
-        recorded_at=_instant(payload.recorded_at), pupil_ids=payload.pupils,
-        attested_ids=payload.attest_out_of_view, now=now)
-    return Status(201, {"id": str(recording.pk), "status": recording.status,
-                        "expires_at": recording.expires_at})
+        actor=request.auth,
+        upload=upload,
+        title=payload.title,
+        recorded_at=_instant(payload.recorded_at),
+        pupil_ids=payload.pupils,
+        attested_ids=payload.attest_out_of_view,
+        now=now,
+    )
+    return Status(
+        201,
+        {"id": str(recording.pk), "status": recording.status, "expires_at": recording.expires_at},
+    )
 
 
 @router.get("/recordings", response=list[RecordingItem])
@@ -217,9 +266,16 @@ def recording_get(request: HttpRequest, recording_id: str, purpose: str | None =
     now = clock.now()
     recording = recording_get_visible(actor=request.auth, recording_id=recording_id, now=now)
     services.recording_access_record(
-        actor=request.auth, recording=recording, what="view", now=now,
-        purpose=selectors.view_purpose(actor=request.auth, recording=recording,
-                                       asked=_asked_purpose(request, recording, purpose, now)))
+        actor=request.auth,
+        recording=recording,
+        what="view",
+        now=now,
+        purpose=selectors.view_purpose(
+            actor=request.auth,
+            recording=recording,
+            asked=_asked_purpose(request, recording, purpose, now),
+        ),
+    )
     return recording_detail(actor=request.auth, recording=recording)
 
 
@@ -233,11 +289,19 @@ def _asked_purpose(request: HttpRequest, recording, asked: str | None, now: date
 
 def _playable(recording) -> None:
     if recording.status == RecordingStatus.BLOCKED:
-        raise Conflict(_("This recording is blocked: a pupil withdrew consent. It can be "
-                         "watched again once it is redacted."), status=recording.status)
+        raise Conflict(
+            _(
+                "This recording is blocked: a pupil withdrew consent. It can be "
+                "watched again once it is redacted."
+            ),
+            status=recording.status,
+        )
     if recording.status != RecordingStatus.READY:
-        raise Conflict(_("This recording is not ready to play (status: %(status)s).")
-                       % {"status": recording.status}, status=recording.status)
+        raise Conflict(
+            _("This recording is not ready to play (status: %(status)s).")
+            % {"status": recording.status},
+            status=recording.status,
+        )
 
 
 @router.get("/recordings/{recording_id}/stream", response={200: None, 206: None})
@@ -246,8 +310,11 @@ def recording_stream(request: HttpRequest, recording_id: str, purpose: str | Non
     now = clock.now()
     recording = recording_get_visible(actor=request.auth, recording_id=recording_id, now=now)
     _playable(recording)
-    purpose = selectors.view_purpose(actor=request.auth, recording=recording,
-                                     asked=_asked_purpose(request, recording, purpose, now))
+    purpose = selectors.view_purpose(
+        actor=request.auth,
+        recording=recording,
+        asked=_asked_purpose(request, recording, purpose, now),
+    )
     range_header = request.headers.get("Range")
     reader = vault_open(object_id=str(recording.pk), purpose=Purpose.RENDITION)
     try:
@@ -255,14 +322,21 @@ def recording_stream(request: HttpRequest, recording_id: str, purpose: str | Non
     except Unsatisfiable:
         wanted = None  # answered 416 below: nothing is served
     else:
-        services.recording_stream_audit(actor=request.auth, recording=recording,
-                                        from_start=wanted is None or wanted[0] == 0,
-                                        purpose=purpose, now=now)
+        services.recording_stream_audit(
+            actor=request.auth,
+            recording=recording,
+            from_start=wanted is None or wanted[0] == 0,
+            purpose=purpose,
+            now=now,
+        )
 
     def may_continue() -> bool:
         # Still visible to this person, and neither blocked by a withdrawal nor deleted.
-        return recordings_visible(actor=request.auth, now=clock.now()).filter(
-            pk=recording.pk, status=RecordingStatus.READY).exists()
+        return (
+            recordings_visible(actor=request.auth, now=clock.now())
+            .filter(pk=recording.pk, status=RecordingStatus.READY)
+            .exists()
+        )
 
     return stream_response(reader, range_header, "video/mp4", may_continue)
 
@@ -273,11 +347,15 @@ def recording_poster(request: HttpRequest, recording_id: str, purpose: str | Non
     now = clock.now()
     recording = recording_get_visible(actor=request.auth, recording_id=recording_id, now=now)
     _playable(recording)
-    purpose = selectors.view_purpose(actor=request.auth, recording=recording,
-                                     asked=_asked_purpose(request, recording, purpose, now))
+    purpose = selectors.view_purpose(
+        actor=request.auth,
+        recording=recording,
+        asked=_asked_purpose(request, recording, purpose, now),
+    )
     reader = vault_open(object_id=str(recording.pk), purpose=Purpose.POSTER)
-    services.recording_access_record(actor=request.auth, recording=recording, what="poster",
-                                     purpose=purpose, now=now)
+    services.recording_access_record(
+        actor=request.auth, recording=recording, what="poster", purpose=purpose, now=now
+    )
     return stream_response(reader, None, "image/jpeg")
 
 

@@ -32,17 +32,21 @@ def processing_enqueue(recording_id: str) -> None:
 
 def _queued() -> set[str]:
     """Recordings whose transcoding job waits in the queue (not claimed by a worker yet)."""
-    waiting = DBTaskResult.objects.filter(status=TaskResultStatus.READY,
-                                          task_path=process_recording.module_path)
-    return {str(args[0]) for args in (row.get("args") for row in
-                                      waiting.values_list("args_kwargs", flat=True))
-            if args}
+    waiting = DBTaskResult.objects.filter(
+        status=TaskResultStatus.READY, task_path=process_recording.module_path
+    )
+    return {
+        str(args[0])
+        for args in (row.get("args") for row in waiting.values_list("args_kwargs", flat=True))
+        if args
+    }
 
 
 def _unleased(now: datetime):
     """Processing, and no worker holds it: never taken, released, or its lease lapsed."""
-    return (Recording.objects.filter(status=RecordingStatus.PROCESSING)
-            .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now)))
+    return Recording.objects.filter(status=RecordingStatus.PROCESSING).filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lte=now)
+    )
 
 
 def recordings_resume(*, now: datetime) -> list[str]:
@@ -65,8 +69,13 @@ def recordings_stalled(*, now: datetime) -> Stalled:
     """For the health check (core.health.stalled_work): transcodes nobody works on or waits
     for. Since: when the lease lapsed, or when the recording was made if none is held."""
     queued = _queued()
-    rows = [(pk, lease_until, created_at) for pk, lease_until, created_at in
-            _unleased(now).values_list("pk", "lease_until", "created_at")
-            if str(pk) not in queued]
-    return Stalled(count=len(rows),
-                   since=min((lease or created for _pk, lease, created in rows), default=None))
+    rows = [
+        (pk, lease_until, created_at)
+        for pk, lease_until, created_at in _unleased(now).values_list(
+            "pk", "lease_until", "created_at"
+        )
+        if str(pk) not in queued
+    ]
+    return Stalled(
+        count=len(rows), since=min((lease or created for _pk, lease, created in rows), default=None)
+    )

@@ -50,8 +50,7 @@ def probe(src: io.RawIOBase | io.BufferedIOBase) -> MediaInfo:
             if frame is None:
                 raise MediaError(_("The video track holds no frames."))
             duration = _duration(container, stream)
-            return MediaInfo(duration, frame.width, frame.height,
-                             bool(container.streams.audio))
+            return MediaInfo(duration, frame.width, frame.height, bool(container.streams.audio))
     except MediaError:
         raise
     except (av.error.FFmpegError, StopIteration, ValueError, OSError) as exc:
@@ -98,9 +97,14 @@ def _transcode(src, dst, progress) -> MediaInfo:
         total = _duration(inp, v_in)
         width, height = _target_size(v_in.codec_context.width, v_in.codec_context.height)
         rate = v_in.average_rate or Fraction(25, 1)
-        with av.open(dst, mode="w", format="mp4", options={
-            "movflags": "frag_keyframe+empty_moov+default_base_moof",
-        }) as out:
+        with av.open(
+            dst,
+            mode="w",
+            format="mp4",
+            options={
+                "movflags": "frag_keyframe+empty_moov+default_base_moof",
+            },
+        ) as out:
             v_out = out.add_stream("libx264", rate=rate)
             v_out.width, v_out.height, v_out.pix_fmt = width, height, "yuv420p"
             v_out.options = {"preset": VIDEO_PRESET, "crf": VIDEO_CRF}

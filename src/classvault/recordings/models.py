@@ -21,14 +21,19 @@ class Recording(models.Model):
     ids ``<id>/original``, ``<id>/rendition`` and ``<id>/poster``."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                              related_name="recordings")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="recordings"
+    )
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="recordings")
     title = models.CharField(max_length=200)
     recorded_at = models.DateTimeField()
     expires_at = models.DateTimeField(db_index=True)
-    status = models.CharField(max_length=16, choices=RecordingStatus.choices,
-                              default=RecordingStatus.PROCESSING, db_index=True)
+    status = models.CharField(
+        max_length=16,
+        choices=RecordingStatus.choices,
+        default=RecordingStatus.PROCESSING,
+        db_index=True,
+    )
     failure_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField()
     original_size = models.BigIntegerField(default=0)
@@ -55,10 +60,8 @@ class RecordingPupil(models.Model):
     """A pupil present during the recording. Attested pupils were kept out of view and
     sound: they do not take part (their withdrawal blocks nothing)."""
 
-    recording = models.ForeignKey(Recording, on_delete=models.CASCADE,
-                                  related_name="presences")
-    pupil = models.ForeignKey("consent.Pupil", on_delete=models.PROTECT,
-                              related_name="presences")
+    recording = models.ForeignKey(Recording, on_delete=models.CASCADE, related_name="presences")
+    pupil = models.ForeignKey("consent.Pupil", on_delete=models.PROTECT, related_name="presences")
     attested_out_of_view = models.BooleanField(default=False)
 
     class Meta:
@@ -76,8 +79,9 @@ class Upload(models.Model):
     chunk in flight. Completing it joins the chunks into the recording's original."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                              related_name="uploads")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="uploads"
+    )
     filename = models.CharField(max_length=255, blank=True)
     size = models.BigIntegerField()
     chunk_size = models.PositiveIntegerField()
@@ -106,8 +110,7 @@ class Comment(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     recording = models.ForeignKey(Recording, on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                               related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at_seconds = models.FloatField()
     text = models.TextField(max_length=4000)
     created_at = models.DateTimeField()
@@ -115,8 +118,9 @@ class Comment(models.Model):
     class Meta:
         ordering = ["at_seconds", "created_at"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(at_seconds__gte=0),
-                                   name="comment_at_seconds_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(at_seconds__gte=0), name="comment_at_seconds_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -134,10 +138,10 @@ class Assessment(models.Model):
     """A trainer's assessment of the lesson in the recording (R1): marks it assessed."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    recording = models.ForeignKey(Recording, on_delete=models.CASCADE,
-                                  related_name="assessments")
-    trainer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                related_name="+")
+    recording = models.ForeignKey(Recording, on_delete=models.CASCADE, related_name="assessments")
+    trainer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     # One of settings.CLASSVAULT_ASSESSMENT_SCALE: each institute has its own scale.
     verdict = models.CharField(max_length=32)
     notes = models.TextField(max_length=8000, blank=True)

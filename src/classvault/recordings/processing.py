@@ -54,8 +54,9 @@ class _Lease:
     is still the recording's: once another worker took over, renewing raises LeaseLost.
     """
 
-    def __init__(self, recording_id: str, token: uuid.UUID, clock: Callable[[], datetime],
-                 taken_at: datetime) -> None:
+    def __init__(
+        self, recording_id: str, token: uuid.UUID, clock: Callable[[], datetime], taken_at: datetime
+    ) -> None:
         self.recording_id = recording_id
         self.token = token
         self.clock = clock
@@ -67,7 +68,8 @@ class _Lease:
             return
         with transaction.atomic():
             held = Recording.objects.filter(
-                pk=self.recording_id, lease_token=self.token,
+                pk=self.recording_id,
+                lease_token=self.token,
             ).update(lease_until=now + LEASE)
         if not held:
             raise LeaseLost(self.recording_id)
@@ -85,11 +87,15 @@ def _take_lease(recording_id: str, now: datetime) -> uuid.UUID | None:
         taken = (
             Recording.objects.filter(pk=recording_id, status=RecordingStatus.PROCESSING)
             .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
-            .update(lease_until=now + LEASE, lease_token=token,
-                    takeovers=Case(When(lease_until__isnull=False,
-                                        then=F("takeovers") + 1),
-                                   default=F("takeovers"),
-                                   output_field=PositiveSmallIntegerField()))
+            .update(
+                lease_until=now + LEASE,
+                lease_token=token,
+                takeovers=Case(
+                    When(lease_until__isnull=False, then=F("takeovers") + 1),
+                    default=F("takeovers"),
+                    output_field=PositiveSmallIntegerField(),
+                ),
+            )
         )
     return token if taken else None
 
@@ -99,8 +105,9 @@ def _status(recording_id) -> str:
     return current.first() or "gone"
 
 
-def recording_process(*, recording_id: str, now: datetime,
-                      clock: Callable[[], datetime] | None = None) -> str:
+def recording_process(
+    *, recording_id: str, now: datetime, clock: Callable[[], datetime] | None = None
+) -> str:
     """Transcode the original into the playable rendition and take a poster still.
 
     Idempotent and safe against a killed worker: the job holds a lease on the recording,
@@ -123,14 +130,14 @@ def recording_process(*, recording_id: str, now: datetime,
     if recording.attempts >= MAX_ATTEMPTS:
         return _fail(recording, token, _("Converting the video failed repeatedly."), now)
     if recording.takeovers > MAX_TAKEOVERS:
-        return _fail(recording, token, _("Converting the video was interrupted too often."),
-                     now)
+        return _fail(recording, token, _("Converting the video was interrupted too often."), now)
     object_id = str(recording.pk)
     rendition = None
     try:
-        with vault_open_file(object_id=object_id, purpose=Purpose.ORIGINAL) as src, \
-                vault_writer(object_id=object_id, purpose=Purpose.RENDITION,
-                             now=now) as dst:
+        with (
+            vault_open_file(object_id=object_id, purpose=Purpose.ORIGINAL) as src,
+            vault_writer(object_id=object_id, purpose=Purpose.RENDITION, now=now) as dst,
+        ):
             media.transcode(src, dst, progress=lambda fraction: lease.renew())
             # Still ours? Then the rendition is stored; if not, it is thrown away unstored.
             lease.renew(force=True)
@@ -138,11 +145,11 @@ def recording_process(*, recording_id: str, now: datetime,
         with vault_open_file(object_id=object_id, purpose=Purpose.RENDITION) as src:
             still = media.poster(src)
         lease.renew(force=True)
-        poster = vault_store(object_id=object_id, purpose=Purpose.POSTER, chunks=[still],
-                             now=now)
+        poster = vault_store(object_id=object_id, purpose=Purpose.POSTER, chunks=[still], now=now)
     except LeaseLost:
-        log.info("Recording %s: another worker took the transcode over; this one stops.",
-                 recording_id)
+        log.info(
+            "Recording %s: another worker took the transcode over; this one stops.", recording_id
+        )
         if rendition is not None:  # stored before the loss was noticed: not ours to keep
             with transaction.atomic():
                 vault_discard(data_key_id=rendition.data_key_id, now=now)
@@ -171,11 +178,14 @@ def _release_busy(recording: Recording, token: uuid.UUID, exc: BaseException) ->
     the job again within a minute (``recordings_resume``). What this run stored is
     superseded then, as after a takeover.
     """
-    log.warning("Transcoding recording %s met a busy database (%s); it is tried again.",
-                recording.pk, exc)
+    log.warning(
+        "Transcoding recording %s met a busy database (%s); it is tried again.", recording.pk, exc
+    )
     with transaction.atomic():
         Recording.objects.filter(
-            pk=recording.pk, lease_token=token, status=RecordingStatus.PROCESSING,
+            pk=recording.pk,
+            lease_token=token,
+            status=RecordingStatus.PROCESSING,
         ).update(lease_until=None, lease_token=None)
     return _status(recording.pk)
 
@@ -185,9 +195,15 @@ def _finish(recording: Recording, token: uuid.UUID, rendition, poster, now: date
     ours = [rendition.data_key_id, poster.data_key_id]
     with transaction.atomic():
         updated = Recording.objects.filter(
-            pk=recording.pk, status=RecordingStatus.PROCESSING, lease_token=token,
-        ).update(status=RecordingStatus.READY, rendition_size=rendition.plaintext_size,
-                 lease_until=None, lease_token=None)
+            pk=recording.pk,
+            status=RecordingStatus.PROCESSING,
+            lease_token=token,
+        ).update(
+            status=RecordingStatus.READY,
+            rendition_size=rendition.plaintext_size,
+            lease_until=None,
+            lease_token=None,
+        )
         if updated:
             # Renditions or posters a dead attempt managed to store are superseded now.
             _discard_derived(recording, now, keep=ours)
@@ -204,8 +220,9 @@ def _finish(recording: Recording, token: uuid.UUID, rendition, poster, now: date
 
 def _discard_derived(recording: Recording, now: datetime, keep=()) -> None:
     """Shred the recording's renditions and posters (not the ones in ``keep``)."""
-    derived = vault_keys_live(object_id=str(recording.pk),
-                              purposes=[Purpose.RENDITION, Purpose.POSTER])
+    derived = vault_keys_live(
+        object_id=str(recording.pk), purposes=[Purpose.RENDITION, Purpose.POSTER]
+    )
     for data_key_id in derived:
         if data_key_id not in keep:
             vault_discard(data_key_id=data_key_id, now=now)
@@ -227,16 +244,20 @@ def _purge_unfinished(recording: Recording) -> None:
 def _count_failure(recording: Recording, token: uuid.UUID, now: datetime) -> str:
     """A real failure: count it and release the lease for a retry, or fail at the cap."""
     with transaction.atomic():
-        row = (Recording.objects.select_for_update()
-               .filter(pk=recording.pk, lease_token=token, status=RecordingStatus.PROCESSING)
-               .values_list("attempts", flat=True).first())
+        row = (
+            Recording.objects.select_for_update()
+            .filter(pk=recording.pk, lease_token=token, status=RecordingStatus.PROCESSING)
+            .values_list("attempts", flat=True)
+            .first()
+        )
         if row is None:
             return _status(recording.pk)
         if row + 1 >= MAX_ATTEMPTS:
             Recording.objects.filter(pk=recording.pk).update(attempts=row + 1)
             return _fail(recording, token, _("Converting the video failed repeatedly."), now)
         Recording.objects.filter(pk=recording.pk).update(
-            attempts=row + 1, lease_until=None, lease_token=None)
+            attempts=row + 1, lease_until=None, lease_token=None
+        )
     return RecordingStatus.PROCESSING
 
 
@@ -249,15 +270,24 @@ def _fail(recording: Recording, token: uuid.UUID, reason: str, now: datetime) ->
     """
     with transaction.atomic():
         failed = Recording.objects.filter(
-            pk=recording.pk, lease_token=token, status=RecordingStatus.PROCESSING,
-        ).update(status=RecordingStatus.FAILED, failure_reason=reason[:300],
-                 lease_until=None, lease_token=None)
+            pk=recording.pk,
+            lease_token=token,
+            status=RecordingStatus.PROCESSING,
+        ).update(
+            status=RecordingStatus.FAILED,
+            failure_reason=reason[:300],
+            lease_until=None,
+            lease_token=None,
+        )
         if not failed:
             return _status(recording.pk)
         _discard_derived(recording, now)
-        audit_record(actor=None, action=AuditAction.RECORDING_FAILED, obj=recording, now=now,
-                     data={"reason": reason[:300]})
+        audit_record(
+            actor=None,
+            action=AuditAction.RECORDING_FAILED,
+            obj=recording,
+            now=now,
+            data={"reason": reason[:300]},
+        )
         transaction.on_commit(lambda: _purge_unfinished(recording))
     return RecordingStatus.FAILED
-
-

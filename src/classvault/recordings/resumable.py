@@ -40,18 +40,27 @@ def upload_start(*, actor: User, size: int, filename: str, now: datetime) -> Upl
     if size <= 0:
         raise Invalid(_("The file is empty."))
     if size > settings.CLASSVAULT_MAX_UPLOAD_BYTES:
-        raise Invalid(_("The file is larger than %(mb)s MiB.")
-                      % {"mb": settings.CLASSVAULT_MAX_UPLOAD_BYTES // (1 << 20)})
-    return Upload.objects.create(owner=actor, size=size, filename=filename[:255],
-                                 chunk_size=settings.CLASSVAULT_UPLOAD_CHUNK_BYTES,
-                                 created_at=now,
-                                 expires_at=now + UPLOAD_LIFETIME)
+        raise Invalid(
+            _("The file is larger than %(mb)s MiB.")
+            % {"mb": settings.CLASSVAULT_MAX_UPLOAD_BYTES // (1 << 20)}
+        )
+    return Upload.objects.create(
+        owner=actor,
+        size=size,
+        filename=filename[:255],
+        chunk_size=settings.CLASSVAULT_UPLOAD_CHUNK_BYTES,
+        created_at=now,
+        expires_at=now + UPLOAD_LIFETIME,
+    )
 
 
 def upload_get(*, actor: User, upload_id: str, now: datetime) -> Upload:
     """The actor's own upload that has not expired; NotVisible otherwise."""
-    upload = Upload.objects.filter(pk=upload_id, owner=actor, expires_at__gt=now).first() \
-        if _is_uuid(upload_id) else None
+    upload = (
+        Upload.objects.filter(pk=upload_id, owner=actor, expires_at__gt=now).first()
+        if _is_uuid(upload_id)
+        else None
+    )
     if upload is None:
         raise NotVisible(_("No such upload."))
     return upload
@@ -65,20 +74,25 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
-def upload_put_chunk(*, upload: Upload, start: int, pieces: Iterable[bytes], length: int,
-                     now: datetime) -> int:
+def upload_put_chunk(
+    *, upload: Upload, start: int, pieces: Iterable[bytes], length: int, now: datetime
+) -> int:
     """Store the chunk that begins at ``start``; return how many bytes the server now has.
 
     Chunks come in order and are whole, except the last: anything else is refused with the
     offset to resume from, and nothing of it is kept.
     """
     if start != upload.received:
-        raise Conflict(_("Expected the chunk at byte %(offset)s; resume from there.")
-                       % {"offset": upload.received}, received=upload.received)
+        raise Conflict(
+            _("Expected the chunk at byte %(offset)s; resume from there.")
+            % {"offset": upload.received},
+            received=upload.received,
+        )
     expected = min(upload.chunk_size, upload.size - start)
     if length != expected:
-        raise Invalid(_("A chunk must be %(size)s bytes here.") % {"size": expected},
-                      received=upload.received)
+        raise Invalid(
+            _("A chunk must be %(size)s bytes here.") % {"size": expected}, received=upload.received
+        )
     index = start // upload.chunk_size
     got = 0
 
@@ -90,8 +104,7 @@ def upload_put_chunk(*, upload: Upload, start: int, pieces: Iterable[bytes], len
                 raise Invalid(_("The chunk is longer than announced."))
             yield piece
         if got != expected:
-            raise Invalid(_("The chunk was cut off; send it again."),
-                          received=upload.received)
+            raise Invalid(_("The chunk was cut off; send it again."), received=upload.received)
 
     part = upload.part_object_id(index)
     # A chunk stored by a try whose answer got lost is replaced: the newest wins, and the
@@ -99,11 +112,17 @@ def upload_put_chunk(*, upload: Upload, start: int, pieces: Iterable[bytes], len
     older = vault_keys_live(object_id=part)
     # Each chunk under its own retention key: discarding the upload destroys that key, so a
     # backup of an abandoned upload's chunks can never be read.
-    stored = vault_store(object_id=part, purpose=Purpose.ORIGINAL, chunks=counted(),
-                         now=now, retention_key=object_retention_key(part))
+    stored = vault_store(
+        object_id=part,
+        purpose=Purpose.ORIGINAL,
+        chunks=counted(),
+        now=now,
+        retention_key=object_retention_key(part),
+    )
     with transaction.atomic():
-        won = bool(Upload.objects.filter(pk=upload.pk, received=start).update(
-            received=start + expected))
+        won = bool(
+            Upload.objects.filter(pk=upload.pk, received=start).update(received=start + expected)
+        )
         # A parallel request that stored this chunk first wins; ours is then the one to drop.
         doomed = older if won else [stored.data_key_id]
         for data_key_id in doomed:
@@ -118,8 +137,16 @@ def upload_put_chunk(*, upload: Upload, start: int, pieces: Iterable[bytes], len
 COMPLETE_CLAIM = timedelta(hours=1)
 
 
-def upload_complete(*, actor: User, upload: Upload, title: str, recorded_at: datetime,
-                    pupil_ids: list[str], attested_ids: list[str], now: datetime) -> Recording:
+def upload_complete(
+    *,
+    actor: User,
+    upload: Upload,
+    title: str,
+    recorded_at: datetime,
+    pupil_ids: list[str],
+    attested_ids: list[str],
+    now: datetime,
+) -> Recording:
     """Join the chunks into a new recording's original, then register it as a recording.
 
     However many requests complete one upload at once, one makes the recording: it claims
@@ -128,37 +155,52 @@ def upload_complete(*, actor: User, upload: Upload, title: str, recorded_at: dat
     lapsed under a stalled request cannot give a second recording.
     """
     if upload.received != upload.size:
-        raise Conflict(_("The upload is not complete yet (%(got)s of %(size)s bytes).")
-                       % {"got": upload.received, "size": upload.size},
-                       received=upload.received)
+        raise Conflict(
+            _("The upload is not complete yet (%(got)s of %(size)s bytes).")
+            % {"got": upload.received, "size": upload.size},
+            received=upload.received,
+        )
     token = uuid.uuid4()
     with transaction.atomic():
-        claimed = (Upload.objects.filter(pk=upload.pk, received=F("size"))
-                   .filter(Q(completing_until__isnull=True) | Q(completing_until__lte=now))
-                   .update(completing_token=token, completing_until=now + COMPLETE_CLAIM))
+        claimed = (
+            Upload.objects.filter(pk=upload.pk, received=F("size"))
+            .filter(Q(completing_until__isnull=True) | Q(completing_until__lte=now))
+            .update(completing_token=token, completing_until=now + COMPLETE_CLAIM)
+        )
     if not claimed:
-        raise Conflict(_("This upload is already being completed. Wait a moment, then look "
-                         "for the recording in your list."))
+        raise Conflict(
+            _(
+                "This upload is already being completed. Wait a moment, then look "
+                "for the recording in your list."
+            )
+        )
     recording_id = str(uuid.uuid4())
     try:
-        with vault_writer(object_id=recording_id, purpose=Purpose.ORIGINAL,
-                          now=now) as writer:
+        with vault_writer(object_id=recording_id, purpose=Purpose.ORIGINAL, now=now) as writer:
             for index in range(upload.chunks):
-                with vault_open(object_id=upload.part_object_id(index),
-                                purpose=Purpose.ORIGINAL) as part:
+                with vault_open(
+                    object_id=upload.part_object_id(index), purpose=Purpose.ORIGINAL
+                ) as part:
                     for piece in part.iter_all():
                         writer.write(piece)
         recording = recording_create(
-            actor=actor, recording_id=recording_id,
-            upload=EncryptedUpload(upload.filename, "", writer.result), title=title,
-            recorded_at=recorded_at, pupil_ids=pupil_ids, attested_ids=attested_ids, now=now,
-            in_same_transaction=lambda: _upload_use_up(upload=upload, token=token, now=now))
+            actor=actor,
+            recording_id=recording_id,
+            upload=EncryptedUpload(upload.filename, "", writer.result),
+            title=title,
+            recorded_at=recorded_at,
+            pupil_ids=pupil_ids,
+            attested_ids=attested_ids,
+            now=now,
+            in_same_transaction=lambda: _upload_use_up(upload=upload, token=token, now=now),
+        )
     except BaseException:
         # The joined copy goes; the chunks stay, so the student teacher can correct the
         # pupils present (or the title, or the date) and complete again without re-sending.
         recording_upload_discard(recording_id=recording_id, actor=actor, now=now)
         Upload.objects.filter(pk=upload.pk, completing_token=token).update(
-            completing_token=None, completing_until=None)
+            completing_token=None, completing_until=None
+        )
         raise
     return recording
 

@@ -34,8 +34,10 @@ def sample_video(*, seconds: int = 4) -> bytes:
         out.mux(video.encode(None))
         samples = 1024
         for start in range(0, seconds * 16000, samples):
-            tone = array("f", (0.1 * math.sin(2 * math.pi * 330 * (start + n) / 16000)
-                               for n in range(samples)))
+            tone = array(
+                "f",
+                (0.1 * math.sin(2 * math.pi * 330 * (start + n) / 16000) for n in range(samples)),
+            )
             frame = av.AudioFrame(format="flt", layout="mono", samples=samples)
             frame.planes[0].update(tone.tobytes())
             frame.sample_rate = 16000

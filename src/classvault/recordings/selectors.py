@@ -28,14 +28,20 @@ def view_purpose(*, actor: User, recording: Recording, asked: str | None) -> str
     if asked and asked.strip():
         if len(asked.strip()) > PURPOSE_MAX:
             # Cut, the logged purpose would not be what was stated.
-            raise Invalid(_("The purpose is longer than %(max)s characters; shorten it.")
-                          % {"max": PURPOSE_MAX})
+            raise Invalid(
+                _("The purpose is longer than %(max)s characters; shorten it.")
+                % {"max": PURPOSE_MAX}
+            )
         return asked.strip()
     if actor.role == Role.PRIVACY_OFFICER:
         # The privacy officer sees recordings only for a request or a legal obligation (R4),
         # and says which every time.
-        raise Invalid(_("State the purpose of this view (e.g. the request or legal "
-                        "obligation it serves) in the purpose parameter."))
+        raise Invalid(
+            _(
+                "State the purpose of this view (e.g. the request or legal "
+                "obligation it serves) in the purpose parameter."
+            )
+        )
     if actor.role == Role.TRAINER:
         return "assessment"
     if actor.role == Role.STUDENT_TEACHER and recording.owner_id != actor.pk:

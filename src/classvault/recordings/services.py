@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 TITLE_MAX = Recording._meta.get_field("title").max_length
 
+
 def recording_upload_allowed(*, actor: User) -> Enrolment:
     """What must hold before a single byte of an upload is read (R1): a placed student
     teacher who accepted the current guidelines."""
@@ -69,10 +70,17 @@ def recording_create(
     the recording or not at all (a resumable upload is used up by it).
     """
     try:
-        return _recording_create(actor=actor, recording_id=recording_id, upload=upload,
-                                 title=title, recorded_at=recorded_at, pupil_ids=pupil_ids,
-                                 attested_ids=attested_ids, now=now,
-                                 in_same_transaction=in_same_transaction)
+        return _recording_create(
+            actor=actor,
+            recording_id=recording_id,
+            upload=upload,
+            title=title,
+            recorded_at=recorded_at,
+            pupil_ids=pupil_ids,
+            attested_ids=attested_ids,
+            now=now,
+            in_same_transaction=in_same_transaction,
+        )
     except BaseException:
         if upload is not None:
             recording_upload_discard(recording_id=recording_id, actor=actor, now=now)
@@ -91,8 +99,18 @@ def recording_upload_discard(*, recording_id: str, actor: User | None, now: date
         vault_shred(object_id=recording_id, now=now, actor=actor)
 
 
-def _recording_create(*, actor, recording_id, upload, title, recorded_at, pupil_ids,
-                      attested_ids, now, in_same_transaction) -> Recording:
+def _recording_create(
+    *,
+    actor,
+    recording_id,
+    upload,
+    title,
+    recorded_at,
+    pupil_ids,
+    attested_ids,
+    now,
+    in_same_transaction,
+) -> Recording:
     enrolment = recording_upload_allowed(actor=actor)
     if upload is None:
         raise Invalid(_("Choose a video file to upload."))
@@ -100,37 +118,55 @@ def _recording_create(*, actor, recording_id, upload, title, recorded_at, pupil_
     if not title:
         raise Invalid(_("Give the recording a title."))
     if len(title) > TITLE_MAX:
-        raise Invalid(_("The title is longer than %(max)s characters; shorten it.")
-                      % {"max": TITLE_MAX})
+        raise Invalid(
+            _("The title is longer than %(max)s characters; shorten it.") % {"max": TITLE_MAX}
+        )
     if recorded_at > now:
         raise Invalid(_("The recording date lies in the future."))
-    expires_at = expiry_for(recorded_at=recorded_at, study_end=enrolment.study_end,
-                            months=settings.CLASSVAULT_RETENTION_MONTHS)
+    expires_at = expiry_for(
+        recorded_at=recorded_at,
+        study_end=enrolment.study_end,
+        months=settings.CLASSVAULT_RETENTION_MONTHS,
+    )
     if expires_at <= now:
-        raise Invalid(_("The retention period of this recording already ended on %(expiry)s, "
-                        "so it may not be stored.")
-                      % {"expiry": date_text(expires_at)})
-    present = pupils_get_for_school(school=enrolment.school,
-                                    pupil_ids=list(pupil_ids) + list(attested_ids))
-    attested = {str(p.pk) for p in pupils_get_for_school(school=enrolment.school,
-                                                         pupil_ids=attested_ids)}
+        raise Invalid(
+            _(
+                "The retention period of this recording already ended on %(expiry)s, "
+                "so it may not be stored."
+            )
+            % {"expiry": date_text(expires_at)}
+        )
+    present = pupils_get_for_school(
+        school=enrolment.school, pupil_ids=list(pupil_ids) + list(attested_ids)
+    )
+    attested = {
+        str(p.pk) for p in pupils_get_for_school(school=enrolment.school, pupil_ids=attested_ids)
+    }
     # A quick refusal before the video is probed; the deciding check follows, locked.
     _refuse_without_consent({str(p.pk): p.recording_consent for p in present}, attested)
     try:
         with vault_open_file(object_id=recording_id, purpose=Purpose.ORIGINAL) as src:
             info = media.probe(src)
     except media.MediaError as exc:
-        raise Invalid(_("The file is not a video that can be played: %(reason)s")
-                      % {"reason": exc}) from exc
+        raise Invalid(
+            _("The file is not a video that can be played: %(reason)s") % {"reason": exc}
+        ) from exc
     with transaction.atomic():
         locked = _consent_locked([p.pk for p in present])
         # A pupil erased meanwhile counts as one without consent.
-        _refuse_without_consent({str(p.pk): locked.get(str(p.pk), False) for p in present},
-                                attested)
+        _refuse_without_consent(
+            {str(p.pk): locked.get(str(p.pk), False) for p in present}, attested
+        )
         recording = Recording.objects.create(
-            id=recording_id, owner=actor, school=enrolment.school, title=title,
-            recorded_at=recorded_at, expires_at=expires_at, created_at=now,
-            original_size=upload.size, duration_seconds=info.duration_seconds or None,
+            id=recording_id,
+            owner=actor,
+            school=enrolment.school,
+            title=title,
+            recorded_at=recorded_at,
+            expires_at=expires_at,
+            created_at=now,
+            original_size=upload.size,
+            duration_seconds=info.duration_seconds or None,
         )
         RecordingPupil.objects.bulk_create(
             RecordingPupil(recording=recording, pupil=p, attested_out_of_view=str(p.pk) in attested)
@@ -143,14 +179,24 @@ def _recording_create(*, actor, recording_id, upload, title, recorded_at, pupil_
         recording_created.run(recording=recording, now=now, actor=actor)
         if in_same_transaction is not None:
             in_same_transaction()
-        audit_record(actor=actor, action=AuditAction.RECORDING_CREATE, obj=recording, now=now,
-                     purpose="coaching",
-                     data={"pupils": len(present) - len(attested), "size": upload.size})
+        audit_record(
+            actor=actor,
+            action=AuditAction.RECORDING_CREATE,
+            obj=recording,
+            now=now,
+            purpose="coaching",
+            data={"pupils": len(present) - len(attested), "size": upload.size},
+        )
         for pupil_id in sorted(attested):
             # Logged per pupil, so the pupil's access report finds it (R12).
-            audit_record(actor=actor, action=AuditAction.RECORDING_ATTEST_OUT_OF_VIEW,
-                         object_type="pupil", object_id=pupil_id, now=now,
-                         data={"recording": recording_id})
+            audit_record(
+                actor=actor,
+                action=AuditAction.RECORDING_ATTEST_OUT_OF_VIEW,
+                object_type="pupil",
+                object_id=pupil_id,
+                now=now,
+                data={"recording": recording_id},
+            )
         transaction.on_commit(lambda: processing_enqueue(recording_id))
     return recording
 
@@ -163,21 +209,30 @@ def _consent_locked(pupil_ids: list) -> dict[str, bool]:
     cannot deadlock), on SQLite because every transaction begins IMMEDIATE (settings.py) and
     so holds the single write lock from its first statement on.
     """
-    rows = (Pupil.objects.select_for_update(of=("self",)).filter(pk__in=pupil_ids)
-            .order_by("pk").values_list("pk", "recording_consent"))
+    rows = (
+        Pupil.objects.select_for_update(of=("self",))
+        .filter(pk__in=pupil_ids)
+        .order_by("pk")
+        .values_list("pk", "recording_consent")
+    )
     return {str(pk): consent for pk, consent in rows}
 
 
 def _refuse_without_consent(consent: dict[str, bool], attested: set[str]) -> None:
     lacking = [pk for pk, given in consent.items() if pk not in attested and not given]
     if lacking:
-        raise Conflict(_("Pupils without consent to be recorded were present. Record "
-                         "without them, or attest they were kept out of view and sound."),
-                       pupils_without_consent=lacking)
+        raise Conflict(
+            _(
+                "Pupils without consent to be recorded were present. Record "
+                "without them, or attest they were kept out of view and sound."
+            ),
+            pupils_without_consent=lacking,
+        )
 
 
-def recordings_block_for_withdrawal(*, pupil, scope: str, record, actor: User,
-                                    now: datetime) -> None:
+def recordings_block_for_withdrawal(
+    *, pupil, scope: str, record, actor: User, now: datetime
+) -> None:
     """A pupil withdrew all consent (R14): block every recording they take part in.
 
     Runs inside the withdrawal's transaction, so the block and the withdrawal commit together;
@@ -193,11 +248,16 @@ def recordings_block_for_withdrawal(*, pupil, scope: str, record, actor: User,
     )
     # Every row changed before the first audit event: the audit head is the last lock a
     # transaction takes (audit_record), or this deadlocks with a worker finishing one of them.
-    Recording.objects.filter(pk__in=[r.pk for r in affected]).update(
-        status=RecordingStatus.BLOCKED)
+    Recording.objects.filter(pk__in=[r.pk for r in affected]).update(status=RecordingStatus.BLOCKED)
     for recording in affected:
-        audit_record(actor=actor, action=AuditAction.RECORDING_BLOCK, obj=recording, now=now,
-                     purpose="consent_withdrawal", data={"pupil": str(pupil.pk)})
+        audit_record(
+            actor=actor,
+            action=AuditAction.RECORDING_BLOCK,
+            obj=recording,
+            now=now,
+            purpose="consent_withdrawal",
+            data={"pupil": str(pupil.pk)},
+        )
         transaction.on_commit(lambda r=recording: _tell_owner_blocked(r))
 
 
@@ -208,43 +268,62 @@ def _tell_owner_blocked(recording: Recording) -> None:
     # No pupil's name in the mail: the owner sees which recording, not who withdrew.
     send_mail(
         subject=_("ClassVault: a recording of yours is blocked"),
-        message=_("A pupil who appears in your recording \"%(title)s\" has withdrawn consent. "
-                  "The recording can no longer be watched. Ask the privacy officer to have it "
-                  "redacted, or delete it.") % {"title": recording.title},
-        from_email=None, recipient_list=[owner.email], fail_silently=True,
+        message=_(
+            'A pupil who appears in your recording "%(title)s" has withdrawn consent. '
+            "The recording can no longer be watched. Ask the privacy officer to have it "
+            "redacted, or delete it."
+        )
+        % {"title": recording.title},
+        from_email=None,
+        recipient_list=[owner.email],
+        fail_silently=True,
     )
 
 
 ACCESS_ACTIONS = {"view": AuditAction.RECORDING_VIEW, "poster": AuditAction.RECORDING_POSTER}
 
 
-def recording_access_record(*, actor: User, recording: Recording, what: str, purpose: str,
-                            now: datetime) -> None:
+def recording_access_record(
+    *, actor: User, recording: Recording, what: str, purpose: str, now: datetime
+) -> None:
     """Log that someone opened a recording ("view") or its still ("poster") with the purpose
     (R4, every access audited): the API and the player page alike."""
     with transaction.atomic():
-        audit_record(actor=actor, action=ACCESS_ACTIONS[what], obj=recording, now=now,
-                     purpose=purpose)
+        audit_record(
+            actor=actor, action=ACCESS_ACTIONS[what], obj=recording, now=now, purpose=purpose
+        )
 
 
 STREAM_SESSION = timedelta(minutes=30)
 
 
-def recording_stream_audit(*, actor: User, recording: Recording, from_start: bool,
-                           purpose: str, now: datetime) -> bool:
+def recording_stream_audit(
+    *, actor: User, recording: Recording, from_start: bool, purpose: str, now: datetime
+) -> bool:
     """Log a playback: once when it starts, not for every seek (R4, every access audited).
 
     A request from byte 0 (or of the whole file) starts a playback; any other range is a
     seek, logged too unless this person's playback of this recording was logged in the last
     half hour, so no range request can ever read without a trace. True when it logged.
     """
-    if not from_start and AuditEvent.objects.filter(
-            action=AuditAction.RECORDING_STREAM, object_id=str(recording.pk),
-            actor=actor.get_username(), at__gte=now - STREAM_SESSION).exists():
+    if (
+        not from_start
+        and AuditEvent.objects.filter(
+            action=AuditAction.RECORDING_STREAM,
+            object_id=str(recording.pk),
+            actor=actor.get_username(),
+            at__gte=now - STREAM_SESSION,
+        ).exists()
+    ):
         return False
     with transaction.atomic():
-        audit_record(actor=actor, action=AuditAction.RECORDING_STREAM, obj=recording, now=now,
-                     purpose=purpose)
+        audit_record(
+            actor=actor,
+            action=AuditAction.RECORDING_STREAM,
+            obj=recording,
+            now=now,
+            purpose=purpose,
+        )
     return True
 
 
@@ -256,13 +335,15 @@ def recording_orphans_shred(*, now: datetime) -> list[str]:
     storing an upload and registering it). A safety net for the schedule: normally a refused
     upload is shredded at once. Only objects older than a day: an upload in flight is safe.
     """
-    candidates = vault_objects_live(created_before=now - ORPHAN_AGE,
-                                    object_id_regex=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-"
-                                                    r"[0-9a-f]{4}-[0-9a-f]{12}$")
-    known = {str(pk) for pk in Recording.objects.filter(pk__in=candidates)
-             .values_list("pk", flat=True)}
+    candidates = vault_objects_live(
+        created_before=now - ORPHAN_AGE,
+        object_id_regex=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-"
+        r"[0-9a-f]{4}-[0-9a-f]{12}$",
+    )
+    known = {
+        str(pk) for pk in Recording.objects.filter(pk__in=candidates).values_list("pk", flat=True)
+    }
     orphans = sorted(candidates - known)
     for object_id in orphans:
         recording_upload_discard(recording_id=object_id, actor=None, now=now)
     return orphans
-

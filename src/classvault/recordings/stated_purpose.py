@@ -16,8 +16,11 @@ LIFETIME = timedelta(hours=1)
 
 def purpose_remember(*, session: Any, recording_id: str, purpose: str, now: datetime) -> None:
     """Keep ``purpose`` for this recording in this session until ``now`` + LIFETIME."""
-    kept = {rid: entry for rid, entry in session.get(SESSION_KEY, {}).items()
-            if datetime.fromisoformat(entry["until"]) > now}  # drop what has lapsed
+    kept = {
+        rid: entry
+        for rid, entry in session.get(SESSION_KEY, {}).items()
+        if datetime.fromisoformat(entry["until"]) > now
+    }  # drop what has lapsed
     kept[str(recording_id)] = {"purpose": purpose, "until": (now + LIFETIME).isoformat()}
     session[SESSION_KEY] = kept
 

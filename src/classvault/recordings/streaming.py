@@ -61,13 +61,17 @@ RECHECK_SEGMENTS = 4
 RECHECK_SECONDS = 5.0
 
 
-def _chunks(reader: SegmentReader, start: int, end: int,
-            may_continue: Callable[[], bool] | None) -> Iterator[bytes]:
+def _chunks(
+    reader: SegmentReader, start: int, end: int, may_continue: Callable[[], bool] | None
+) -> Iterator[bytes]:
     try:
         checked_at, since = time.monotonic(), 0
         for piece in reader.iter_range(start, end):
-            if may_continue is not None and since and (
-                    since >= RECHECK_SEGMENTS or time.monotonic() - checked_at >= RECHECK_SECONDS):
+            if (
+                may_continue is not None
+                and since
+                and (since >= RECHECK_SEGMENTS or time.monotonic() - checked_at >= RECHECK_SECONDS)
+            ):
                 if not may_continue():
                     return  # the response ends short of its Content-Length: the player stops
                 checked_at, since = time.monotonic(), 0
@@ -77,8 +81,12 @@ def _chunks(reader: SegmentReader, start: int, end: int,
         reader.close()
 
 
-def stream_response(reader: SegmentReader, range_header: str | None, content_type: str,
-                    may_continue: Callable[[], bool] | None = None) -> HttpResponse:
+def stream_response(
+    reader: SegmentReader,
+    range_header: str | None,
+    content_type: str,
+    may_continue: Callable[[], bool] | None = None,
+) -> HttpResponse:
     """Answer with the (Range of the) object; ``may_continue`` is asked now and then while
     the bytes go out, and the stream stops when it says no."""
     size = reader.plaintext_size
@@ -97,9 +105,11 @@ def stream_response(reader: SegmentReader, range_header: str | None, content_typ
     # Decrypt the first piece before answering: a damaged object fails with an error
     # status instead of a 200 that breaks off.
     first = next(chunks)
-    response = StreamingHttpResponse(itertools.chain([first], chunks),
-                                     content_type=content_type,
-                                     status=206 if wanted is not None else 200)
+    response = StreamingHttpResponse(
+        itertools.chain([first], chunks),
+        content_type=content_type,
+        status=206 if wanted is not None else 200,
+    )
     response["Content-Length"] = str(end - start + 1)
     if wanted is not None:
         response["Content-Range"] = f"bytes {start}-{end}/{size}"

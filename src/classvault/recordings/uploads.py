@@ -51,15 +51,24 @@ class EncryptingUploadHandler(FileUploadHandler):
         self._writer = None
         self._received = 0
 
-    def new_file(self, field_name, file_name, content_type, content_length, charset=None,
-                 content_type_extra=None):
-        super().new_file(field_name, file_name, content_type, content_length, charset,
-                         content_type_extra)
+    def new_file(
+        self,
+        field_name,
+        file_name,
+        content_type,
+        content_length,
+        charset=None,
+        content_type_extra=None,
+    ):
+        super().new_file(
+            field_name, file_name, content_type, content_length, charset, content_type_extra
+        )
         if field_name != UPLOAD_FIELD or self._stack is not None:
             return  # other or repeated file fields are not received at all
         self._stack = contextlib.ExitStack()
-        self._writer = self._stack.enter_context(vault_writer(
-            object_id=self.object_id, purpose=Purpose.ORIGINAL, now=self.now))
+        self._writer = self._stack.enter_context(
+            vault_writer(object_id=self.object_id, purpose=Purpose.ORIGINAL, now=self.now)
+        )
         raise StopFutureHandlers()
 
     def receive_data_chunk(self, raw_data, start):

@@ -20,9 +20,13 @@ def legal_hold_place(request: HttpRequest, recording_id: str, payload: LegalHold
     now = clock.now()
     require_role(request.auth, Role.PRIVACY_OFFICER)  # 403 before anything about the id
     recording = recording_get_visible(actor=request.auth, recording_id=recording_id, now=now)
-    hold = services.legal_hold_place(actor=request.auth, recording=recording,
-                                     reason=payload.reason, reference=payload.reference,
-                                     now=now)
+    hold = services.legal_hold_place(
+        actor=request.auth,
+        recording=recording,
+        reason=payload.reason,
+        reference=payload.reference,
+        now=now,
+    )
     return Status(201, selectors.legal_hold_item(hold))
 
 
@@ -46,5 +50,4 @@ def legal_hold_list(request: HttpRequest, include_released: bool = False):
 def expiry_list(request: HttpRequest, within_days: int = 30):
     """Per trainer, their student teachers with unassessed recordings that expire within
     ``within_days`` days: how many and the earliest expiry (R1). No recording details."""
-    return selectors.expiries_upcoming(actor=request.auth, now=clock.now(),
-                                       within_days=within_days)
+    return selectors.expiries_upcoming(actor=request.auth, now=clock.now(), within_days=within_days)

@@ -49,10 +49,15 @@ def retention_tick(*, now: datetime, every: int = DEFAULT_EVERY) -> RetentionRun
     recording_orphans_shred(now=now)
     recordings_resume(now=now)
     run.deleted, run.reminders, run.finished_at = len(deleted), reminders, clock.now()
-    RetentionRun.objects.filter(pk=slot).update(deleted=run.deleted, reminders=reminders,
-                                                finished_at=run.finished_at)
-    log.info("Retention run %s: %d recordings deleted, %d reminders sent.",
-             slot.isoformat(), run.deleted, reminders)
+    RetentionRun.objects.filter(pk=slot).update(
+        deleted=run.deleted, reminders=reminders, finished_at=run.finished_at
+    )
+    log.info(
+        "Retention run %s: %d recordings deleted, %d reminders sent.",
+        slot.isoformat(),
+        run.deleted,
+        reminders,
+    )
     return run
 
 
@@ -63,8 +68,9 @@ class RetentionScheduler(threading.Thread):
     :meth:`stop` ends it between runs.
     """
 
-    def __init__(self, *, every: int = DEFAULT_EVERY,
-                 now: Callable[[], datetime] = clock.now) -> None:
+    def __init__(
+        self, *, every: int = DEFAULT_EVERY, now: Callable[[], datetime] = clock.now
+    ) -> None:
         super().__init__(name="classvault-retention", daemon=True)
         if every < 1:
             raise ValueError("The retention interval is at least one second.")

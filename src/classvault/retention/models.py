@@ -15,26 +15,33 @@ class LegalHold(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # PROTECT: the database itself refuses to delete a recording while a hold row points at
     # it. Deletion removes released holds explicitly first; an active one stops everything.
-    recording = models.ForeignKey("recordings.Recording", on_delete=models.PROTECT,
-                                  related_name="legal_holds")
+    recording = models.ForeignKey(
+        "recordings.Recording", on_delete=models.PROTECT, related_name="legal_holds"
+    )
     reason = models.TextField()
     reference = models.CharField(max_length=200, blank=True)
-    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                  related_name="+")
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     placed_at = models.DateTimeField()
-    released_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    null=True, blank=True, related_name="+")
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     released_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-placed_at"]
         constraints = [
-            models.UniqueConstraint(fields=["recording"],
-                                    condition=models.Q(released_at__isnull=True),
-                                    name="legal_hold_one_active"),
+            models.UniqueConstraint(
+                fields=["recording"],
+                condition=models.Q(released_at__isnull=True),
+                name="legal_hold_one_active",
+            ),
             models.CheckConstraint(
-                condition=(models.Q(released_at__isnull=True, released_by__isnull=True)
-                           | models.Q(released_at__isnull=False, released_by__isnull=False)),
+                condition=(
+                    models.Q(released_at__isnull=True, released_by__isnull=True)
+                    | models.Q(released_at__isnull=False, released_by__isnull=False)
+                ),
                 name="legal_hold_released_with_whom",
             ),
         ]
@@ -55,8 +62,9 @@ class Reminder(models.Model):
     moved expiry is a new deadline and gets reminders of its own.
     """
 
-    recording = models.ForeignKey("recordings.Recording", on_delete=models.CASCADE,
-                                  related_name="retention_reminders")
+    recording = models.ForeignKey(
+        "recordings.Recording", on_delete=models.CASCADE, related_name="retention_reminders"
+    )
     expires_at = models.DateTimeField()
     days_before = models.PositiveSmallIntegerField()
     claimed_at = models.DateTimeField()
@@ -64,8 +72,9 @@ class Reminder(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["recording", "expires_at", "days_before"],
-                                    name="reminder_once"),
+            models.UniqueConstraint(
+                fields=["recording", "expires_at", "days_before"], name="reminder_once"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -21,7 +21,7 @@ def day_retention_key_end(label: str) -> datetime | None:
     if not label.startswith(DAY_KEY_PREFIX):
         return None
     try:
-        day = datetime.strptime(label[len(DAY_KEY_PREFIX):], "%Y%m%d").date()  # noqa: DTZ007
+        day = datetime.strptime(label[len(DAY_KEY_PREFIX) :], "%Y%m%d").date()  # noqa: DTZ007
     except ValueError:
         return None
     return end_of_day(day)

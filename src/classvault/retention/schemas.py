@@ -8,8 +8,9 @@ from classvault.core.validation import InputSchema
 
 class LegalHoldIn(InputSchema):
     reason: str = Field(description="The legal obligation the hold serves (required).")
-    reference: str = Field("", max_length=200,
-                           description="The case or demand it rests on, e.g. a case number.")
+    reference: str = Field(
+        "", max_length=200, description="The case or demand it rests on, e.g. a case number."
+    )
 
 
 class LegalHoldOut(Schema):

@@ -51,9 +51,11 @@ def recordings_expiring(*, now: datetime, within_days: int) -> QuerySet[Recordin
     """Recordings that the sweep will delete within ``within_days`` calendar days (days_left
     <= within_days): not yet expired, not failed (nothing left to lose), not held."""
     horizon = end_of_day(today_in_amsterdam(now) + timedelta(days=within_days))
-    return (Recording.objects.filter(expires_at__gt=now, expires_at__lte=horizon)
-            .exclude(status=RecordingStatus.FAILED)
-            .exclude(held()))
+    return (
+        Recording.objects.filter(expires_at__gt=now, expires_at__lte=horizon)
+        .exclude(status=RecordingStatus.FAILED)
+        .exclude(held())
+    )
 
 
 def legal_hold_item(hold: LegalHold) -> dict[str, Any]:
@@ -92,10 +94,16 @@ def expiries_upcoming(*, actor: User, now: datetime, within_days: int) -> list[d
     if not 1 <= within_days <= MAX_WITHIN_DAYS:
         raise Invalid(_("within_days must be between 1 and %(max)s.") % {"max": MAX_WITHIN_DAYS})
     recordings = recordings_unassessed(recordings_expiring(now=now, within_days=within_days))
-    per_owner = list(recordings.order_by().values("owner_id")
-                     .annotate(count=Count("pk"), earliest=Min("expires_at")))
-    owners = User.objects.filter(pk__in=[row["owner_id"] for row in per_owner]) \
-        .select_related("enrolment").prefetch_related("enrolment__trainers")
+    per_owner = list(
+        recordings.order_by()
+        .values("owner_id")
+        .annotate(count=Count("pk"), earliest=Min("expires_at"))
+    )
+    owners = (
+        User.objects.filter(pk__in=[row["owner_id"] for row in per_owner])
+        .select_related("enrolment")
+        .prefetch_related("enrolment__trainers")
+    )
     by_pk = {owner.pk: owner for owner in owners}
     groups: dict[str | None, dict[str, Any]] = {}
     members: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
@@ -112,8 +120,9 @@ def expiries_upcoming(*, actor: User, now: datetime, within_days: int) -> list[d
         trainers = [t for t in enrolment.trainers.all() if t.is_active] if enrolment else []
         for trainer in trainers or [None]:
             key = trainer.username if trainer else None
-            groups.setdefault(key, {"trainer": key,
-                                    "full_name": trainer.full_name if trainer else None})
+            groups.setdefault(
+                key, {"trainer": key, "full_name": trainer.full_name if trainer else None}
+            )
             members[key].append(item)
     result = []
     for key in sorted(groups, key=lambda k: (k is None, k or "")):
@@ -122,19 +131,26 @@ def expiries_upcoming(*, actor: User, now: datetime, within_days: int) -> list[d
     return result
 
 
-def recordings_for_holds(*, actor: User, now: datetime, search: str = "",
-                         limit: int = HOLD_LIST_LIMIT) -> list[Recording]:
+def recordings_for_holds(
+    *, actor: User, now: datetime, search: str = "", limit: int = HOLD_LIST_LIMIT
+) -> list[Recording]:
     """Recordings the privacy officer may place a hold on (THE visibility rule), newest
     first, each with ``held``; ``search`` matches the title, the student teacher's name or
     username, or the exact id. At most ``limit``. One query."""
     if actor.role != Role.PRIVACY_OFFICER:
         raise Forbidden(_("Only the privacy officer manages legal holds."))
-    recordings = (recordings_visible(actor=actor, now=now).select_related("owner", "school")
-                  .annotate(held=held()))
+    recordings = (
+        recordings_visible(actor=actor, now=now)
+        .select_related("owner", "school")
+        .annotate(held=held())
+    )
     search = search.strip()
     if search:
-        match = (Q(title__icontains=search) | Q(owner__username__iexact=search)
-                 | Q(owner__full_name__icontains=search))
+        match = (
+            Q(title__icontains=search)
+            | Q(owner__username__iexact=search)
+            | Q(owner__full_name__icontains=search)
+        )
         try:
             match |= Q(pk=uuid.UUID(search))
         except ValueError:
@@ -147,17 +163,24 @@ def legal_holds_of(*, actor: User, recording: Recording) -> list[dict[str, Any]]
     """Every hold placed on the recording, newest first (privacy officer)."""
     if actor.role != Role.PRIVACY_OFFICER:
         raise Forbidden(_("Only the privacy officer manages legal holds."))
-    holds = (LegalHold.objects.filter(recording=recording)
-             .select_related("placed_by", "released_by", "recording")
-             .order_by("-placed_at", "pk"))
-    return [legal_hold_item(hold) | {"placed_by_name": hold.placed_by.display_name,
-                                     "released_by_name": (hold.released_by.display_name
-                                                          if hold.released_by else None)}
-            for hold in holds]
+    holds = (
+        LegalHold.objects.filter(recording=recording)
+        .select_related("placed_by", "released_by", "recording")
+        .order_by("-placed_at", "pk")
+    )
+    return [
+        legal_hold_item(hold)
+        | {
+            "placed_by_name": hold.placed_by.display_name,
+            "released_by_name": (hold.released_by.display_name if hold.released_by else None),
+        }
+        for hold in holds
+    ]
 
 
-def expiry_change_preview(*, actor: User, username: str, study_end: date | None,
-                          now: datetime) -> dict[str, int]:
+def expiry_change_preview(
+    *, actor: User, username: str, study_end: date | None, now: datetime
+) -> dict[str, int]:
     """What setting a student teacher's study end to ``study_end`` would do to her
     recordings, before it is saved: how many expire earlier, how many later, and how many
     would then be past their expiry already (the sweep deletes those). Counts only: the
@@ -167,8 +190,9 @@ def expiry_change_preview(*, actor: User, username: str, study_end: date | None,
         raise Forbidden(_("Only the institute's administrators see this overview."))
     months = settings.CLASSVAULT_RETENTION_MONTHS
     counts = {"earlier": 0, "later": 0, "expired": 0, "recordings": 0}
-    rows = Recording.objects.filter(owner__username=username).values_list("recorded_at",
-                                                                           "expires_at")
+    rows = Recording.objects.filter(owner__username=username).values_list(
+        "recorded_at", "expires_at"
+    )
     for recorded_at, expires_at in rows:
         counts["recordings"] += 1
         new = expiry_for(recorded_at=recorded_at, study_end=study_end, months=months)

@@ -28,7 +28,12 @@ from .models import Screening, ScreeningMode, Share
 from .selectors import is_custodian, recording_get_visible, recordings_visible
 
 OWNER, CUSTODIAN, SHARED, SCREENING, PRIVACY_OFFICER = (
-    "owner", "custodian", "shared", "screening", "privacy_officer")
+    "owner",
+    "custodian",
+    "shared",
+    "screening",
+    "privacy_officer",
+)
 
 
 @dataclass
@@ -62,9 +67,10 @@ def shareable_users(*, recording: Recording) -> QuerySet[User]:
     enrolment = _enrolment(recording)
     if enrolment is None:
         return User.objects.none()
-    ids = [*enrolment.trainers.values_list("pk", flat=True),
-           *enrolment.supervisors.filter(school_id=recording.school_id)
-           .values_list("pk", flat=True)]
+    ids = [
+        *enrolment.trainers.values_list("pk", flat=True),
+        *enrolment.supervisors.filter(school_id=recording.school_id).values_list("pk", flat=True),
+    ]
     return _active(User.objects.filter(pk__in=ids))
 
 
@@ -72,8 +78,9 @@ def share_candidates(*, recording: Recording) -> list[User]:
     """Whom the share form offers: the shareable trainers it is not shared with yet. (Her
     supervisors at this school are shareable too, but manage it already as custodians.)"""
     shared = Share.objects.filter(recording=recording).values("user_id")
-    return list(shareable_users(recording=recording).filter(role=Role.TRAINER)
-                .exclude(pk__in=shared))
+    return list(
+        shareable_users(recording=recording).filter(role=Role.TRAINER).exclude(pk__in=shared)
+    )
 
 
 def recording_access_list(*, recording: Recording, now: datetime) -> list[AccessEntry]:
@@ -86,33 +93,49 @@ def recording_access_list(*, recording: Recording, now: datetime) -> list[Access
     ``current=False``); the privacy officer (for requests and legal obligations).
     """
     alive = recording.expires_at > now
-    officers = [AccessEntry(user=u, reason=PRIVACY_OFFICER)
-                for u in _active(User.objects.filter(role=Role.PRIVACY_OFFICER))]
+    officers = [
+        AccessEntry(user=u, reason=PRIVACY_OFFICER)
+        for u in _active(User.objects.filter(role=Role.PRIVACY_OFFICER))
+    ]
     if not alive:
         kept = kept_after_expiry()
         held = kept is not None and Recording.objects.filter(kept, pk=recording.pk).exists()
         return officers if held else []
-    entries = [AccessEntry(user=recording.owner, reason=OWNER)] if recording.owner.is_active \
-        else []
+    entries = [AccessEntry(user=recording.owner, reason=OWNER)] if recording.owner.is_active else []
     enrolment = _enrolment(recording)
     shared_ids = set(Share.objects.filter(recording=recording).values_list("user_id", flat=True))
     if enrolment is not None:
-        supervisors = _active(enrolment.supervisors.filter(
-            role=Role.SCHOOL_SUPERVISOR, school_id=recording.school_id))
-        entries += [AccessEntry(user=u, reason=CUSTODIAN, shared=u.pk in shared_ids)
-                    for u in supervisors]
+        supervisors = _active(
+            enrolment.supervisors.filter(role=Role.SCHOOL_SUPERVISOR, school_id=recording.school_id)
+        )
+        entries += [
+            AccessEntry(user=u, reason=CUSTODIAN, shared=u.pk in shared_ids) for u in supervisors
+        ]
         trainers = _active(enrolment.trainers.filter(role=Role.TRAINER, pk__in=shared_ids))
         entries += [AccessEntry(user=u, reason=SHARED, shared=True) for u in trainers]
-    screenings = (Screening.objects.filter(recording=recording, mode=ScreeningMode.ONLINE,
-                                           cancelled_at__isnull=True, ends_at__gt=now)
-                  .prefetch_related("attendees").order_by("starts_at"))
+    screenings = (
+        Screening.objects.filter(
+            recording=recording,
+            mode=ScreeningMode.ONLINE,
+            cancelled_at__isnull=True,
+            ends_at__gt=now,
+        )
+        .prefetch_related("attendees")
+        .order_by("starts_at")
+    )
     for screening in screenings:
         for user in screening.attendees.all():
             if user.is_active and user.role == Role.STUDENT_TEACHER:
-                entries.append(AccessEntry(
-                    user=user, reason=SCREENING, current=screening.starts_at <= now,
-                    starts_at=screening.starts_at, ends_at=screening.ends_at,
-                    screening_id=str(screening.pk)))
+                entries.append(
+                    AccessEntry(
+                        user=user,
+                        reason=SCREENING,
+                        current=screening.starts_at <= now,
+                        starts_at=screening.starts_at,
+                        ends_at=screening.ends_at,
+                        screening_id=str(screening.pk),
+                    )
+                )
     return entries + officers
 
 
@@ -128,17 +151,26 @@ def recording_get_managed(*, actor: User, recording_id: str, now: datetime) -> R
 def screening_attendee_candidates(*, recording: Recording) -> list[User]:
     """Fellow student teachers a screening may invite: the active student teachers other than
     the owner, those placed at the recording's school first."""
-    users = list(_active(User.objects.filter(role=Role.STUDENT_TEACHER)
-                         .exclude(pk=recording.owner_id)).select_related("enrolment"))
-    return sorted(users, key=lambda u: getattr(getattr(u, "enrolment", None), "school_id",
-                                               None) != recording.school_id)
+    users = list(
+        _active(
+            User.objects.filter(role=Role.STUDENT_TEACHER).exclude(pk=recording.owner_id)
+        ).select_related("enrolment")
+    )
+    return sorted(
+        users,
+        key=lambda u: (
+            getattr(getattr(u, "enrolment", None), "school_id", None) != recording.school_id
+        ),
+    )
 
 
 def screenings_planned(*, recording: Recording, now: datetime) -> list[Screening]:
     """The screenings not cancelled and not over, with their attendees, soonest first."""
-    return list(Screening.objects.filter(recording=recording, cancelled_at__isnull=True,
-                                         ends_at__gt=now)
-                .prefetch_related("attendees").order_by("starts_at"))
+    return list(
+        Screening.objects.filter(recording=recording, cancelled_at__isnull=True, ends_at__gt=now)
+        .prefetch_related("attendees")
+        .order_by("starts_at")
+    )
 
 
 def pupil_names_for(*, actor: User, recording: Recording, pupil_ids: list[str]) -> list[str]:
@@ -146,27 +178,45 @@ def pupil_names_for(*, actor: User, recording: Recording, pupil_ids: list[str]) 
     in their lesson); nobody else learns names from a refusal."""
     if not is_custodian(actor=actor, recording=recording):
         return []
-    return list(Pupil.objects.filter(pk__in=pupil_ids, school_id=recording.school_id)
-                .order_by("full_name").values_list("full_name", flat=True))
+    return list(
+        Pupil.objects.filter(pk__in=pupil_ids, school_id=recording.school_id)
+        .order_by("full_name")
+        .values_list("full_name", flat=True)
+    )
 
 
-def recording_manage_panel(*, actor: User, recording: Recording, now: datetime
-                           ) -> dict[str, Any]:
+def recording_manage_panel(*, actor: User, recording: Recording, now: datetime) -> dict[str, Any]:
     """What the player's "who has access" panel shows the actor: the access list to those
     who work with the recording and the privacy officer; the forms to those who manage it."""
     manages = is_custodian(actor=actor, recording=recording)
-    sees_list = manages or actor.role == Role.PRIVACY_OFFICER or (
-        actor.role == Role.TRAINER
-        and Share.objects.filter(recording=recording, user=actor).exists())
-    panel: dict[str, Any] = {"manages": manages, "sees_list": sees_list,
-                             "is_owner": recording.owner_id == actor.pk}
+    sees_list = (
+        manages
+        or actor.role == Role.PRIVACY_OFFICER
+        or (
+            actor.role == Role.TRAINER
+            and Share.objects.filter(recording=recording, user=actor).exists()
+        )
+    )
+    panel: dict[str, Any] = {
+        "manages": manages,
+        "sees_list": sees_list,
+        "is_owner": recording.owner_id == actor.pk,
+    }
     if sees_list:
         panel["entries"] = recording_access_list(recording=recording, now=now)
     else:
-        panel["own_screening"] = (Screening.objects.filter(
-            recording=recording, attendees=actor, mode=ScreeningMode.ONLINE,
-            cancelled_at__isnull=True, starts_at__lte=now, ends_at__gt=now)
-            .order_by("ends_at").first())
+        panel["own_screening"] = (
+            Screening.objects.filter(
+                recording=recording,
+                attendees=actor,
+                mode=ScreeningMode.ONLINE,
+                cancelled_at__isnull=True,
+                starts_at__lte=now,
+                ends_at__gt=now,
+            )
+            .order_by("ends_at")
+            .first()
+        )
     if manages:
         panel["share_candidates"] = share_candidates(recording=recording)
         panel["screenings"] = screenings_planned(recording=recording, now=now)
@@ -175,28 +225,42 @@ def recording_manage_panel(*, actor: User, recording: Recording, now: datetime
 
 # --- work queues ---------------------------------------------------------------------------
 
+
 def student_work_queue(*, actor: User, now: datetime) -> list[dict[str, Any]]:
     """The student teacher's own recordings, what expires first on top, each with its days
     left, who it is shared with, and the feedback by others since she last opened it (her
     last ``recording.view`` in the audit log; all of it when she never did)."""
     if actor.role != Role.STUDENT_TEACHER:
         return []
-    recordings = list(recordings_visible(actor=actor, now=now).filter(owner=actor)
-                      .prefetch_related("shares__user").order_by("expires_at"))
+    recordings = list(
+        recordings_visible(actor=actor, now=now)
+        .filter(owner=actor)
+        .prefetch_related("shares__user")
+        .order_by("expires_at")
+    )
     ids = [str(r.pk) for r in recordings]
-    seen = audit_last_at(actor_name=actor.get_username(), action=AuditAction.RECORDING_VIEW,
-                         object_ids=ids)
+    seen = audit_last_at(
+        actor_name=actor.get_username(), action=AuditAction.RECORDING_VIEW, object_ids=ids
+    )
     new: dict[str, int] = {}
-    for recording_id, created_at in (Comment.objects.filter(recording__in=recordings)
-                                     .exclude(author=actor)
-                                     .values_list("recording_id", "created_at")):
+    for recording_id, created_at in (
+        Comment.objects.filter(recording__in=recordings)
+        .exclude(author=actor)
+        .values_list("recording_id", "created_at")
+    ):
         last = seen.get(str(recording_id))
         if last is None or created_at > last:
             new[str(recording_id)] = new.get(str(recording_id), 0) + 1
-    return [{"recording": r, "days_left": days_left(r.expires_at, now),
-             "new_feedback": new.get(str(r.pk), 0), "last_seen": seen.get(str(r.pk)),
-             "shared_with": sorted(s.user.display_name for s in r.shares.all())}
-            for r in recordings]
+    return [
+        {
+            "recording": r,
+            "days_left": days_left(r.expires_at, now),
+            "new_feedback": new.get(str(r.pk), 0),
+            "last_seen": seen.get(str(r.pk)),
+            "shared_with": sorted(s.user.display_name for s in r.shares.all()),
+        }
+        for r in recordings
+    ]
 
 
 def supervisees_overview(*, actor: User, now: datetime) -> list[dict[str, Any]]:
@@ -204,13 +268,20 @@ def supervisees_overview(*, actor: User, now: datetime) -> list[dict[str, Any]]:
     school): how many recordings and the newest."""
     if actor.role != Role.SCHOOL_SUPERVISOR:
         return []
-    enrolments = (Enrolment.objects.filter(supervisors=actor)
-                  .select_related("student_teacher", "school")
-                  .order_by("student_teacher__full_name", "student_teacher__username"))
+    enrolments = (
+        Enrolment.objects.filter(supervisors=actor)
+        .select_related("student_teacher", "school")
+        .order_by("student_teacher__full_name", "student_teacher__username")
+    )
     mine: dict[int, list[Recording]] = {}
     for recording in recordings_visible(actor=actor, now=now).order_by("-recorded_at"):
         mine.setdefault(recording.owner_id, []).append(recording)
-    return [{"enrolment": e, "student": e.student_teacher,
-             "count": len(mine.get(e.student_teacher_id, [])),
-             "newest": (mine.get(e.student_teacher_id) or [None])[0]}
-            for e in enrolments]
+    return [
+        {
+            "enrolment": e,
+            "student": e.student_teacher,
+            "count": len(mine.get(e.student_teacher_id, [])),
+            "newest": (mine.get(e.student_teacher_id) or [None])[0],
+        }
+        for e in enrolments
+    ]

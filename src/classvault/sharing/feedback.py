@@ -26,8 +26,12 @@ def may_assess(*, actor: User, recording: Recording) -> bool:
 
 def _require_feedback(actor: User, recording: Recording) -> None:
     if not may_give_feedback(actor=actor, recording=recording):
-        raise Forbidden(_("Only the student teacher, their supervisor and the trainers it is "
-                          "shared with see and give feedback."))
+        raise Forbidden(
+            _(
+                "Only the student teacher, their supervisor and the trainers it is "
+                "shared with see and give feedback."
+            )
+        )
 
 
 def _feedback_purpose(actor: User) -> str:
@@ -36,8 +40,9 @@ def _feedback_purpose(actor: User) -> str:
 
 
 def _check_at_seconds(recording: Recording, at_seconds: float) -> None:
-    if at_seconds < 0 or (recording.duration_seconds and at_seconds > recording.duration_seconds
-                          + 1):
+    if at_seconds < 0 or (
+        recording.duration_seconds and at_seconds > recording.duration_seconds + 1
+    ):
         raise Invalid(_("The time code lies outside the recording."))
 
 
@@ -47,25 +52,38 @@ def _notify_feedback(actor: User, recording: Recording, now: datetime) -> None:
     if actor.pk != recording.owner_id:
         recipients = [recording.owner]
     else:
-        recipients = list(User.objects.filter(shares__recording=recording, role=Role.TRAINER)
-                          .order_by("pk"))
-    notifications_send(recipients=recipients, kind=NotificationKind.FEEDBACK,
-                       recording_id=recording.pk, actor=actor, now=now)
+        recipients = list(
+            User.objects.filter(shares__recording=recording, role=Role.TRAINER).order_by("pk")
+        )
+    notifications_send(
+        recipients=recipients,
+        kind=NotificationKind.FEEDBACK,
+        recording_id=recording.pk,
+        actor=actor,
+        now=now,
+    )
 
 
 @transaction.atomic
-def comment_add(*, actor: User, recording: Recording, at_seconds: float, text: str,
-                now: datetime) -> Comment:
+def comment_add(
+    *, actor: User, recording: Recording, at_seconds: float, text: str, now: datetime
+) -> Comment:
     _require_feedback(actor, recording)
     text = text.strip()
     if not text:
         raise Invalid(_("Write a comment."))
     _check_at_seconds(recording, at_seconds)
-    comment = Comment.objects.create(recording=recording, author=actor, at_seconds=at_seconds,
-                                     text=text[:4000], created_at=now)
-    audit_record(actor=actor, action=AuditAction.COMMENT_ADD, obj=recording, now=now,
-                 purpose=_feedback_purpose(actor),
-                 data={"comment": str(comment.pk), "at_seconds": at_seconds})
+    comment = Comment.objects.create(
+        recording=recording, author=actor, at_seconds=at_seconds, text=text[:4000], created_at=now
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.COMMENT_ADD,
+        obj=recording,
+        now=now,
+        purpose=_feedback_purpose(actor),
+        data={"comment": str(comment.pk), "at_seconds": at_seconds},
+    )
     _notify_feedback(actor, recording, now)
     return comment
 
@@ -78,8 +96,12 @@ def _own_comment(actor: User, recording: Recording, comment_id: str) -> Comment:
         pk = uuid.UUID(str(comment_id))
     except ValueError:
         raise NotVisible(_("No such comment.")) from None
-    comment = (Comment.objects.select_for_update().filter(pk=pk, recording=recording)
-               .select_related("author").first())
+    comment = (
+        Comment.objects.select_for_update()
+        .filter(pk=pk, recording=recording)
+        .select_related("author")
+        .first()
+    )
     if comment is None:
         raise NotVisible(_("No such comment."))
     if comment.author_id != actor.pk:
@@ -88,8 +110,15 @@ def _own_comment(actor: User, recording: Recording, comment_id: str) -> Comment:
 
 
 @transaction.atomic
-def comment_edit(*, actor: User, recording: Recording, comment_id: str, now: datetime,
-                 text: str | None = None, at_seconds: float | None = None) -> Comment:
+def comment_edit(
+    *,
+    actor: User,
+    recording: Recording,
+    comment_id: str,
+    now: datetime,
+    text: str | None = None,
+    at_seconds: float | None = None,
+) -> Comment:
     """The author corrects her comment's text or time code (audited; the old text is not
     kept anywhere, the audit event names the comment, not what it said)."""
     comment = _own_comment(actor, recording, comment_id)
@@ -104,15 +133,19 @@ def comment_edit(*, actor: User, recording: Recording, comment_id: str, now: dat
         _check_at_seconds(recording, at_seconds)
         comment.at_seconds = at_seconds
     comment.save(update_fields=["text", "at_seconds"])
-    audit_record(actor=actor, action=AuditAction.COMMENT_EDIT, obj=recording, now=now,
-                 purpose=_feedback_purpose(actor),
-                 data={"comment": str(comment.pk), "at_seconds": comment.at_seconds})
+    audit_record(
+        actor=actor,
+        action=AuditAction.COMMENT_EDIT,
+        obj=recording,
+        now=now,
+        purpose=_feedback_purpose(actor),
+        data={"comment": str(comment.pk), "at_seconds": comment.at_seconds},
+    )
     return comment
 
 
 @transaction.atomic
-def comment_delete(*, actor: User, recording: Recording, comment_id: str,
-                   now: datetime) -> None:
+def comment_delete(*, actor: User, recording: Recording, comment_id: str, now: datetime) -> None:
     """The author takes her comment back: the row is gone, without a tombstone.
 
     A comment is personal data about the student teacher (and may mention pupils); keeping
@@ -123,9 +156,14 @@ def comment_delete(*, actor: User, recording: Recording, comment_id: str,
     comment = _own_comment(actor, recording, comment_id)
     comment_pk, at_seconds = str(comment.pk), comment.at_seconds
     comment.delete()
-    audit_record(actor=actor, action=AuditAction.COMMENT_DELETE, obj=recording, now=now,
-                 purpose=_feedback_purpose(actor),
-                 data={"comment": comment_pk, "at_seconds": at_seconds})
+    audit_record(
+        actor=actor,
+        action=AuditAction.COMMENT_DELETE,
+        obj=recording,
+        now=now,
+        purpose=_feedback_purpose(actor),
+        data={"comment": comment_pk, "at_seconds": at_seconds},
+    )
 
 
 def comments_for(*, actor: User, recording: Recording) -> QuerySet[Comment]:
@@ -136,26 +174,38 @@ def comments_for(*, actor: User, recording: Recording) -> QuerySet[Comment]:
 def assessments_for(*, actor: User, recording: Recording) -> QuerySet[Assessment]:
     """The assessments of the lesson, newest first, for those who see its feedback."""
     _require_feedback(actor, recording)
-    return recording.assessments.select_related("trainer").order_by("-assessed_on",
-                                                                    "-created_at")
+    return recording.assessments.select_related("trainer").order_by("-assessed_on", "-created_at")
 
 
 @transaction.atomic
-def assessment_add(*, actor: User, recording: Recording, verdict: str, notes: str,
-                   assessed_on: date, now: datetime) -> Assessment:
+def assessment_add(
+    *, actor: User, recording: Recording, verdict: str, notes: str, assessed_on: date, now: datetime
+) -> Assessment:
     """A shared trainer assesses the lesson; the recording counts as assessed (R1)."""
     if actor.role != Role.TRAINER:
         raise Forbidden(_("Only trainers assess."))
     _require_feedback(actor, recording)  # a trainer it is not shared with: refused
     if verdict not in settings.CLASSVAULT_ASSESSMENT_SCALE:
-        raise Invalid(_("Choose a verdict from the scale: %(scale)s.")
-                      % {"scale": ", ".join(settings.CLASSVAULT_ASSESSMENT_SCALE)})
+        raise Invalid(
+            _("Choose a verdict from the scale: %(scale)s.")
+            % {"scale": ", ".join(settings.CLASSVAULT_ASSESSMENT_SCALE)}
+        )
     if assessed_on > today_in_amsterdam(now):
         raise Invalid(_("The assessment date lies in the future."))
-    assessment = Assessment.objects.create(recording=recording, trainer=actor, verdict=verdict,
-                                           notes=notes.strip(), assessed_on=assessed_on,
-                                           created_at=now)
-    audit_record(actor=actor, action=AuditAction.ASSESSMENT_ADD, obj=recording, now=now,
-                 purpose="assessment", data={"assessment": str(assessment.pk),
-                                             "verdict": verdict})
+    assessment = Assessment.objects.create(
+        recording=recording,
+        trainer=actor,
+        verdict=verdict,
+        notes=notes.strip(),
+        assessed_on=assessed_on,
+        created_at=now,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.ASSESSMENT_ADD,
+        obj=recording,
+        now=now,
+        purpose="assessment",
+        data={"assessment": str(assessment.pk), "verdict": verdict},
+    )
     return assessment

@@ -8,12 +8,15 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Share(models.Model):
-    recording = models.ForeignKey("recordings.Recording", on_delete=models.CASCADE,
-                                  related_name="shares")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="shares")
-    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   related_name="+")
+    recording = models.ForeignKey(
+        "recordings.Recording", on_delete=models.CASCADE, related_name="shares"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shares"
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     granted_at = models.DateTimeField()
 
     class Meta:
@@ -38,14 +41,16 @@ class Screening(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    recording = models.ForeignKey("recordings.Recording", on_delete=models.CASCADE,
-                                  related_name="screenings")
+    recording = models.ForeignKey(
+        "recordings.Recording", on_delete=models.CASCADE, related_name="screenings"
+    )
     mode = models.CharField(max_length=8, choices=ScreeningMode.choices)
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     attendees = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="screenings")
-    scheduled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                     related_name="+")
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     scheduled_at = models.DateTimeField()
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
@@ -53,11 +58,12 @@ class Screening(models.Model):
     class Meta:
         ordering = ["starts_at"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")),
-                                   name="screening_ends_after_start"),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="screening_ends_after_start",
+            ),
         ]
-        indexes = [models.Index(fields=["mode", "starts_at", "ends_at"],
-                                name="screening_window")]
+        indexes = [models.Index(fields=["mode", "starts_at", "ends_at"], name="screening_window")]
 
     def __str__(self) -> str:
         return f"screening {self.pk} of {self.recording_id}"

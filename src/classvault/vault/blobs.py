@@ -167,8 +167,9 @@ def fsync_dir(path: Path) -> None:
 class FileBlobWriter(BlobWriter):
     """Writes to a hidden temporary file in the blob's folder; commit renames it."""
 
-    def __init__(self, fd: int, temp: Path, path: Path,
-                 prune: Callable[[Path], None] = lambda folder: None) -> None:
+    def __init__(
+        self, fd: int, temp: Path, path: Path, prune: Callable[[Path], None] = lambda folder: None
+    ) -> None:
         self._file = os.fdopen(fd, "wb")
         self._temp = temp
         self._path = path
@@ -293,7 +294,6 @@ class FileBlobStore(BlobStore):
                 if name.startswith(prefix):
                     found.append(name)
         return iter(sorted(found))
-
 
     def purge_unfinished(self, folder: str) -> int:
         path = self._path(folder)

@@ -13,17 +13,24 @@ from .blobs import FileBlobStore, blob_store
 from .keys import retired_key_files
 from .retention_keys import retention_key_folder
 
-STORAGE_HINT = ("Set CLASSVAULT_STORAGE_URL to file:///absolute/path of a writable folder, "
-                "or unset it to keep the blobs in CLASSVAULT_HOME/blobs.")
+STORAGE_HINT = (
+    "Set CLASSVAULT_STORAGE_URL to file:///absolute/path of a writable folder, "
+    "or unset it to keep the blobs in CLASSVAULT_HOME/blobs."
+)
 
 
 @register("classvault")
 def check_vault(app_configs=None, **kwargs):
     master = Path(settings.CLASSVAULT_MASTER_KEY_FILE)
     retention_keys = retention_key_folder().root
-    problems = key_files_too_open([
-        master, *retired_key_files(master), retention_keys,
-        *(retention_keys.glob("*.key") if retention_keys.is_dir() else [])])
+    problems = key_files_too_open(
+        [
+            master,
+            *retired_key_files(master),
+            retention_keys,
+            *(retention_keys.glob("*.key") if retention_keys.is_dir() else []),
+        ]
+    )
     # Refused at start, not with a 500 on every upload.
     problem = storage_problem()
     if problem:

@@ -76,6 +76,7 @@ def _context(label: str) -> bytes:
 
 # --- the folder -------------------------------------------------------------------------
 
+
 class RetentionKeyFolder:
     """Retention keys as files ``<label>.key`` (the key wrapped by the master key, in hex).
 
@@ -151,8 +152,11 @@ class RetentionKeyFolder:
     def labels(self) -> list[str]:
         if not self.root.is_dir():
             return []
-        return sorted(p.name[: -len(".key")] for p in self.root.glob("*.key")
-                      if LABEL_RE.fullmatch(p.name[: -len(".key")]))
+        return sorted(
+            p.name[: -len(".key")]
+            for p in self.root.glob("*.key")
+            if LABEL_RE.fullmatch(p.name[: -len(".key")])
+        )
 
 
 def retention_key_folder() -> RetentionKeyFolder:
@@ -165,6 +169,7 @@ def retention_key_folder() -> RetentionKeyFolder:
 
 # --- which retention key a new data key gets ---------------------------------------------
 
+
 def retention_key_for_new_key(*, object_id: str, now: datetime) -> str:
     """The label for a new data key of ``object_id``; "" means the master key wraps it."""
     label = retention_key_policy.first(object_id=object_id, now=now)
@@ -172,6 +177,7 @@ def retention_key_for_new_key(*, object_id: str, now: datetime) -> str:
 
 
 # --- loading, making, destroying ------------------------------------------------------------
+
 
 def _open(label: str, wrapped: bytes, key_id: str) -> LocalKeyProvider:
     raw = key_provider().unwrap(wrapped, _context(label))
@@ -233,11 +239,17 @@ def retention_key_ensure(*, label: str, now: datetime, actor: Any = None) -> Loc
     # A new label, or one whose key was destroyed with nothing live under it: fresh material.
     raw = AESGCM.generate_key(bit_length=KEK_SIZE * 8)
     folder.write(label, key_provider().wrap(raw, _context(label)))
-    RetentionKey.objects.filter(pk=label).update(key_id=kek_id_for(raw), created_at=now,
-                                             destroyed_at=None)
-    audit_record(actor=actor, action=AuditAction.VAULT_RETENTION_KEY_CREATE,
-                 object_type="retention_key",
-                 object_id=label, now=now, data={"key_id": kek_id_for(raw)})
+    RetentionKey.objects.filter(pk=label).update(
+        key_id=kek_id_for(raw), created_at=now, destroyed_at=None
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.VAULT_RETENTION_KEY_CREATE,
+        object_type="retention_key",
+        object_id=label,
+        now=now,
+        data={"key_id": kek_id_for(raw)},
+    )
     return LocalKeyProvider(raw)
 
 
@@ -251,8 +263,12 @@ def retention_keys_lock(*, labels: Iterable[str]) -> None:
     """
     wanted = sorted({label for label in labels if label})
     if wanted:
-        list(RetentionKey.objects.select_for_update().filter(label__in=wanted).order_by("label")
-             .values_list("label", flat=True))
+        list(
+            RetentionKey.objects.select_for_update()
+            .filter(label__in=wanted)
+            .order_by("label")
+            .values_list("label", flat=True)
+        )
 
 
 def retention_key_destroy(*, label: str, now: datetime, actor: Any = None) -> bool:
@@ -267,16 +283,24 @@ def retention_key_destroy(*, label: str, now: datetime, actor: Any = None) -> bo
     destroyed.
     """
     with transaction.atomic():
-        row = (RetentionKey.objects.select_for_update()
-               .filter(label=label, destroyed_at__isnull=True).first())
+        row = (
+            RetentionKey.objects.select_for_update()
+            .filter(label=label, destroyed_at__isnull=True)
+            .first()
+        )
         if row is None:
             return False
         if DataKey.objects.filter(retention_key=label, destroyed_at__isnull=True).exists():
             return False
         RetentionKey.objects.filter(pk=label).update(destroyed_at=now)
-        audit_record(actor=actor, action=AuditAction.VAULT_RETENTION_KEY_DESTROY,
-                     object_type="retention_key", object_id=label, now=now,
-                     data={"key_id": row.key_id})
+        audit_record(
+            actor=actor,
+            action=AuditAction.VAULT_RETENTION_KEY_DESTROY,
+            object_type="retention_key",
+            object_id=label,
+            now=now,
+            data={"key_id": row.key_id},
+        )
         transaction.on_commit(lambda: _shred_if_destroyed(label))
     return True
 
@@ -288,8 +312,11 @@ def _shred_if_destroyed(label: str) -> bool:
     new file with fresh key material, which must stay.
     """
     with transaction.atomic():
-        destroyed = (RetentionKey.objects.select_for_update()
-                     .filter(label=label, destroyed_at__isnull=False).exists())
+        destroyed = (
+            RetentionKey.objects.select_for_update()
+            .filter(label=label, destroyed_at__isnull=False)
+            .exists()
+        )
         return destroyed and retention_key_folder().shred(label)
 
 
@@ -299,8 +326,11 @@ def retention_keys_destroy_unused(*, labels: set[str], now: datetime, actor: Any
     DANGEROUS in the same way and order as :func:`retention_key_destroy`, which it calls.
     """
     retention_keys_lock(labels=labels)
-    return sum(retention_key_destroy(label=label, now=now, actor=actor)
-               for label in sorted(labels) if label)
+    return sum(
+        retention_key_destroy(label=label, now=now, actor=actor)
+        for label in sorted(labels)
+        if label
+    )
 
 
 def retention_key_files_reshred() -> int:
@@ -313,8 +343,11 @@ def retention_key_files_reshred() -> int:
     labels = retention_key_folder().labels()
     if not labels:
         return 0
-    destroyed = set(RetentionKey.objects.filter(label__in=labels, destroyed_at__isnull=False)
-                    .values_list("label", flat=True))
+    destroyed = set(
+        RetentionKey.objects.filter(label__in=labels, destroyed_at__isnull=False).values_list(
+            "label", flat=True
+        )
+    )
     return sum(_shred_if_destroyed(label) for label in labels if label in destroyed)
 
 
@@ -336,7 +369,11 @@ def retention_keys_rotate(*, now: datetime, actor: Any = None) -> int:
             folder.write(row.label, provider.wrap(raw, _context(row.label)))
             moved.append(row.label)
         if moved:
-            audit_record(actor=actor, action=AuditAction.VAULT_RETENTION_KEY_ROTATE,
-                         object_type="vault",
-                         now=now, data={"count": len(moved), "labels": moved, "to_kek": current})
+            audit_record(
+                actor=actor,
+                action=AuditAction.VAULT_RETENTION_KEY_ROTATE,
+                object_type="vault",
+                now=now,
+                data={"count": len(moved), "labels": moved, "to_kek": current},
+            )
     return len(moved)

@@ -57,8 +57,7 @@ def vault_open_file(*, object_id: str, purpose: str) -> DecryptingFile:
         raise
 
 
-def vault_keys_live(*, object_id: str, purposes: Iterable[str] | None = None
-                    ) -> list[uuid.UUID]:
+def vault_keys_live(*, object_id: str, purposes: Iterable[str] | None = None) -> list[uuid.UUID]:
     """The ids of the object's live data keys (of ``purposes``, else all), oldest first."""
     live = DataKey.objects.filter(object_id=object_id, destroyed_at__isnull=True)
     if purposes is not None:
@@ -66,8 +65,7 @@ def vault_keys_live(*, object_id: str, purposes: Iterable[str] | None = None
     return list(live.order_by("created_at", "pk").values_list("pk", flat=True))
 
 
-def vault_objects_live(*, created_before: datetime, object_id_regex: str | None = None
-                       ) -> set[str]:
+def vault_objects_live(*, created_before: datetime, object_id_regex: str | None = None) -> set[str]:
     """The ids of objects with a live data key made before ``created_before``.
 
     ``object_id_regex`` (a database regular expression) narrows them to ids of one shape.
@@ -81,12 +79,16 @@ def vault_objects_live(*, created_before: datetime, object_id_regex: str | None 
 def vault_objects_on_own_or_master_key() -> set[str]:
     """The ids of objects with a live data key that no shared retention key wraps yet: the
     master key wraps it directly, or the object's own retention key does."""
-    waiting = (DataKey.objects.filter(destroyed_at__isnull=True)
-               .filter(Q(retention_key="") | Q(retention_key__startswith=OBJECT_KEY_PREFIX)))
+    waiting = DataKey.objects.filter(destroyed_at__isnull=True).filter(
+        Q(retention_key="") | Q(retention_key__startswith=OBJECT_KEY_PREFIX)
+    )
     return set(waiting.values_list("object_id", flat=True).distinct())
 
 
 def retention_keys_live() -> list[str]:
     """The labels of the retention keys not destroyed yet, sorted."""
-    return list(RetentionKey.objects.filter(destroyed_at__isnull=True).order_by("label")
-                .values_list("label", flat=True))
+    return list(
+        RetentionKey.objects.filter(destroyed_at__isnull=True)
+        .order_by("label")
+        .values_list("label", flat=True)
+    )

@@ -75,8 +75,11 @@ def data_key_create(
     """
     _check_object(object_id, purpose)
     raw = AESGCM.generate_key(bit_length=256) if raw_key is None else raw_key
-    label = (retention_key_for_new_key(object_id=object_id, now=now) if retention_key is None
-             else retention_key)
+    label = (
+        retention_key_for_new_key(object_id=object_id, now=now)
+        if retention_key is None
+        else retention_key
+    )
     wrapper: KeyProvider = retention_key_ensure(label=label, now=now) if label else key_provider()
     data_key = DataKey(
         id=key_id or uuid.uuid4(),
@@ -162,8 +165,9 @@ def data_key_destroy(
             object_id = data_key.object_id
         else:
             live = live.filter(object_id=object_id)
-        doomed = list(live.order_by("created_at", "pk")
-                      .values_list("pk", "purpose", "retention_key"))
+        doomed = list(
+            live.order_by("created_at", "pk").values_list("pk", "purpose", "retention_key")
+        )
         if doomed:
             _forget_freed_pages()
             DataKey.objects.filter(pk__in=[pk for pk, _, _ in doomed]).update(
@@ -186,8 +190,9 @@ def data_key_destroy(
     return len(doomed)
 
 
-def data_keys_rewrap(*, object_id: str, retention_key: str, now: datetime,
-                     actor: Any = None) -> int:
+def data_keys_rewrap(
+    *, object_id: str, retention_key: str, now: datetime, actor: Any = None
+) -> int:
     """Move every live data key of an object under the retention key labelled ``retention_key``.
 
     "" means the master key. Only the wrapping changes, never a data key or a blob. One
@@ -207,8 +212,11 @@ def data_keys_rewrap(*, object_id: str, retention_key: str, now: datetime,
         before = {key.retention_key for key in keys}
         # Every retention key involved, in one order, before the audit head (the last lock).
         retention_keys_lock(labels=before | {retention_key})
-        target: KeyProvider = (retention_key_ensure(label=retention_key, now=now, actor=actor)
-                               if retention_key else key_provider())
+        target: KeyProvider = (
+            retention_key_ensure(label=retention_key, now=now, actor=actor)
+            if retention_key
+            else key_provider()
+        )
         for key in keys:
             raw = _unwrap(bytes(key.wrapped), key.retention_key, key.wrap_context)
             key.wrapped = target.wrap(raw, key.wrap_context)
@@ -235,8 +243,7 @@ class KeyRotation:
     retention_keys: int
 
 
-def master_key_rotate(*, now: datetime, batch_size: int = 200, actor: Any = None
-                      ) -> KeyRotation:
+def master_key_rotate(*, now: datetime, batch_size: int = 200, actor: Any = None) -> KeyRotation:
     """Re-wrap everything the current KEK does not wrap yet, each thing once.
 
     Retention key files first (one transaction, one ``vault.retention_key_rotate`` event when
@@ -359,8 +366,14 @@ def vault_writer(
         yield writer
         segments.close()
     try:
-        data_key_create(object_id=object_id, purpose=purpose, now=now, raw_key=raw, key_id=key_id,
-                        retention_key=retention_key)
+        data_key_create(
+            object_id=object_id,
+            purpose=purpose,
+            now=now,
+            raw_key=raw,
+            key_id=key_id,
+            retention_key=retention_key,
+        )
     except BaseException:
         store.delete(draft.blob_name)
         raise
@@ -385,7 +398,10 @@ def vault_store(
 ) -> StoredObject:
     """Encrypt ``chunks`` as they arrive into a new object; see :func:`vault_writer`."""
     with vault_writer(
-        object_id=object_id, purpose=purpose, now=now, segment_size=segment_size,
+        object_id=object_id,
+        purpose=purpose,
+        now=now,
+        segment_size=segment_size,
         retention_key=retention_key,
     ) as writer:
         for chunk in chunks:
@@ -419,8 +435,13 @@ def vault_shred(*, object_id: str, now: datetime, actor: Any = None) -> int:
     return destroyed
 
 
-def vault_discard(*, now: datetime, data_key_id: uuid.UUID | None = None,
-                  data_key: DataKey | None = None, actor: Any = None) -> None:
+def vault_discard(
+    *,
+    now: datetime,
+    data_key_id: uuid.UUID | None = None,
+    data_key: DataKey | None = None,
+    actor: Any = None,
+) -> None:
     """Shred one superseded object (e.g. a rendition replaced by a redacted one).
 
     Name it by ``data_key_id`` (what :class:`StoredObject` and ``vault_keys_live`` give) or,

@@ -57,8 +57,14 @@ ACTION_LABELS: dict[str, Promise] = {
 # What the privacy officer's dashboard calls noteworthy: changes to consent and to what is
 # kept, deletions, blocked recordings, failed logins and checks of the log.
 NOTEWORTHY = (
-    "consent.withdraw", "legal_hold.place", "legal_hold.release", "recording.delete",
-    "recording.block", "auth.login_failed", "audit.verify", "privacy_statement.publish",
+    "consent.withdraw",
+    "legal_hold.place",
+    "legal_hold.release",
+    "recording.delete",
+    "recording.block",
+    "auth.login_failed",
+    "audit.verify",
+    "privacy_statement.publish",
     "pupil.import",
 )
 
@@ -85,5 +91,7 @@ def purpose_label(purpose: str) -> str:
 
 def action_choices() -> list[tuple[str, str]]:
     """(code, label) for a picker, sorted by label in the current language."""
-    return sorted(((code, str(label)) for code, label in ACTION_LABELS.items()),
-                  key=lambda choice: choice[1].lower())
+    return sorted(
+        ((code, str(label)) for code, label in ACTION_LABELS.items()),
+        key=lambda choice: choice[1].lower(),
+    )

@@ -34,8 +34,9 @@ def _text(kind: str, data: dict[str, Any], title: str | None) -> str:
         return _("%(actor)s shared a recording with you: %(title)s") % facts
     if kind == NotificationKind.FEEDBACK:
         if title is None:
-            return _("New feedback from %(actor)s on a recording that is no longer "
-                     "available.") % facts
+            return (
+                _("New feedback from %(actor)s on a recording that is no longer available.") % facts
+            )
         return _("New feedback from %(actor)s on %(title)s") % facts
     if kind == NotificationKind.SCREENING:
         starts = parse_datetime(data.get("starts_at") or "")
@@ -46,30 +47,46 @@ def _text(kind: str, data: dict[str, Any], title: str | None) -> str:
     days = int(data.get("days") or 0)
     facts["days"] = days
     if title is None:
-        return ngettext("A recording is deleted in %(days)s day, not assessed yet; it is no "
-                        "longer available to you.",
-                        "A recording is deleted in %(days)s days, not assessed yet; it is no "
-                        "longer available to you.", days) % facts
-    return ngettext("%(title)s expires in %(days)s day and has not been assessed yet",
-                    "%(title)s expires in %(days)s days and has not been assessed yet",
-                    days) % facts
+        return (
+            ngettext(
+                "A recording is deleted in %(days)s day, not assessed yet; it is no "
+                "longer available to you.",
+                "A recording is deleted in %(days)s days, not assessed yet; it is no "
+                "longer available to you.",
+                days,
+            )
+            % facts
+        )
+    return (
+        ngettext(
+            "%(title)s expires in %(days)s day and has not been assessed yet",
+            "%(title)s expires in %(days)s days and has not been assessed yet",
+            days,
+        )
+        % facts
+    )
 
 
 def notifications_page(*, actor: User, now: datetime, page: Any) -> dict[str, Any]:
     """One page of the actor's notifications, newest first, with their text and link."""
     notifications = notifications_for(actor, now, page)
     wanted = _ids([n.recording_id for n in notifications])
-    titles = {str(pk): title for pk, title in recordings_visible(actor=actor, now=now)
-              .filter(pk__in=wanted).values_list("pk", "title")}
+    titles = {
+        str(pk): title
+        for pk, title in recordings_visible(actor=actor, now=now)
+        .filter(pk__in=wanted)
+        .values_list("pk", "title")
+    }
     items = []
     for notification in notifications:
         title = titles.get(notification.recording_id)
-        items.append({
-            "id": notification.pk,
-            "text": _text(notification.kind, notification.data, title),
-            "recording_id": notification.recording_id if title is not None else None,
-            "created_at": notification.created_at,
-            "unread": notification.read_at is None,
-        })
-    return {"page": notifications, "items": items,
-            "unread": any(item["unread"] for item in items)}
+        items.append(
+            {
+                "id": notification.pk,
+                "text": _text(notification.kind, notification.data, title),
+                "recording_id": notification.recording_id if title is not None else None,
+                "created_at": notification.created_at,
+                "unread": notification.read_at is None,
+            }
+        )
+    return {"page": notifications, "items": items, "unread": any(item["unread"] for item in items)}

@@ -15,8 +15,7 @@ from .notify_selectors import notifications_page
 
 @login_required
 def notifications(request: HttpRequest) -> HttpResponse:
-    context = notifications_page(actor=request.user, now=clock.now(),
-                                 page=request.GET.get("page"))
+    context = notifications_page(actor=request.user, now=clock.now(), page=request.GET.get("page"))
     return render(request, "web/notify/list.html", context)
 
 

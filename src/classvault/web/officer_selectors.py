@@ -36,8 +36,14 @@ def school_admin_home(*, user: User, now: datetime) -> dict[str, Any]:
 
 def privacy_officer_home(*, user: User, now: datetime) -> dict[str, Any]:
     # Reading the log is itself logged, as every read of it is (audit.read).
-    events = audit_log_read(actor=user, object_id=None, limit=RECENT_NOTEWORTHY, now=now,
-                            newest_first=True, query=AuditQuery(actions=NOTEWORTHY))
+    events = audit_log_read(
+        actor=user,
+        object_id=None,
+        limit=RECENT_NOTEWORTHY,
+        now=now,
+        newest_first=True,
+        query=AuditQuery(actions=NOTEWORTHY),
+    )
     return {
         "legal_holds": legal_holds_list(actor=user),
         # Without a worker, expired recordings are not deleted: the privacy officer must know.
@@ -70,13 +76,29 @@ def audit_rows(*, actor: User, events: list[AuditEvent], now: datetime) -> list[
     the page's size. A recording the reader may no longer see (deleted, expired) keeps its id."""
     users = people_selectors.users_named(usernames={e.actor for e in events})
     ids = {e.object_id for e in events if _is_uuid(e.object_id)}
-    recordings = ({str(r.pk): r for r in recordings_visible(actor=actor, now=now)
-                   .filter(pk__in=list(ids)).select_related("owner")} if ids else {})
+    recordings = (
+        {
+            str(r.pk): r
+            for r in recordings_visible(actor=actor, now=now)
+            .filter(pk__in=list(ids))
+            .select_related("owner")
+        }
+        if ids
+        else {}
+    )
     pupils = pupils_named(actor=actor, pupil_ids=ids - recordings.keys())
-    return [AuditRow(event=e, what=action_label(e.action), who=users.get(e.actor),
-                     purpose=purpose_label(e.purpose), technical=is_technical(e.action),
-                     recording=recordings.get(e.object_id), pupil=pupils.get(e.object_id))
-            for e in events]
+    return [
+        AuditRow(
+            event=e,
+            what=action_label(e.action),
+            who=users.get(e.actor),
+            purpose=purpose_label(e.purpose),
+            technical=is_technical(e.action),
+            recording=recordings.get(e.object_id),
+            pupil=pupils.get(e.object_id),
+        )
+        for e in events
+    ]
 
 
 def _is_uuid(value: str) -> bool:
@@ -94,11 +116,13 @@ class AuditPage:
     newer: int | None  # the cursor of the previous (newer) page, None on the first
 
 
-def audit_page(*, actor: User, query: AuditQuery, now: datetime,
-               size: int = AUDIT_PAGE_SIZE) -> AuditPage:
+def audit_page(
+    *, actor: User, query: AuditQuery, now: datetime, size: int = AUDIT_PAGE_SIZE
+) -> AuditPage:
     """One page of the log, newest first, read through the audited read."""
-    events = audit_log_read(actor=actor, object_id=None, limit=size + 1, now=now,
-                            newest_first=True, query=query)
+    events = audit_log_read(
+        actor=actor, object_id=None, limit=size + 1, now=now, newest_first=True, query=query
+    )
     if query.after is not None:
         # Paging back towards the newest: the extra event, if any, lies at the top.
         more_newer = len(events) > size

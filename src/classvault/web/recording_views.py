@@ -51,16 +51,19 @@ def recording_player(request: HttpRequest, recording_id: str) -> HttpResponse:
     recording = _visible(request, recording_id, now)
     stated = purpose_remembered(session=request.session, recording_id=str(recording.pk), now=now)
     try:
-        purpose = recording_selectors.view_purpose(actor=request.user, recording=recording,
-                                                   asked=stated)
+        purpose = recording_selectors.view_purpose(
+            actor=request.user, recording=recording, asked=stated
+        )
     except Invalid:
         # The privacy officer states why she looks before anything is shown (R4), in a
         # form that is POSTed: never in a URL.
         return render(request, "web/purpose.html", {"recording": recording})
-    recording_services.recording_access_record(actor=request.user, recording=recording,
-                                               what="view", purpose=purpose, now=now)
-    return render(request, "web/player.html",
-                  _player_context(request, recording, now, purpose=stated))
+    recording_services.recording_access_record(
+        actor=request.user, recording=recording, what="view", purpose=purpose, now=now
+    )
+    return render(
+        request, "web/player.html", _player_context(request, recording, now, purpose=stated)
+    )
 
 
 @login_required
@@ -74,14 +77,19 @@ def recording_purpose(request: HttpRequest, recording_id: str) -> HttpResponse:
         return redirect("web:recording", recording.pk)
     asked = request.POST.get("purpose", "").strip()
     if not asked:
-        return render(request, "web/purpose.html", {
-            "recording": recording,
-            "error": _("State the purpose of this view, for example the request number."),
-        }, status=422)
-    purpose = recording_selectors.view_purpose(actor=request.user, recording=recording,
-                                               asked=asked)
-    purpose_remember(session=request.session, recording_id=str(recording.pk), purpose=purpose,
-                     now=now)
+        return render(
+            request,
+            "web/purpose.html",
+            {
+                "recording": recording,
+                "error": _("State the purpose of this view, for example the request number."),
+            },
+            status=422,
+        )
+    purpose = recording_selectors.view_purpose(actor=request.user, recording=recording, asked=asked)
+    purpose_remember(
+        session=request.session, recording_id=str(recording.pk), purpose=purpose, now=now
+    )
     return redirect("web:recording", recording.pk)
 
 
@@ -91,18 +99,29 @@ def recording_assess(request: HttpRequest, recording_id: str) -> HttpResponse:
     """A shared trainer's assessment, through the service the API uses (R1)."""
     now = clock.now()
     recording = _visible(request, recording_id, now)
-    form = {"verdict": request.POST.get("verdict", ""), "notes": request.POST.get("notes", ""),
-            "assessed_on": request.POST.get("assessed_on", "")}
+    form = {
+        "verdict": request.POST.get("verdict", ""),
+        "notes": request.POST.get("notes", ""),
+        "assessed_on": request.POST.get("assessed_on", ""),
+    }
     try:
-        assessment = feedback.assessment_add(actor=request.user, recording=recording,
-                                             verdict=form["verdict"], notes=form["notes"],
-                                             assessed_on=_day(form["assessed_on"]), now=now)
+        assessment = feedback.assessment_add(
+            actor=request.user,
+            recording=recording,
+            verdict=form["verdict"],
+            notes=form["notes"],
+            assessed_on=_day(form["assessed_on"]),
+            now=now,
+        )
     except DomainError as exc:
         context = _player_context(request, recording, now, purpose=None)
         context.update(assessment_form=form, assessment_error=exc.detail)
         return render(request, "web/player.html", context, status=exc.status)
-    messages.success(request, _("Assessed: %(verdict)s on %(day)s.") % {
-        "verdict": assessment.verdict, "day": date_format(assessment.assessed_on, "j F Y")})
+    messages.success(
+        request,
+        _("Assessed: %(verdict)s on %(day)s.")
+        % {"verdict": assessment.verdict, "day": date_format(assessment.assessed_on, "j F Y")},
+    )
     return redirect("web:recording", recording.pk)
 
 
@@ -116,18 +135,19 @@ def _day(raw: str):
     return day
 
 
-def _player_context(request: HttpRequest, recording: Recording, now,
-                    purpose: str | None) -> dict[str, Any]:
+def _player_context(
+    request: HttpRequest, recording: Recording, now, purpose: str | None
+) -> dict[str, Any]:
     user = request.user
     may_comment = may_give_feedback(actor=user, recording=recording)
     return {
         "recording": recording,
         "may_comment": may_comment,
         "may_assess": feedback.may_assess(actor=user, recording=recording),
-        "comments": (feedback.comments_for(actor=user, recording=recording)
-                     if may_comment else []),
-        "assessments": (feedback.assessments_for(actor=user, recording=recording)
-                        if may_comment else []),
+        "comments": (feedback.comments_for(actor=user, recording=recording) if may_comment else []),
+        "assessments": (
+            feedback.assessments_for(actor=user, recording=recording) if may_comment else []
+        ),
         "assessment_scale": settings.CLASSVAULT_ASSESSMENT_SCALE,
         "assessment_form": {"assessed_on": today_in_amsterdam(now).isoformat()},
         "detail": recording_detail(actor=user, recording=recording),
@@ -148,9 +168,7 @@ def recording_upload(request: HttpRequest) -> HttpResponse:
         raise Http404()
     try:
         enrolment = recording_services.recording_upload_allowed(actor=request.user)
-        pupils = list(pupils_list(actor=request.user, school_code=enrolment.school.code,
-                                  now=now))
+        pupils = list(pupils_list(actor=request.user, school_code=enrolment.school.code, now=now))
     except DomainError as exc:
         problem = exc.detail
-    return render(request, "web/upload.html", {"problem": problem, "pupils": pupils,
-                                               "today": now})
+    return render(request, "web/upload.html", {"problem": problem, "pupils": pupils, "today": now})

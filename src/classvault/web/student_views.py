@@ -28,8 +28,9 @@ from classvault.sharing.selectors import recording_get_visible
 def _managed(request: HttpRequest, recording_id) -> Recording:
     """The recording the user manages: 404 when she may not see it, 403 when she only sees it."""
     try:
-        return access.recording_get_managed(actor=request.user, recording_id=recording_id,
-                                            now=clock.now())
+        return access.recording_get_managed(
+            actor=request.user, recording_id=recording_id, now=clock.now()
+        )
     except NotVisible as exc:
         raise Http404(exc.detail) from exc
     except Forbidden as exc:
@@ -69,26 +70,41 @@ def _act(request: HttpRequest, recording_id, action, success: str) -> HttpRespon
 @require_POST
 def share_add(request: HttpRequest, recording_id) -> HttpResponse:
     username = request.POST.get("username", "").strip()
-    return _act(request, recording_id, lambda recording, now: services.share_grant(
-        actor=request.user, recording=recording, username=username, now=now),
-        _("The recording is now shared."))
+    return _act(
+        request,
+        recording_id,
+        lambda recording, now: services.share_grant(
+            actor=request.user, recording=recording, username=username, now=now
+        ),
+        _("The recording is now shared."),
+    )
 
 
 @login_required
 @require_POST
 def share_remove(request: HttpRequest, recording_id) -> HttpResponse:
     username = request.POST.get("username", "").strip()
-    return _act(request, recording_id, lambda recording, now: services.share_revoke(
-        actor=request.user, recording=recording, username=username, now=now),
-        _("The recording is no longer shared with this person."))
+    return _act(
+        request,
+        recording_id,
+        lambda recording, now: services.share_revoke(
+            actor=request.user, recording=recording, username=username, now=now
+        ),
+        _("The recording is no longer shared with this person."),
+    )
 
 
 @login_required
 @require_POST
 def screening_cancel(request: HttpRequest, recording_id, screening_id) -> HttpResponse:
-    return _act(request, recording_id, lambda recording, now: screenings.screening_cancel(
-        actor=request.user, recording=recording, screening_id=screening_id, now=now),
-        _("The screening is cancelled."))
+    return _act(
+        request,
+        recording_id,
+        lambda recording, now: screenings.screening_cancel(
+            actor=request.user, recording=recording, screening_id=screening_id, now=now
+        ),
+        _("The screening is cancelled."),
+    )
 
 
 def _local(value: str) -> datetime | None:
@@ -106,36 +122,57 @@ def screening_new(request: HttpRequest, recording_id) -> HttpResponse:
     recording = _managed(request, recording_id)
     now = clock.now()
     start = now.astimezone(AMSTERDAM).replace(second=0, microsecond=0)
-    form = {"mode": "online", "starts_at": start, "ends_at": start + timedelta(hours=1),
-            "attendees": []}
+    form = {
+        "mode": "online",
+        "starts_at": start,
+        "ends_at": start + timedelta(hours=1),
+        "attendees": [],
+    }
     error, lacking, status = None, [], 200
     if request.method == "POST":
-        form = {"mode": request.POST.get("mode", ""),
-                "starts_at": _local(request.POST.get("starts_at", "")),
-                "ends_at": _local(request.POST.get("ends_at", "")),
-                "attendees": request.POST.getlist("attendees")}
+        form = {
+            "mode": request.POST.get("mode", ""),
+            "starts_at": _local(request.POST.get("starts_at", "")),
+            "ends_at": _local(request.POST.get("ends_at", "")),
+            "attendees": request.POST.getlist("attendees"),
+        }
         try:
             if form["starts_at"] is None or form["ends_at"] is None:
                 raise Invalid(_("Give the start and the end of the screening."))
             screenings.screening_schedule(
-                actor=request.user, recording=recording, mode=form["mode"],
-                starts_at=form["starts_at"], ends_at=form["ends_at"],
-                attendees=form["attendees"], now=now)
+                actor=request.user,
+                recording=recording,
+                mode=form["mode"],
+                starts_at=form["starts_at"],
+                ends_at=form["ends_at"],
+                attendees=form["attendees"],
+                now=now,
+            )
         except (Invalid, Conflict) as exc:
             error, status = exc.detail, exc.status
             lacking = access.pupil_names_for(
-                actor=request.user, recording=recording,
-                pupil_ids=exc.extra.get("pupils_without_peer_consent", []))
+                actor=request.user,
+                recording=recording,
+                pupil_ids=exc.extra.get("pupils_without_peer_consent", []),
+            )
         except Forbidden as exc:
             raise PermissionDenied(exc.detail) from exc
         else:
             messages.success(request, _("The screening is planned."))
             return _back(recording.pk)
-    return render(request, "web/recording/screening_new.html", {
-        "recording": recording, "form": form, "error": error, "lacking": lacking,
-        "candidates": access.screening_attendee_candidates(recording=recording),
-        "max_hours": settings.CLASSVAULT_SCREENING_MAX_HOURS,
-    }, status=status)
+    return render(
+        request,
+        "web/recording/screening_new.html",
+        {
+            "recording": recording,
+            "form": form,
+            "error": error,
+            "lacking": lacking,
+            "candidates": access.screening_attendee_candidates(recording=recording),
+            "max_hours": settings.CLASSVAULT_SCREENING_MAX_HOURS,
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -152,8 +189,14 @@ def recording_delete(request: HttpRequest, recording_id) -> HttpResponse:
         except Forbidden as exc:
             raise PermissionDenied(exc.detail) from exc
         else:
-            messages.success(request, _("The recording “%(title)s” is deleted for good.")
-                             % {"title": recording.title})
+            messages.success(
+                request,
+                _("The recording “%(title)s” is deleted for good.") % {"title": recording.title},
+            )
             return redirect("web:home")
-    return render(request, "web/recording/delete.html",
-                  {"recording": recording, "error": error}, status=status)
+    return render(
+        request,
+        "web/recording/delete.html",
+        {"recording": recording, "error": error},
+        status=status,
+    )

@@ -26,8 +26,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         username = request.POST.get("username", "")
         user = authenticate(request, username=username, password=request.POST.get("password", ""))
-        people_services.login_record(user=user, username=username, success=user is not None,
-                                     channel="web", now=clock.now())
+        people_services.login_record(
+            user=user, username=username, success=user is not None, channel="web", now=clock.now()
+        )
         if user is not None:
             login(request, user)
             return redirect(next_url or "web:home")
@@ -59,7 +60,11 @@ def guidelines(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Thank you: you accepted the recording guidelines."))
             return redirect("web:home")
-    return render(request, "web/guidelines.html", {
-        "guidelines": people_selectors.guidelines_current(),
-        "accepted": people_selectors.guidelines_accepted(user=request.user),
-    })
+    return render(
+        request,
+        "web/guidelines.html",
+        {
+            "guidelines": people_selectors.guidelines_current(),
+            "accepted": people_selectors.guidelines_accepted(user=request.user),
+        },
+    )

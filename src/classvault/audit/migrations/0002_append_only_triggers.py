@@ -9,6 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [("audit", "0001_initial")]
 
     operations = [
-        append_only({"audit_auditevent": "audit events are append-only"},
-                    function="audit_append_only"),
+        append_only(
+            {"audit_auditevent": "audit events are append-only"}, function="audit_append_only"
+        ),
     ]

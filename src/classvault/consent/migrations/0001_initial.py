@@ -8,93 +8,200 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('people', '0001_initial'),
+        ("people", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Pupil',
+            name="Pupil",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('external_id', models.CharField(max_length=64)),
-                ('full_name', models.CharField(max_length=200)),
-                ('date_of_birth', models.DateField()),
-                ('group', models.CharField(max_length=32)),
-                ('recording_consent', models.BooleanField(default=False)),
-                ('peer_viewing_consent', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('school', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='pupils', to='people.school')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("external_id", models.CharField(max_length=64)),
+                ("full_name", models.CharField(max_length=200)),
+                ("date_of_birth", models.DateField()),
+                ("group", models.CharField(max_length=32)),
+                ("recording_consent", models.BooleanField(default=False)),
+                ("peer_viewing_consent", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                (
+                    "school",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="pupils",
+                        to="people.school",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['group', 'full_name', 'external_id'],
+                "ordering": ["group", "full_name", "external_id"],
             },
         ),
         migrations.CreateModel(
-            name='StatementVersion',
+            name="StatementVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(max_length=32, unique=True)),
-                ('published_on', models.DateField()),
-                ('text', models.TextField()),
-                ('contacts', models.JSONField(default=list)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('published_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.CharField(max_length=32, unique=True)),
+                ("published_on", models.DateField()),
+                ("text", models.TextField()),
+                ("contacts", models.JSONField(default=list)),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "published_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-id'],
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='ConsentRecord',
+            name="ConsentRecord",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('seq', models.PositiveIntegerField()),
-                ('kind', models.CharField(choices=[('give', 'consent given'), ('withdraw', 'consent withdrawn')], max_length=16)),
-                ('scope', models.CharField(blank=True, choices=[('all', 'all consent'), ('peer_viewing', 'showing to fellow students')], max_length=16)),
-                ('recording', models.BooleanField()),
-                ('peer_viewing', models.BooleanField()),
-                ('given_by', models.CharField(choices=[('pupil', 'pupil'), ('guardian', 'parent or guardian')], max_length=16)),
-                ('signer_name', models.CharField(max_length=200)),
-                ('signed_on', models.DateField()),
-                ('received_how', models.CharField(choices=[('paper_form', 'signed paper form'), ('digital_form', 'signed digital form'), ('in_person', 'in person')], default='paper_form', max_length=16)),
-                ('verified_in_person', models.BooleanField(default=False)),
-                ('registered_at', models.DateTimeField()),
-                ('registered_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('pupil', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='consent_records', to='consent.pupil')),
-                ('statement_version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='consent_records', to='consent.statementversion')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("seq", models.PositiveIntegerField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("give", "consent given"), ("withdraw", "consent withdrawn")],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "scope",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("all", "all consent"),
+                            ("peer_viewing", "showing to fellow students"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("recording", models.BooleanField()),
+                ("peer_viewing", models.BooleanField()),
+                (
+                    "given_by",
+                    models.CharField(
+                        choices=[("pupil", "pupil"), ("guardian", "parent or guardian")],
+                        max_length=16,
+                    ),
+                ),
+                ("signer_name", models.CharField(max_length=200)),
+                ("signed_on", models.DateField()),
+                (
+                    "received_how",
+                    models.CharField(
+                        choices=[
+                            ("paper_form", "signed paper form"),
+                            ("digital_form", "signed digital form"),
+                            ("in_person", "in person"),
+                        ],
+                        default="paper_form",
+                        max_length=16,
+                    ),
+                ),
+                ("verified_in_person", models.BooleanField(default=False)),
+                ("registered_at", models.DateTimeField()),
+                (
+                    "registered_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "pupil",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="consent_records",
+                        to="consent.pupil",
+                    ),
+                ),
+                (
+                    "statement_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="consent_records",
+                        to="consent.statementversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pupil', 'seq'],
+                "ordering": ["pupil", "seq"],
             },
         ),
         migrations.AddIndex(
-            model_name='pupil',
-            index=models.Index(fields=['school', 'group'], name='pupil_school_group'),
+            model_name="pupil",
+            index=models.Index(fields=["school", "group"], name="pupil_school_group"),
         ),
         migrations.AddConstraint(
-            model_name='pupil',
-            constraint=models.UniqueConstraint(fields=('school', 'external_id'), name='pupil_external_id_unique_per_school'),
+            model_name="pupil",
+            constraint=models.UniqueConstraint(
+                fields=("school", "external_id"), name="pupil_external_id_unique_per_school"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pupil',
-            constraint=models.CheckConstraint(condition=models.Q(('peer_viewing_consent', False), ('recording_consent', True), _connector='OR'), name='pupil_peer_viewing_needs_recording'),
+            model_name="pupil",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("peer_viewing_consent", False), ("recording_consent", True), _connector="OR"
+                ),
+                name="pupil_peer_viewing_needs_recording",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='consentrecord',
-            constraint=models.UniqueConstraint(fields=('pupil', 'seq'), name='consent_seq_unique_per_pupil'),
+            model_name="consentrecord",
+            constraint=models.UniqueConstraint(
+                fields=("pupil", "seq"), name="consent_seq_unique_per_pupil"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='consentrecord',
-            constraint=models.CheckConstraint(condition=models.Q(('peer_viewing', False), ('recording', True), _connector='OR'), name='consent_peer_viewing_needs_recording'),
+            model_name="consentrecord",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("peer_viewing", False), ("recording", True), _connector="OR"),
+                name="consent_peer_viewing_needs_recording",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='consentrecord',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'give'), ('scope', '')), models.Q(('kind', 'withdraw'), ('scope__in', ['all', 'peer_viewing']), ('verified_in_person', True)), _connector='OR'), name='consent_withdrawal_has_scope_and_is_in_person'),
+            model_name="consentrecord",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "give"), ("scope", "")),
+                    models.Q(
+                        ("kind", "withdraw"),
+                        ("scope__in", ["all", "peer_viewing"]),
+                        ("verified_in_person", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="consent_withdrawal_has_scope_and_is_in_person",
+            ),
         ),
     ]

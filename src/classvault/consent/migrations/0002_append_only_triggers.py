@@ -15,8 +15,11 @@ class Migration(migrations.Migration):
     dependencies = [("consent", "0001_initial")]
 
     operations = [
-        append_only({
-            "consent_consentrecord": "consent records are append-only",
-            "consent_statementversion": "published privacy statements cannot be changed",
-        }, function="consent_append_only"),
+        append_only(
+            {
+                "consent_consentrecord": "consent records are append-only",
+                "consent_statementversion": "published privacy statements cannot be changed",
+            },
+            function="consent_append_only",
+        ),
     ]

@@ -10,8 +10,9 @@ from ..models import ConsentRecord, Pupil
 
 
 class WithdrawalHandler(Protocol):
-    def __call__(self, *, pupil: Pupil, scope: str, record: ConsentRecord, actor: User,
-                 now: datetime) -> None: ...
+    def __call__(
+        self, *, pupil: Pupil, scope: str, record: ConsentRecord, actor: User, now: datetime
+    ) -> None: ...
 
 
 consent_withdrawn: Hook[WithdrawalHandler] = Hook("consent.withdrawn")

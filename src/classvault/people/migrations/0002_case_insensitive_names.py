@@ -5,19 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('people', '0001_initial'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("people", "0001_initial"),
     ]
 
     operations = [
         migrations.AddConstraint(
-            model_name='school',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('code'), name='school_code_unique_ci'),
+            model_name="school",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("code"), name="school_code_unique_ci"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('username'), name='user_username_unique_ci'),
+            model_name="user",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("username"), name="user_username_unique_ci"
+            ),
         ),
     ]

@@ -6,27 +6,59 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('people', '0002_case_insensitive_names'),
+        ("people", "0002_case_insensitive_names"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('shared', 'a recording shared with you'), ('feedback', 'new feedback'), ('screening', 'a screening invitation'), ('expiring', 'a recording about to expire unassessed')], max_length=16)),
-                ('recording_id', models.CharField(max_length=64)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField()),
-                ('read_at', models.DateTimeField(blank=True, null=True)),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("shared", "a recording shared with you"),
+                            ("feedback", "new feedback"),
+                            ("screening", "a screening invitation"),
+                            ("expiring", "a recording about to expire unassessed"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("recording_id", models.CharField(max_length=64)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField()),
+                ("read_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
-                'indexes': [models.Index(fields=['recipient', 'read_at'], name='notification_unread'), models.Index(fields=['recipient', '-created_at'], name='notification_list')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('kind__in', ['shared', 'feedback', 'screening', 'expiring'])), name='notification_kind_valid')],
+                "ordering": ["-created_at", "-pk"],
+                "indexes": [
+                    models.Index(fields=["recipient", "read_at"], name="notification_unread"),
+                    models.Index(fields=["recipient", "-created_at"], name="notification_list"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("kind__in", ["shared", "feedback", "screening", "expiring"])
+                        ),
+                        name="notification_kind_valid",
+                    )
+                ],
             },
         ),
     ]

@@ -8,48 +8,100 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('consent', '0003_privacy_statement_v1'),
-        ('people', '0001_initial'),
+        ("consent", "0003_privacy_statement_v1"),
+        ("people", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Recording',
+            name="Recording",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('title', models.CharField(max_length=200)),
-                ('recorded_at', models.DateTimeField()),
-                ('expires_at', models.DateTimeField(db_index=True)),
-                ('status', models.CharField(choices=[('processing', 'processing'), ('ready', 'ready'), ('failed', 'failed'), ('blocked', 'blocked')], db_index=True, default='processing', max_length=16)),
-                ('failure_reason', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField()),
-                ('original_size', models.BigIntegerField(default=0)),
-                ('rendition_size', models.BigIntegerField(default=0)),
-                ('duration_seconds', models.FloatField(blank=True, null=True)),
-                ('lease_until', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='recordings', to=settings.AUTH_USER_MODEL)),
-                ('school', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='recordings', to='people.school')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("recorded_at", models.DateTimeField()),
+                ("expires_at", models.DateTimeField(db_index=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("processing", "processing"),
+                            ("ready", "ready"),
+                            ("failed", "failed"),
+                            ("blocked", "blocked"),
+                        ],
+                        db_index=True,
+                        default="processing",
+                        max_length=16,
+                    ),
+                ),
+                ("failure_reason", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField()),
+                ("original_size", models.BigIntegerField(default=0)),
+                ("rendition_size", models.BigIntegerField(default=0)),
+                ("duration_seconds", models.FloatField(blank=True, null=True)),
+                ("lease_until", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="recordings",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "school",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="recordings",
+                        to="people.school",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-recorded_at'],
+                "ordering": ["-recorded_at"],
             },
         ),
         migrations.CreateModel(
-            name='RecordingPupil',
+            name="RecordingPupil",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('attested_out_of_view', models.BooleanField(default=False)),
-                ('pupil', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='presences', to='consent.pupil')),
-                ('recording', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='presences', to='recordings.recording')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("attested_out_of_view", models.BooleanField(default=False)),
+                (
+                    "pupil",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="presences",
+                        to="consent.pupil",
+                    ),
+                ),
+                (
+                    "recording",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="presences",
+                        to="recordings.recording",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('recording', 'pupil'), name='presence_once')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("recording", "pupil"), name="presence_once")
+                ],
             },
         ),
     ]

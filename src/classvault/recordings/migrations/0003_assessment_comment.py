@@ -8,41 +8,83 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('recordings', '0002_upload'),
+        ("recordings", "0002_upload"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Assessment',
+            name="Assessment",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('verdict', models.CharField(max_length=32)),
-                ('notes', models.TextField(blank=True, max_length=8000)),
-                ('assessed_on', models.DateField()),
-                ('created_at', models.DateTimeField()),
-                ('recording', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assessments', to='recordings.recording')),
-                ('trainer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("verdict", models.CharField(max_length=32)),
+                ("notes", models.TextField(blank=True, max_length=8000)),
+                ("assessed_on", models.DateField()),
+                ("created_at", models.DateTimeField()),
+                (
+                    "recording",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assessments",
+                        to="recordings.recording",
+                    ),
+                ),
+                (
+                    "trainer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at'],
+                "ordering": ["created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Comment',
+            name="Comment",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('at_seconds', models.FloatField()),
-                ('text', models.TextField(max_length=4000)),
-                ('created_at', models.DateTimeField()),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('recording', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='comments', to='recordings.recording')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("at_seconds", models.FloatField()),
+                ("text", models.TextField(max_length=4000)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "recording",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="comments",
+                        to="recordings.recording",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at_seconds', 'created_at'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('at_seconds__gte', 0)), name='comment_at_seconds_not_negative')],
+                "ordering": ["at_seconds", "created_at"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("at_seconds__gte", 0)),
+                        name="comment_at_seconds_not_negative",
+                    )
+                ],
             },
         ),
     ]

@@ -10,30 +10,29 @@ def reset_attempts(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('recordings', '0003_assessment_comment'),
+        ("recordings", "0003_assessment_comment"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='recording',
-            name='lease_token',
+            model_name="recording",
+            name="lease_token",
             field=models.UUIDField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='recording',
-            name='takeovers',
+            model_name="recording",
+            name="takeovers",
             field=models.PositiveSmallIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='upload',
-            name='completing_token',
+            model_name="upload",
+            name="completing_token",
             field=models.UUIDField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='upload',
-            name='completing_until',
+            model_name="upload",
+            name="completing_until",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.RunPython(reset_attempts, migrations.RunPython.noop),

@@ -8,67 +8,135 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('recordings', '0001_initial'),
+        ("recordings", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RetentionRun',
+            name="RetentionRun",
             fields=[
-                ('slot', models.DateTimeField(primary_key=True, serialize=False)),
-                ('started_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('deleted', models.PositiveIntegerField(default=0)),
-                ('reminders', models.PositiveIntegerField(default=0)),
+                ("slot", models.DateTimeField(primary_key=True, serialize=False)),
+                ("started_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("deleted", models.PositiveIntegerField(default=0)),
+                ("reminders", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'ordering': ['-slot'],
+                "ordering": ["-slot"],
             },
         ),
         migrations.CreateModel(
-            name='Tombstone',
+            name="Tombstone",
             fields=[
-                ('recording_id', models.UUIDField(primary_key=True, serialize=False)),
-                ('reason', models.CharField(choices=[('expired', 'retention period over'), ('deleted', 'deleted by hand')], max_length=16)),
-                ('expires_at', models.DateTimeField()),
-                ('deleted_at', models.DateTimeField()),
-                ('blobs_cleared_at', models.DateTimeField(blank=True, db_index=True, null=True)),
+                ("recording_id", models.UUIDField(primary_key=True, serialize=False)),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("expired", "retention period over"),
+                            ("deleted", "deleted by hand"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("expires_at", models.DateTimeField()),
+                ("deleted_at", models.DateTimeField()),
+                ("blobs_cleared_at", models.DateTimeField(blank=True, db_index=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='LegalHold',
+            name="LegalHold",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('reason', models.TextField()),
-                ('reference', models.CharField(blank=True, max_length=200)),
-                ('placed_at', models.DateTimeField()),
-                ('released_at', models.DateTimeField(blank=True, null=True)),
-                ('placed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('recording', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='legal_holds', to='recordings.recording')),
-                ('released_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("reason", models.TextField()),
+                ("reference", models.CharField(blank=True, max_length=200)),
+                ("placed_at", models.DateTimeField()),
+                ("released_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "placed_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "recording",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="legal_holds",
+                        to="recordings.recording",
+                    ),
+                ),
+                (
+                    "released_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-placed_at'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('released_at__isnull', True)), fields=('recording',), name='legal_hold_one_active'), models.CheckConstraint(condition=models.Q(models.Q(('released_at__isnull', True), ('released_by__isnull', True)), models.Q(('released_at__isnull', False), ('released_by__isnull', False)), _connector='OR'), name='legal_hold_released_with_whom')],
+                "ordering": ["-placed_at"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("released_at__isnull", True)),
+                        fields=("recording",),
+                        name="legal_hold_one_active",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("released_at__isnull", True), ("released_by__isnull", True)),
+                            models.Q(
+                                ("released_at__isnull", False), ("released_by__isnull", False)
+                            ),
+                            _connector="OR",
+                        ),
+                        name="legal_hold_released_with_whom",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Reminder',
+            name="Reminder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('expires_at', models.DateTimeField()),
-                ('days_before', models.PositiveSmallIntegerField()),
-                ('claimed_at', models.DateTimeField()),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('recording', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='retention_reminders', to='recordings.recording')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("expires_at", models.DateTimeField()),
+                ("days_before", models.PositiveSmallIntegerField()),
+                ("claimed_at", models.DateTimeField()),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "recording",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="retention_reminders",
+                        to="recordings.recording",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('recording', 'expires_at', 'days_before'), name='reminder_once')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("recording", "expires_at", "days_before"), name="reminder_once"
+                    )
+                ],
             },
         ),
     ]

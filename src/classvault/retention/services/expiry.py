@@ -57,8 +57,7 @@ def retention_key_for_recording(*, object_id: str, now: datetime) -> str | None:
     pk = _recording_pk(object_id)
     if pk is None:
         return None
-    recording = (Recording.objects.select_for_update().filter(pk=pk)
-                 .only("pk", "expires_at").first())
+    recording = Recording.objects.select_for_update().filter(pk=pk).only("pk", "expires_at").first()
     if recording is not None:
         return recording_desired_retention_key(recording=recording)
     if Tombstone.objects.filter(pk=pk).exists():
@@ -67,20 +66,25 @@ def retention_key_for_recording(*, object_id: str, now: datetime) -> str | None:
     return object_retention_key(object_id)
 
 
-def recording_retention_key_apply(*, recording: Recording, now: datetime,
-                                  actor: User | None = None) -> int:
+def recording_retention_key_apply(
+    *, recording: Recording, now: datetime, actor: User | None = None
+) -> int:
     """Move the recording's live data keys under the retention key they belong under now.
 
     Call with the recording row locked, inside the transaction that changed its expiry or
     hold. Returns how many keys moved.
     """
-    return data_keys_rewrap(object_id=str(recording.pk),
-                            retention_key=recording_desired_retention_key(recording=recording),
-                            now=now, actor=actor)
+    return data_keys_rewrap(
+        object_id=str(recording.pk),
+        retention_key=recording_desired_retention_key(recording=recording),
+        now=now,
+        actor=actor,
+    )
 
 
-def recordings_expiry_recompute(*, owner: User, study_end: date | None, actor: User | None,
-                                now: datetime) -> list[Recording]:
+def recordings_expiry_recompute(
+    *, owner: User, study_end: date | None, actor: User | None, now: datetime
+) -> list[Recording]:
     """Recompute ``expires_at`` of every recording of ``owner`` for a new study end.
 
     Called through the enrolment hook, inside ``enrolment_set``'s transaction. An earlier
@@ -98,8 +102,9 @@ def recordings_expiry_recompute(*, owner: User, study_end: date | None, actor: U
         for recording in recordings:
             if recording.expires_at <= now:
                 continue  # expired: final
-            expires_at = expiry_for(recorded_at=recording.recorded_at, study_end=study_end,
-                                    months=months)
+            expires_at = expiry_for(
+                recorded_at=recording.recorded_at, study_end=study_end, months=months
+            )
             if expires_at == recording.expires_at:
                 continue
             before = recording.expires_at
@@ -110,19 +115,28 @@ def recordings_expiry_recompute(*, owner: User, study_end: date | None, actor: U
         # The audit events last, once every key moved: the audit head is the last lock a
         # transaction takes (audit_record).
         for recording, before in changed:
-            audit_record(actor=actor, action=AuditAction.RECORDING_EXPIRY_CHANGE, obj=recording,
-                         now=now, purpose="retention",
-                         data={"from": before.isoformat(),
-                               "to": recording.expires_at.isoformat(),
-                               "study_end": study_end.isoformat() if study_end else None})
+            audit_record(
+                actor=actor,
+                action=AuditAction.RECORDING_EXPIRY_CHANGE,
+                obj=recording,
+                now=now,
+                purpose="retention",
+                data={
+                    "from": before.isoformat(),
+                    "to": recording.expires_at.isoformat(),
+                    "study_end": study_end.isoformat() if study_end else None,
+                },
+            )
     return [recording for recording, _before in changed]
 
 
-def recordings_expiry_follow_enrolment(*, enrolment: Enrolment, actor: User | None,
-                                       now: datetime) -> None:
+def recordings_expiry_follow_enrolment(
+    *, enrolment: Enrolment, actor: User | None, now: datetime
+) -> None:
     """The people.enrolment_changed hook: expiries follow the study end (R9)."""
-    recordings_expiry_recompute(owner=enrolment.student_teacher, study_end=enrolment.study_end,
-                                actor=actor, now=now)
+    recordings_expiry_recompute(
+        owner=enrolment.student_teacher, study_end=enrolment.study_end, actor=actor, now=now
+    )
 
 
 def retention_keys_sync(*, now: datetime) -> int:
@@ -136,16 +150,22 @@ def retention_keys_sync(*, now: datetime) -> int:
     waiting = vault_objects_on_own_or_master_key()
     ids = {pk for pk in (_recording_pk(object_id) for object_id in waiting) if pk}
     moved = 0
-    for pk in sorted(Recording.objects.filter(pk__in=ids)
-                     .exclude(status=RecordingStatus.PROCESSING).values_list("pk", flat=True)):
+    for pk in sorted(
+        Recording.objects.filter(pk__in=ids)
+        .exclude(status=RecordingStatus.PROCESSING)
+        .values_list("pk", flat=True)
+    ):
         try:
             with transaction.atomic():
                 recording = Recording.objects.select_for_update().filter(pk=pk).first()
                 if recording is not None:
                     moved += recording_retention_key_apply(recording=recording, now=now)
         except Exception:
-            log.exception("Moving the keys of recording %s to their day's retention key "
-                          "failed; the next run tries again.", pk)
+            log.exception(
+                "Moving the keys of recording %s to their day's retention key "
+                "failed; the next run tries again.",
+                pk,
+            )
     return moved
 
 
@@ -167,7 +187,10 @@ def retention_keys_close(*, now: datetime) -> int:
         if retention_key_destroy(label=label, now=now):
             destroyed += 1
         elif end is not None and end <= now - timedelta(days=1):
-            log.warning("Retention key %s outlives its day: a recording under it was not "
-                        "deleted. Check the sweep's errors.", label)
+            log.warning(
+                "Retention key %s outlives its day: a recording under it was not "
+                "deleted. Check the sweep's errors.",
+                label,
+            )
     retention_key_files_reshred()
     return destroyed

@@ -28,8 +28,9 @@ def _lock(recording: Recording) -> Recording:
 
 
 @transaction.atomic
-def legal_hold_place(*, actor: User, recording: Recording, reason: str, reference: str,
-                     now: datetime) -> LegalHold:
+def legal_hold_place(
+    *, actor: User, recording: Recording, reason: str, reference: str, now: datetime
+) -> LegalHold:
     """Place a hold. 409 when one is active already; the reason is required (422).
 
     The recording's keys move to a retention key of its own, so the hold keeps no other
@@ -44,13 +45,19 @@ def legal_hold_place(*, actor: User, recording: Recording, reason: str, referenc
     locked = _lock(recording)
     if LegalHold.objects.filter(recording=locked, released_at__isnull=True).exists():
         raise Conflict(_("This recording is already under legal hold."))
-    hold = LegalHold.objects.create(recording=locked, reason=reason, reference=reference,
-                                    placed_by=actor, placed_at=now)
+    hold = LegalHold.objects.create(
+        recording=locked, reason=reason, reference=reference, placed_by=actor, placed_at=now
+    )
     # Keys first: the audit head is the last lock a transaction takes (audit_record).
     recording_retention_key_apply(recording=locked, now=now, actor=actor)
-    audit_record(actor=actor, action=AuditAction.LEGAL_HOLD_PLACE, obj=locked, now=now,
-                 purpose=PURPOSE,
-                 data={"hold": str(hold.pk), "reason": reason, "reference": reference})
+    audit_record(
+        actor=actor,
+        action=AuditAction.LEGAL_HOLD_PLACE,
+        obj=locked,
+        now=now,
+        purpose=PURPOSE,
+        data={"hold": str(hold.pk), "reason": reason, "reference": reference},
+    )
     return hold
 
 
@@ -69,6 +76,12 @@ def legal_hold_release(*, actor: User, recording: Recording, now: datetime) -> L
     LegalHold.objects.filter(pk=hold.pk).update(released_at=now, released_by=actor)
     hold.released_at, hold.released_by = now, actor
     recording_retention_key_apply(recording=locked, now=now, actor=actor)
-    audit_record(actor=actor, action=AuditAction.LEGAL_HOLD_RELEASE, obj=locked, now=now,
-                 purpose=PURPOSE, data={"hold": str(hold.pk)})
+    audit_record(
+        actor=actor,
+        action=AuditAction.LEGAL_HOLD_RELEASE,
+        obj=locked,
+        now=now,
+        purpose=PURPOSE,
+        data={"hold": str(hold.pk)},
+    )
     return hold

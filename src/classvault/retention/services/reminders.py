@@ -32,8 +32,7 @@ LEASE = timedelta(minutes=15)
 
 
 def _claim(recording: Recording, days_before: int, now: datetime) -> bool:
-    key = {"recording": recording, "expires_at": recording.expires_at,
-           "days_before": days_before}
+    key = {"recording": recording, "expires_at": recording.expires_at, "days_before": days_before}
     existing = Reminder.objects.filter(**key).values_list("sent_at", flat=True)
     if not existing:
         try:
@@ -45,9 +44,11 @@ def _claim(recording: Recording, days_before: int, now: datetime) -> bool:
     if existing[0] is not None:
         return False
     with transaction.atomic():
-        return bool(Reminder.objects.filter(**key, sent_at__isnull=True,
-                                            claimed_at__lte=now - LEASE)
-                    .update(claimed_at=now))
+        return bool(
+            Reminder.objects.filter(
+                **key, sent_at__isnull=True, claimed_at__lte=now - LEASE
+            ).update(claimed_at=now)
+        )
 
 
 def _messages(recording: Recording, trainers: list[User]) -> list[EmailMessage]:
@@ -61,45 +62,81 @@ def _messages(recording: Recording, trainers: list[User]) -> list[EmailMessage]:
     subject = _("ClassVault: a recording is deleted on %(expiry)s, not assessed yet") % facts
     messages = []
     if owner.email:
-        body = _("Your recording \"%(title)s\" of %(recorded)s is deleted for good on "
-                 "%(expiry)s, and it has not been assessed yet.\n\nIf your assessment needs "
-                 "it, share it with your trainer now and ask them to assess it before that "
-                 "date. Afterwards nobody can bring it back.") % facts
+        body = (
+            _(
+                'Your recording "%(title)s" of %(recorded)s is deleted for good on '
+                "%(expiry)s, and it has not been assessed yet.\n\nIf your assessment needs "
+                "it, share it with your trainer now and ask them to assess it before that "
+                "date. Afterwards nobody can bring it back."
+            )
+            % facts
+        )
         messages.append(EmailMessage(subject, body, to=[owner.email]))
     for trainer in trainers:
-        body = _("The recording \"%(title)s\" of %(recorded)s by %(student)s is deleted for "
-                 "good on %(expiry)s, and it has not been assessed yet.\n\nIf you are to "
-                 "assess it, ask %(student)s to share it with you and assess it before that "
-                 "date.") % facts
+        body = (
+            _(
+                'The recording "%(title)s" of %(recorded)s by %(student)s is deleted for '
+                "good on %(expiry)s, and it has not been assessed yet.\n\nIf you are to "
+                "assess it, ask %(student)s to share it with you and assess it before that "
+                "date."
+            )
+            % facts
+        )
         messages.append(EmailMessage(subject, body, to=[trainer.email]))
     return messages
 
 
 def _send(recording: Recording, days_before: int, now: datetime) -> bool:
-    trainers = list(User.objects.filter(trainees__student_teacher=recording.owner_id,
-                                        is_active=True).exclude(email="").order_by("username"))
+    trainers = list(
+        User.objects.filter(trainees__student_teacher=recording.owner_id, is_active=True)
+        .exclude(email="")
+        .order_by("username")
+    )
     try:
         get_connection().send_messages(_messages(recording, trainers))
     except Exception:
-        log.exception("Sending the %s-day reminder for recording %s failed; it is tried again "
-                      "once its claim lapses.", days_before, recording.pk)
+        log.exception(
+            "Sending the %s-day reminder for recording %s failed; it is tried again "
+            "once its claim lapses.",
+            days_before,
+            recording.pk,
+        )
         return False
     recipients = [recording.owner.username] if recording.owner.email else []
     recipients += [trainer.username for trainer in trainers]
     with transaction.atomic():
-        Reminder.objects.filter(recording=recording, expires_at=recording.expires_at,
-                                days_before=days_before).update(sent_at=now)
-        audit_record(actor=None, action=AuditAction.RETENTION_REMINDER, obj=recording, now=now,
-                     purpose="assessment",
-                     data={"days_before": days_before,
-                           "expires_at": recording.expires_at.isoformat(), "to": recipients})
+        Reminder.objects.filter(
+            recording=recording, expires_at=recording.expires_at, days_before=days_before
+        ).update(sent_at=now)
+        audit_record(
+            actor=None,
+            action=AuditAction.RETENTION_REMINDER,
+            obj=recording,
+            now=now,
+            purpose="assessment",
+            data={
+                "days_before": days_before,
+                "expires_at": recording.expires_at.isoformat(),
+                "to": recipients,
+            },
+        )
         # In ClassVault too, to the same people (whether or not they have an address);
         # not mailed again: the reminder above is the e-mail.
-        in_app = [recording.owner, *User.objects.filter(
-            trainees__student_teacher=recording.owner_id, is_active=True).order_by("username")]
-        notifications_send(recipients=in_app, kind=NotificationKind.EXPIRING,
-                           recording_id=recording.pk, actor=None, now=now,
-                           data={"days": days_left(recording.expires_at, now)}, email=False)
+        in_app = [
+            recording.owner,
+            *User.objects.filter(
+                trainees__student_teacher=recording.owner_id, is_active=True
+            ).order_by("username"),
+        ]
+        notifications_send(
+            recipients=in_app,
+            kind=NotificationKind.EXPIRING,
+            recording_id=recording.pk,
+            actor=None,
+            now=now,
+            data={"days": days_left(recording.expires_at, now)},
+            email=False,
+        )
     return True
 
 

@@ -34,8 +34,9 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 100
 
 
-def recording_destroy(*, recording_id: uuid.UUID | str, actor: User | None, reason: str,
-                      now: datetime) -> bool:
+def recording_destroy(
+    *, recording_id: uuid.UUID | str, actor: User | None, reason: str, now: datetime
+) -> bool:
     """Delete one recording for good; True if this call deleted it.
 
     DANGEROUS: nothing of the recording can be recovered afterwards, from this system or
@@ -57,15 +58,28 @@ def recording_destroy(*, recording_id: uuid.UUID | str, actor: User | None, reas
         if LegalHold.objects.filter(recording=recording, released_at__isnull=True).exists():
             if expired:
                 return False
-            raise Conflict(_("This recording is under legal hold and cannot be deleted. "
-                             "The privacy officer can tell you more."))
+            raise Conflict(
+                _(
+                    "This recording is under legal hold and cannot be deleted. "
+                    "The privacy officer can tell you more."
+                )
+            )
         object_id = str(recording.pk)
         data_key_destroy(object_id=object_id, now=now, actor=actor)
-        Tombstone.objects.create(recording_id=recording.pk, reason=reason,
-                                 expires_at=recording.expires_at, deleted_at=now)
-        audit_record(actor=actor, action=AuditAction.RECORDING_DELETE, obj=recording, now=now,
-                     purpose="retention" if expired else "",
-                     data={"reason": reason, "expires_at": recording.expires_at.isoformat()})
+        Tombstone.objects.create(
+            recording_id=recording.pk,
+            reason=reason,
+            expires_at=recording.expires_at,
+            deleted_at=now,
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.RECORDING_DELETE,
+            obj=recording,
+            now=now,
+            purpose="retention" if expired else "",
+            data={"reason": reason, "expires_at": recording.expires_at.isoformat()},
+        )
         LegalHold.objects.filter(recording=recording).delete()
         Recording.objects.filter(pk=recording.pk).delete()
         transaction.on_commit(lambda: _finish_quietly(recording.pk, now))
@@ -82,8 +96,9 @@ def recording_delete(*, actor: User, recording: Recording, now: datetime) -> Non
     """
     if not is_custodian(actor=actor, recording=recording):
         raise Forbidden(_("Only the student teacher or their supervisor may delete this."))
-    recording_destroy(recording_id=recording.pk, actor=actor, reason=TombstoneReason.DELETED,
-                      now=now)
+    recording_destroy(
+        recording_id=recording.pk, actor=actor, reason=TombstoneReason.DELETED, now=now
+    )
 
 
 def _finish(recording_id: uuid.UUID, now: datetime) -> None:
@@ -95,8 +110,9 @@ def _finish(recording_id: uuid.UUID, now: datetime) -> None:
     """
     vault_object_purge(object_id=str(recording_id), now=now)
     with transaction.atomic():
-        Tombstone.objects.filter(pk=recording_id, blobs_cleared_at__isnull=True) \
-            .update(blobs_cleared_at=now)
+        Tombstone.objects.filter(pk=recording_id, blobs_cleared_at__isnull=True).update(
+            blobs_cleared_at=now
+        )
 
 
 def _finish_quietly(recording_id: uuid.UUID, now: datetime) -> None:
@@ -104,15 +120,20 @@ def _finish_quietly(recording_id: uuid.UUID, now: datetime) -> None:
         _finish(recording_id, now)
     except Exception:
         # The recording is gone and unreadable already; only space is left to free.
-        log.exception("Removing the blobs of deleted recording %s failed; the next sweep "
-                      "tries again.", recording_id)
+        log.exception(
+            "Removing the blobs of deleted recording %s failed; the next sweep tries again.",
+            recording_id,
+        )
 
 
 def tombstones_finish(*, now: datetime) -> int:
     """Finish every deletion whose blobs are not removed yet; return how many were finished."""
     finished = 0
-    for pk in list(Tombstone.objects.filter(blobs_cleared_at__isnull=True)
-                   .order_by("deleted_at").values_list("pk", flat=True)):
+    for pk in list(
+        Tombstone.objects.filter(blobs_cleared_at__isnull=True)
+        .order_by("deleted_at")
+        .values_list("pk", flat=True)
+    ):
         try:
             _finish(pk, now)
         except Exception:
@@ -122,8 +143,9 @@ def tombstones_finish(*, now: datetime) -> int:
     return finished
 
 
-def retention_sweep(*, now: datetime, batch_size: int = BATCH_SIZE,
-                    on_deleted: Callable[[str], None] | None = None) -> list[str]:
+def retention_sweep(
+    *, now: datetime, batch_size: int = BATCH_SIZE, on_deleted: Callable[[str], None] | None = None
+) -> list[str]:
     """Apply retention as of ``now``: delete every expired recording not under legal hold.
 
     DANGEROUS: it deletes recordings for good, many at once. In this order: first finish
@@ -142,19 +164,20 @@ def retention_sweep(*, now: datetime, batch_size: int = BATCH_SIZE,
     after: Q | None = None  # keyset pagination: skipped and failed ones are not seen twice
     while True:
         page = expired.filter(after) if after is not None else expired
-        batch = list(page.order_by("expires_at", "pk").values_list("expires_at", "pk")
-                     [:batch_size])
+        batch = list(page.order_by("expires_at", "pk").values_list("expires_at", "pk")[:batch_size])
         if not batch:
             break
         last_expiry, last_pk = batch[-1]
         after = Q(expires_at__gt=last_expiry) | Q(expires_at=last_expiry, pk__gt=last_pk)
         for _expiry, pk in batch:
             try:
-                done = recording_destroy(recording_id=pk, actor=None,
-                                         reason=TombstoneReason.EXPIRED, now=now)
+                done = recording_destroy(
+                    recording_id=pk, actor=None, reason=TombstoneReason.EXPIRED, now=now
+                )
             except Exception:
-                log.exception("Deleting expired recording %s failed; the next sweep tries "
-                              "again.", pk)
+                log.exception(
+                    "Deleting expired recording %s failed; the next sweep tries again.", pk
+                )
                 continue
             if done:
                 deleted.append(str(pk))

@@ -12,5 +12,6 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def recording_manage(context, recording):
-    return recording_manage_panel(actor=context["request"].user, recording=recording,
-                                  now=clock.now())
+    return recording_manage_panel(
+        actor=context["request"].user, recording=recording, now=clock.now()
+    )
