@@ -2,6 +2,7 @@
 
 import pytest
 
+from support.browser import log_in
 from support.liveserver import DEMO_PASSWORD, running_server
 
 pytestmark = pytest.mark.browser
@@ -41,11 +42,7 @@ def test_wrong_password_is_announced(server, page):
 
 
 def test_switch_to_english_and_log_out(server, page):
-    page.goto(server + "/login/")
-    page.get_by_label("Gebruikersnaam").fill("olga")
-    page.get_by_label("Wachtwoord").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    page.wait_for_url(server + "/")
+    log_in(page, server, "olga")
     page.get_by_label("Taal").select_option("en")
     page.get_by_role("button", name="Wissel").click()
     assert page.get_by_role("heading", name="Welcome, Olga Opleider").is_visible()

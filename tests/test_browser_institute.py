@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from support.liveserver import DEMO_PASSWORD, running_server
+from support.browser import fits, log_in
+from support.liveserver import running_server
 
 pytestmark = pytest.mark.browser
 
@@ -54,18 +55,6 @@ class Watch:
 
     def assert_clean(self) -> None:
         assert self.errors == [] and self.failed == [], (self.errors, self.failed)
-
-
-def log_in(page, server, username):
-    page.goto(server + "/login/")
-    page.get_by_label("Gebruikersnaam").fill(username)
-    page.get_by_label("Wachtwoord").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    page.wait_for_url(server + "/")
-
-
-def fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def nav(page, name):

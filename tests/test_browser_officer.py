@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from support.liveserver import DEMO_PASSWORD, running_server
+from support.browser import log_in
+from support.liveserver import running_server
 
 pytestmark = pytest.mark.browser
 
@@ -38,14 +39,6 @@ class Watch:
     def _response(self, response) -> None:
         if response.status >= 400 and not response.url.endswith("/favicon.ico"):
             self.problems.append(f"{response.status} {response.url}")
-
-
-def log_in(page, server, username):
-    page.goto(server + "/login/")
-    page.get_by_label("Gebruikersnaam").fill(username)
-    page.get_by_label("Wachtwoord").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    page.wait_for_url(server + "/")
 
 
 def fits(page) -> None:

@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from support.liveserver import DEMO_PASSWORD, running_server
+from support.browser import log_in, log_out
+from support.liveserver import running_server
 from support.media import make_video
 
 pytestmark = pytest.mark.browser
@@ -14,14 +15,6 @@ pytestmark = pytest.mark.browser
 def server(tmp_path_factory):
     with running_server(tmp_path_factory.mktemp("rec") / "data", worker=True) as base:
         yield base
-
-
-def log_in(page, server, username):
-    page.goto(server + "/login/")
-    page.get_by_label("Gebruikersnaam").fill(username)
-    page.get_by_label("Wachtwoord").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    page.wait_for_url(server + "/")
 
 
 def test_trainer_watches_the_shared_demo_recording_in_the_locked_player(server, page):
@@ -53,7 +46,7 @@ def test_fellow_student_gets_404_for_the_player(server, page):
     log_in(page, server, "sanne")
     page.get_by_role("link", name="Opnames").first.click()
     link = page.get_by_role("link", name=re.compile("Rekenles")).get_attribute("href")
-    page.get_by_role("button", name="Uitloggen").click()
+    log_out(page)
     log_in(page, server, "tim")
     response = page.goto(server + link)
     assert response.status == 404

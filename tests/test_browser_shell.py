@@ -2,7 +2,8 @@
 
 import pytest
 
-from support.liveserver import DEMO_PASSWORD, running_server
+from support.browser import log_in
+from support.liveserver import running_server
 
 pytestmark = pytest.mark.browser
 
@@ -34,14 +35,6 @@ def watch(page) -> list[str]:
     )
     page.on("pageerror", lambda e: problems.append(f"script: {e}"))
     return problems
-
-
-def log_in(page, server, username):
-    page.goto(server + "/login/")
-    page.get_by_label("Gebruikersnaam").fill(username)
-    page.get_by_label("Wachtwoord").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    page.wait_for_url(server + "/")
 
 
 def overflow(page) -> int:

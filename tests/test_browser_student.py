@@ -2,20 +2,17 @@
 share, unshare, screenings (and a fellow student only inside the window), the access panel,
 deletion with a confirmation, the consent register. Desktop and 360 px wide."""
 
-import json
 import re
 from datetime import datetime, timedelta
 from types import SimpleNamespace
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from support.liveserver import DEMO_PASSWORD, call, multipart, running_server, token_for
-from support.media import make_video
+from support.browser import AMSTERDAM, collect_problems, fits, log_in, log_out, upload_lesson
+from support.liveserver import running_server
 
 pytestmark = pytest.mark.browser
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 WIDTHS = {"desktop": (1280, 900), "phone": (360, 740)}
 
 
@@ -30,73 +27,15 @@ def watched(request, page, server):
     """The page at one width, with every console error and failed response collected;
     ``expected`` lists the URLs of refusals the test walks into on purpose."""
     page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[request.param], strict=True)))
-    problems, expected = [], []
-
-    def unexpected(url):
-        # /favicon.ico belongs to the shell's work (issue 11, defect 2).
-        return "favicon" not in url and not any(e in url for e in expected)
-
-    page.on(
-        "console",
-        lambda m: (
-            problems.append(f"console: {m.text} {m.location}")
-            if m.type == "error" and unexpected(m.location.get("url", ""))
-            else None
-        ),
-    )
-    page.on(
-        "response",
-        lambda r: (
-            problems.append(f"{r.status} {r.url}")
-            if r.status >= 400 and unexpected(r.url)
-            else None
-        ),
-    )
+    expected = []
+    problems = collect_problems(page, expected)
     yield SimpleNamespace(page=page, problems=problems, expected=expected)
     assert problems == []
 
 
 def no_overflow(page):
     page.wait_for_load_state()  # after a click that navigates, measure the new page
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), page.url
-
-
-def log_in(page, server, username):
-    page.goto(server + "/login/")
-    page.get_by_label("Gebruikersnaam").fill(username)
-    page.get_by_label("Wachtwoord").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    page.wait_for_url(server + "/")
-    no_overflow(page)
-
-
-def log_out(page):
-    page.get_by_role("button", name="Uitloggen").click()
-
-
-def upload(server, title, pupil_names):
-    """Sanne uploads a lesson through the API (the upload page has its own browser test)."""
-    token = token_for(server, "sanne")
-    _s, _h, body = call(server, "GET", "/api/v1/pupils?school=LINDE", token=token)
-    ids = [p["id"] for p in json.loads(body) if p["full_name"] in pupil_names]
-    data, content_type = multipart(
-        {
-            "title": title,
-            "recorded_at": datetime.now(AMSTERDAM).isoformat(),
-            "pupils": json.dumps(ids),
-        },
-        {"file": ("les.mp4", make_video(seconds=1.0), "video/mp4")},
-    )
-    status, _h, body = call(
-        server,
-        "POST",
-        "/api/v1/recordings",
-        token=token,
-        data=data,
-        headers={"Content-Type": content_type},
-    )
-    assert status == 201, body
-    return "/recordings/" + json.loads(body)["id"] + "/"
+    assert fits(page), page.url
 
 
 def access_entry(page, name):
@@ -118,8 +57,10 @@ def plan_screening(page, attendee, start=None):
 
 def test_student_teacher_shares_unshares_and_plans_screenings(server, watched):
     page = watched.page
-    taalles = upload(server, f"Taalles {page.viewport_size['width']}", ["Ada Appel", "Dewi Dekker"])
-    log_in(page, server, "sanne")
+    taalles = upload_lesson(
+        server, f"Taalles {page.viewport_size['width']}", ["Ada Appel", "Dewi Dekker"]
+    )
+    log_in(page, server, "sanne", check_fit=True)
     queue = page.locator("#queue")
     assert "Rekenles groep 7" in queue.inner_text()
     queue.get_by_role("link", name=re.compile("Rekenles")).click()
@@ -154,38 +95,38 @@ def test_student_teacher_shares_unshares_and_plans_screenings(server, watched):
     page.get_by_text("De vertoning is gepland.").wait_for()
     assert "daarvoor geen toegang" in access_entry(page, "Tim Medestudent").inner_text()
     log_out(page)
-    log_in(page, server, "tim")
+    log_in(page, server, "tim", check_fit=True)
     watched.expected.append(taalles)  # Tim's 404s outside the window
     assert page.goto(server + taalles).status == 404  # before the window
     page.goto(server + "/")
     log_out(page)
-    log_in(page, server, "sanne")
+    log_in(page, server, "sanne", check_fit=True)
     page.goto(server + taalles)
     plan_screening(page, "Tim Medestudent")  # starts now, the form's default
     page.get_by_text("De vertoning is gepland.").wait_for()
     assert "tot" in access_entry(page, "Tim Medestudent").first.inner_text()
     log_out(page)
-    log_in(page, server, "tim")
+    log_in(page, server, "tim", check_fit=True)
     assert page.goto(server + taalles).status == 200  # inside the window
     page.get_by_text("U mag deze opname bekijken tijdens een online vertoning").wait_for()
     assert page.get_by_role("button", name="Delen", exact=True).count() == 0
     no_overflow(page)
     log_out(page)
     # She calls both off; Tim is out again.
-    log_in(page, server, "sanne")
+    log_in(page, server, "sanne", check_fit=True)
     page.goto(server + taalles)
     for _ in range(2):
         page.get_by_role("button", name=re.compile("Zeg de vertoning van")).first.click()
         page.get_by_text("De vertoning is afgezegd.").wait_for()
     assert access_entry(page, "Tim Medestudent").count() == 0
     log_out(page)
-    log_in(page, server, "tim")
+    log_in(page, server, "tim", check_fit=True)
     assert page.goto(server + taalles).status == 404
 
 
 def test_supervisor_manages_on_her_behalf_and_reads_the_consent_register(server, watched):
     page = watched.page
-    log_in(page, server, "mentor")
+    log_in(page, server, "mentor", check_fit=True)
     students = page.locator("#students")
     assert "Sanne de Student" in students.inner_text()
     assert students.get_by_role("link").count() >= 1  # her newest recording
@@ -206,8 +147,8 @@ def test_supervisor_manages_on_her_behalf_and_reads_the_consent_register(server,
 
 def test_student_teacher_deletes_after_confirming(server, watched):
     page = watched.page
-    lesson = upload(server, f"Proefles {page.viewport_size['width']}", ["Ada Appel"])
-    log_in(page, server, "sanne")
+    lesson = upload_lesson(server, f"Proefles {page.viewport_size['width']}", ["Ada Appel"])
+    log_in(page, server, "sanne", check_fit=True)
     page.goto(server + lesson)
     page.get_by_role("link", name="Deze opname definitief verwijderen…").click()
     no_overflow(page)

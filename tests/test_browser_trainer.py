@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from support.liveserver import DEMO_PASSWORD, call, running_server, token_for
+from support.browser import fits, log_in
+from support.liveserver import call, running_server, token_for
 
 pytestmark = pytest.mark.browser
 
@@ -55,18 +56,6 @@ class Watch:
             # shell's to fix (issue 11, defect 2), not a fault of these pages.
             errors = [e for e in errors if "status of 404" not in e]
         assert errors == [] and self.failed == [], (errors, self.failed)
-
-
-def log_in(page, server, username):
-    page.goto(server + "/login/")
-    page.get_by_label("Gebruikersnaam").fill(username)
-    page.get_by_label("Wachtwoord").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    page.wait_for_url(server + "/")
-
-
-def no_overflow(page):
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def test_trainer_watches_comments_edits_deletes_and_assesses(server, page):
@@ -159,7 +148,7 @@ def test_trainer_watches_comments_edits_deletes_and_assesses(server, page):
     page.set_viewport_size({"width": 360, "height": 740})
     for path in ("/", "/recordings/", player_url.replace(server, "")):
         page.goto(server + path)
-        assert no_overflow(page), path
+        assert fits(page), path
     watch.assert_clean(server)
 
 
@@ -192,7 +181,7 @@ def test_privacy_officer_states_a_purpose_and_no_url_carries_it(server, page, de
     assert [u for u in watch.urls if "purpose=" in u or "verzoek" in u] == []
     assert page.locator("#comment-form").count() == 0  # she watches; she does not comment
     page.set_viewport_size({"width": 360, "height": 740})
-    assert no_overflow(page)
+    assert fits(page)
     watch.assert_clean(server)
 
 

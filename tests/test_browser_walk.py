@@ -8,7 +8,8 @@ from urllib.parse import urldefrag, urlsplit
 
 import pytest
 
-from support.liveserver import DEMO_PASSWORD, running_server
+from support.browser import fits, log_in
+from support.liveserver import running_server
 
 pytestmark = pytest.mark.browser
 
@@ -52,11 +53,7 @@ def test_every_page_a_role_reaches_by_its_own_links(server, page, username):
         ),
     )
     page.set_viewport_size({"width": 360, "height": 740})
-    page.goto(server + "/login/")
-    page.get_by_label("Gebruikersnaam").fill(username)
-    page.get_by_label("Wachtwoord").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    page.wait_for_url(server + "/")
+    log_in(page, server, username)
 
     menu = [
         u for u in map(lambda u: _same_site(server, u), page.evaluate(LINKS % "header nav")) if u
@@ -72,7 +69,7 @@ def test_every_page_a_role_reaches_by_its_own_links(server, page, username):
         assert response is not None, url
         if response.status >= 400:
             return []  # reported by the response listener
-        if not page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"):
+        if not fits(page):
             too_wide.append(page.url)
         return [u for u in map(lambda u: _same_site(server, u), page.evaluate(LINKS % "")) if u]
 
