@@ -43,6 +43,7 @@ class Watch:
 
 def fits(page) -> None:
     """Nothing overflows sideways, at desktop width and at 360 px."""
+    page.wait_for_load_state()  # a click may still be loading the next page
     for width, height in ((1280, 800), (360, 740)):
         page.set_viewport_size({"width": width, "height": height})
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
