@@ -143,6 +143,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "classvault.web.middleware.DatabaseBusyMiddleware",
+    "classvault.core.middleware.DomainErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "classvault.urls"

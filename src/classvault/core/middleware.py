@@ -5,12 +5,20 @@ import re
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    JsonResponse,
+)
 from django.template import loader
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
+from .exceptions import Forbidden, NotVisible
 from .validation import text_problem
 
 # A closed system serves every asset itself: nothing may load from elsewhere.
@@ -161,3 +169,25 @@ class ApiJsonErrorsMiddleware:
         for cookie in response.cookies.values():
             replacement.cookies[cookie.key] = cookie
         return replacement
+
+
+class DomainErrorPagesMiddleware:
+    """On the web pages, a domain error nobody handled is a whole-page answer: NotVisible
+    the 404 page, Forbidden the 403 page (the API maps them to JSON itself).
+
+    One mapping for every view: a view catches only the refusals it shows on its own page.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        if _is_api(request):
+            return
+        if isinstance(exception, NotVisible):
+            raise Http404(exception.detail) from exception
+        if isinstance(exception, Forbidden):
+            raise PermissionDenied(exception.detail) from exception

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -26,7 +26,7 @@ from classvault.consent import selectors as consent_selectors
 from classvault.consent.models import ContactKind
 from classvault.consent.services.statement import statement_publish
 from classvault.core import clock
-from classvault.core.exceptions import DomainError, Forbidden, NotVisible
+from classvault.core.exceptions import DomainError, Forbidden
 from classvault.people import selectors as people_selectors
 from classvault.people import services as people_services
 from classvault.people.models import Role
@@ -264,10 +264,7 @@ def enrolment(request: HttpRequest, username: str) -> HttpResponse:
     """Place a student teacher. "Show the effect" previews how many of her recordings'
     expiry the study end moves; "Save" places her and says how many moved."""
     now = clock.now()
-    try:
-        student = people_selectors.student_teacher_get(actor=request.user, username=username)
-    except NotVisible as exc:
-        raise Http404(exc.detail) from exc
+    student = people_selectors.student_teacher_get(actor=request.user, username=username)
     form = EnrolmentForm(
         request.POST or None, actor=request.user, initial=_enrolment_initial(student)
     )

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -192,10 +192,7 @@ def holds(request: HttpRequest) -> HttpResponse:
 
 
 def _recording(request: HttpRequest, recording_id):
-    try:
-        return recording_get_visible(actor=request.user, recording_id=recording_id, now=clock.now())
-    except NotVisible as exc:
-        raise Http404(exc.detail) from exc
+    return recording_get_visible(actor=request.user, recording_id=recording_id, now=clock.now())
 
 
 @privacy_officer_only
@@ -210,10 +207,8 @@ def recording_hold(request: HttpRequest, recording_id) -> HttpResponse:
                 retention_services.legal_hold_place(
                     actor=request.user, recording=recording, now=clock.now(), **form.cleaned_data
                 )
-            except Forbidden as exc:
-                raise PermissionDenied(exc.detail) from exc
-            except NotVisible as exc:
-                raise Http404(exc.detail) from exc
+            except (Forbidden, NotVisible):
+                raise  # whole-page answers (core.middleware)
             except DomainError as exc:
                 problem, status = exc.detail, exc.status
             else:

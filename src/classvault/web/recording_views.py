@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from classvault.consent.selectors import pupils_list
 from classvault.core import clock
-from classvault.core.exceptions import DomainError, Invalid, NotVisible
+from classvault.core.exceptions import DomainError, Invalid
 from classvault.core.time import today_in_amsterdam
 from classvault.people.models import Role
 from classvault.recordings import selectors as recording_selectors
@@ -39,10 +39,7 @@ def recording_list(request: HttpRequest) -> HttpResponse:
 
 
 def _visible(request: HttpRequest, recording_id: str, now) -> Recording:
-    try:
-        return recording_get_visible(actor=request.user, recording_id=recording_id, now=now)
-    except NotVisible as exc:
-        raise Http404(exc.detail) from exc
+    return recording_get_visible(actor=request.user, recording_id=recording_id, now=now)
 
 
 @login_required

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -26,22 +26,15 @@ from classvault.sharing.selectors import recording_get_visible
 
 
 def _managed(request: HttpRequest, recording_id) -> Recording:
-    """The recording the user manages: 404 when she may not see it, 403 when she only sees it."""
-    try:
-        return access.recording_get_managed(
-            actor=request.user, recording_id=recording_id, now=clock.now()
-        )
-    except NotVisible as exc:
-        raise Http404(exc.detail) from exc
-    except Forbidden as exc:
-        raise PermissionDenied(exc.detail) from exc
+    """The recording the user manages: 404 when she may not see it, 403 when she only sees it
+    (the domain error pages, core.middleware)."""
+    return access.recording_get_managed(
+        actor=request.user, recording_id=recording_id, now=clock.now()
+    )
 
 
 def _visible(request: HttpRequest, recording_id, now: datetime) -> Recording:
-    try:
-        return recording_get_visible(actor=request.user, recording_id=recording_id, now=now)
-    except NotVisible as exc:
-        raise Http404(exc.detail) from exc
+    return recording_get_visible(actor=request.user, recording_id=recording_id, now=now)
 
 
 def _back(recording_id) -> HttpResponse:
@@ -55,10 +48,8 @@ def _act(request: HttpRequest, recording_id, action, success: str) -> HttpRespon
     recording = _visible(request, recording_id, now)
     try:
         action(recording, now)
-    except Forbidden as exc:
-        raise PermissionDenied(exc.detail) from exc
-    except NotVisible as exc:
-        raise Http404(exc.detail) from exc
+    except (Forbidden, NotVisible):
+        raise  # whole-page answers (core.middleware)
     except DomainError as exc:
         messages.error(request, exc.detail)
     else:
