@@ -10,7 +10,7 @@ export CLASSVAULT_HOME ?= $(CURDIR)/classvault-data
 # PostgreSQL for the second pass of the suite (already running on dev and CI machines).
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/classvault
 
-.PHONY: install run test test-sqlite test-postgres lint format browser clean
+.PHONY: install run test test-sqlite test-postgres lint format browser servers clean
 
 install: $(STAMP)
 
@@ -26,14 +26,23 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Install Chromium: sudo apt-get install -y chromium"; exit 1; fi; }
 
+# A real S3 server (Ceph's RADOS Gateway) for the S3 tests and nginx for the deployment guide's
+# test, both Debian's. Without root they are only named: those tests then skip and say why.
+SERVER_PACKAGES := ceph-mon ceph-osd radosgw nginx-light
+servers:
+	@test -x /usr/bin/radosgw -a -x /usr/bin/ceph-osd -a -x /usr/bin/ceph-mon -a -x /usr/sbin/nginx || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SERVER_PACKAGES) >/dev/null; \
+	  else echo "The S3 and nginx tests will skip: sudo apt-get install -y --no-install-recommends $(SERVER_PACKAGES)"; fi; }
+
 run: install
 	@new=0; test -e "$(CLASSVAULT_HOME)/classvault.sqlite3" || new=1; \
 	$(BIN)/classvault init && \
 	if [ $$new = 1 ]; then $(BIN)/classvault demo --host $(HOST) --port $(PORT); fi && \
 	exec $(BIN)/classvault serve --host $(HOST) --port $(PORT)
 
-test: lint browser
-	$(BIN)/pytest -q
+# The second pass on PostgreSQL also runs the tests marked postgres (e.g. S3 end to end).
+test: lint browser servers
+	$(BIN)/pytest -q -m "not postgres"
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -m "not browser and not cli"
 
 # ruff (lint and format), and the layers contract: a lower app never imports a higher one (pyproject.toml).

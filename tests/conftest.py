@@ -12,8 +12,8 @@ from support.personas import NOW, TODAY, World, isolated_home
 from support.pupils import Pupils
 from support.recordings import make_recording
 
-# Fixtures for tests with real threads (support/concurrency.py).
-pytest_plugins = ["support.concurrency"]
+# Fixtures for tests with real threads (support/concurrency.py), a real S3 server (support/s3.py).
+pytest_plugins = ["support.concurrency", "support.s3"]
 
 
 @pytest.fixture(scope="session")

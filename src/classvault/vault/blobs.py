@@ -1,9 +1,9 @@
 """Blob stores: where the encrypted objects live. Only ciphertext ever reaches them.
 
-:class:`BlobStore` is the interface (an S3 store comes later behind it);
-:class:`FileBlobStore` keeps blobs as files under a root folder. Writes are atomic: a blob
-is written under a hidden temporary name in its final folder, fsynced and renamed, so a
-name either holds a complete blob or nothing.
+:class:`BlobStore` is the interface; :class:`classvault.vault.s3.S3BlobStore` keeps blobs
+as objects in an S3 bucket, :class:`FileBlobStore` as files under a root folder. Its writes
+are atomic: a blob is written under a hidden temporary name in its final folder, fsynced and
+renamed, so a name either holds a complete blob or nothing.
 """
 
 import os
@@ -155,6 +155,10 @@ class BlobStore(ABC):
         Only call it when no writer can be active there (e.g. under the job's lease).
         """
 
+    def probe(self) -> None:
+        """A cheap real check that the store answers (for the health check); raises if not."""
+        self.exists("health-probe")
+
 
 def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
@@ -295,6 +299,11 @@ class FileBlobStore(BlobStore):
                     found.append(name)
         return iter(sorted(found))
 
+    def probe(self) -> None:
+        problem = folder_problem(self.root)
+        if problem:
+            raise OSError(problem)
+
     def purge_unfinished(self, folder: str) -> int:
         path = self._path(folder)
         if not path.is_dir():
@@ -338,7 +347,33 @@ def blob_store() -> BlobStore:
     scheme = urlsplit(url).scheme
     if scheme == "file":
         return FileBlobStore(_file_url_root(url))
+    if scheme == "s3":
+        try:
+            from .s3 import S3BlobStore
+        except ImportError as exc:  # boto3 is a dependency; a broken install still says why
+            raise ImproperlyConfigured(f"The S3 blob store needs boto3: {exc}") from None
+        return S3BlobStore.from_url(url)
     raise ImproperlyConfigured(
-        f"CLASSVAULT_STORAGE_URL scheme {scheme!r} is not supported yet: only file:// "
-        "works in this version (S3 is planned). Unset it to use CLASSVAULT_HOME/blobs."
+        f"CLASSVAULT_STORAGE_URL scheme {scheme!r} is not supported: use file:///absolute/path "
+        "or s3://bucket/prefix. Unset it to use CLASSVAULT_HOME/blobs."
     )
+
+
+def folder_problem(root: Path) -> str | None:
+    """Why ``root`` cannot hold blobs: it must be a writable folder, or be creatable as one
+    (it is made on first use). None when it can."""
+    where = f"The blob store folder {root}"
+    if root.exists():
+        if not root.is_dir():
+            return f"{where} is not a folder."
+        if not os.access(root, os.W_OK | os.X_OK):
+            return f"{where} is not writable for this user."
+        return None
+    parent = root.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"{where} cannot be created: {parent} is not a folder."
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"{where} cannot be created: {parent} is not writable for this user."
+    return None

@@ -1,6 +1,5 @@
 """System checks of the vault: its key files, and a storage it can serve."""
 
-import os
 from pathlib import Path
 
 from django.conf import settings
@@ -9,12 +8,14 @@ from django.core.exceptions import ImproperlyConfigured
 
 from classvault.core.checks import key_files_too_open
 
-from .blobs import FileBlobStore, blob_store
+from .blobs import blob_store
 from .keys import retired_key_files
 from .retention_keys import retention_key_folder
 
 STORAGE_HINT = (
-    "Set CLASSVAULT_STORAGE_URL to file:///absolute/path of a writable folder, "
+    "Set CLASSVAULT_STORAGE_URL to file:///absolute/path of a writable folder, or to "
+    "s3://bucket/prefix?endpoint_url=https://… with AWS_ACCESS_KEY_ID and "
+    "AWS_SECRET_ACCESS_KEY for a bucket these credentials may read and write, "
     "or unset it to keep the blobs in CLASSVAULT_HOME/blobs."
 )
 
@@ -39,30 +40,16 @@ def check_vault(app_configs=None, **kwargs):
 
 
 def storage_problem() -> str | None:
-    """Why the configured blob store cannot be used; None when it can."""
+    """Why the configured blob store cannot be used; None when it can.
+
+    A real probe: the folder must be writable, the bucket must answer to the credentials.
+    """
     try:
         store = blob_store()
-        if isinstance(store, FileBlobStore):
-            return _folder_problem(store.root)
     except (ImproperlyConfigured, ValueError, OSError) as exc:
         return str(exc)
-    return None
-
-
-def _folder_problem(root: Path) -> str | None:
-    """The blob root must be a writable folder, or be creatable as one (made on first use)."""
-    where = f"The blob store folder {root}"
-    if root.exists():
-        if not root.is_dir():
-            return f"{where} is not a folder."
-        if not os.access(root, os.W_OK | os.X_OK):
-            return f"{where} is not writable for this user."
-        return None
-    parent = root.parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        return f"{where} cannot be created: {parent} is not a folder."
-    if not os.access(parent, os.W_OK | os.X_OK):
-        return f"{where} cannot be created: {parent} is not writable for this user."
+    try:
+        store.probe()
+    except Exception as exc:  # any failure of a remote store (network, credentials) counts
+        return f"CLASSVAULT_STORAGE_URL names a blob store that does not answer ({store!r}): {exc}"
     return None
