@@ -297,13 +297,17 @@ def test_key_rotate_rewraps_under_a_new_master_key(fresh_home):
     )
 
 
-def test_serve_refuses_an_unsupported_storage_url(home):
+def test_serve_refuses_a_storage_it_cannot_reach(home):
     result = run(
         home,
         "serve",
         "--port",
         "8998",
-        env={"CLASSVAULT_STORAGE_URL": "s3://classvault/blobs?endpoint_url=https://s3.example.org"},
+        env={
+            "CLASSVAULT_STORAGE_URL": "s3://classvault/blobs?endpoint_url=http://127.0.0.1:9",
+            "AWS_ACCESS_KEY_ID": "key",
+            "AWS_SECRET_ACCESS_KEY": "secret",
+        },
     )
     assert result.returncode == 1
-    assert "classvault.E005" in result.stderr and "s3" in result.stderr
+    assert "classvault.E005" in result.stderr and "does not answer" in result.stderr

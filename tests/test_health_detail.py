@@ -103,6 +103,7 @@ def test_detail_reports_database_worker_and_queue(world, persona, time_machine):
     assert body == {
         "status": "ok",
         "database": "ok",
+        "storage": "ok",
         "worker_alive": True,
         "queue_depth": 1,
         "oldest_waiting_job_seconds": 90,

@@ -3,7 +3,7 @@
 import pytest
 
 from classvault.consent.services import consent_withdrawn
-from classvault.core.health import stalled_work
+from classvault.core.health import stalled_work, storage_problem
 from classvault.core.hooks import Hook
 from classvault.people.hooks import enrolment_changed
 from classvault.recordings.hooks import recording_created
@@ -75,6 +75,7 @@ def test_replaced_runs_with_other_handlers_and_restores_the_registered_ones():
         (kept_after_expiry_hook, "classvault.retention.selectors.held"),
         (retention_key_policy, "classvault.retention.services.expiry.retention_key_for_recording"),
         (stalled_work, "classvault.recordings.jobs.recordings_stalled"),
+        (storage_problem, "classvault.vault.checks.storage_problem"),
     ],
 )
 def test_the_apps_above_register_their_handlers_when_django_starts(hook, handler):

@@ -49,7 +49,8 @@ def health(request: HttpRequest):
 
 @api.get("/health/detail", response=HealthDetailOut, tags=["health"])
 def health_detail(request: HttpRequest):
-    """Database, background worker and job queue (privacy officer, institute admin)."""
+    """Database, blob store, background worker and job queue (privacy officer, institute
+    admin). The storage is probed with one real request (a listing of at most one key)."""
     require_role(request.auth, Role.PRIVACY_OFFICER, Role.INSTITUTE_ADMIN)
     return HealthDetailOut.of(core_health.health_detail(now=clock.now()))
 

@@ -1,13 +1,16 @@
-"""Is the platform doing its background work? Read by the health check and the privacy officer.
+"""Is the platform doing its background work, and can it reach its storage? Read by the health
+check and the privacy officer.
 
 The web app answers while the worker is dead; then nothing is transcoded and, worse, no
 expired recording is deleted (R9). Three signs tell: the newest worker heartbeat (see
 :mod:`classvault.core.worker`), how long the oldest waiting job has waited, and work that is
 neither running nor queued any more: a transcode whose worker was killed (its lease lapsed)
 or that waits to be tried again. Core knows no recordings; the apps that have such work
-report it through the :data:`stalled_work` hook.
+report it through the :data:`stalled_work` hook. Core knows no blob store either: the vault
+answers the :data:`storage_problem` hook with a cheap real probe of it.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple, Protocol
@@ -44,10 +47,21 @@ class StalledWork(Protocol):
 stalled_work: Hook[StalledWork] = Hook("core.stalled_work")
 
 
+class StorageProblem(Protocol):
+    def __call__(self) -> str | None: ...
+
+
+# Asked by health_detail: why the blob store does not answer, or None (the vault registers it).
+storage_problem: Hook[StorageProblem] = Hook("core.storage_problem")
+
+log = logging.getLogger("classvault.health")
+
+
 @dataclass(frozen=True)
 class Health:
     now: datetime
     database_ok: bool
+    storage_ok: bool = True
     worker_seen_at: datetime | None = None
     queue_depth: int = 0
     oldest_waiting_since: datetime | None = None
@@ -93,6 +107,7 @@ class Health:
     def ok(self) -> bool:
         return (
             self.database_ok
+            and self.storage_ok
             and not self.worker_silent
             and not self.queue_stuck
             and not self.stalled_stuck
@@ -100,7 +115,12 @@ class Health:
 
 
 def health_detail(*, now: datetime) -> Health:
-    """The database, the newest worker heartbeat, and the queue of jobs ready to run."""
+    """The database, the blob store, the newest worker heartbeat, and the queue of jobs ready
+    to run."""
+    problem = storage_problem.first()
+    if problem:
+        log.warning("The health check found the blob store unusable: %s", problem)
+    storage_ok = not problem
     try:
         seen_at = WorkerHeartbeat.objects.aggregate(latest=Max("seen_at"))["latest"]
         queue = _waiting(now).aggregate(
@@ -111,11 +131,12 @@ def health_detail(*, now: datetime) -> Health:
         )
         stalled = stalled_work.run(now=now)
     except DatabaseError:
-        return Health(now=now, database_ok=False)
+        return Health(now=now, database_ok=False, storage_ok=storage_ok)
     oldest = [t for t in (queue["since"], queue["since_unscheduled"]) if t is not None]
     return Health(
         now=now,
         database_ok=True,
+        storage_ok=storage_ok,
         worker_seen_at=seen_at,
         queue_depth=queue["depth"],
         oldest_waiting_since=min(oldest, default=None),

@@ -8,8 +8,9 @@ from .health import Health
 
 
 class HealthDetailOut(Schema):
-    status: str  # "ok", or "degraded" when the database, worker or queue is in trouble
+    status: str  # "ok", or "degraded" when the database, storage, worker or queue is in trouble
     database: str  # "ok" | "unavailable"
+    storage: str  # "ok" | "unavailable": a real request to the blob store (folder or bucket)
     worker_alive: bool
     worker_last_heartbeat: datetime | None
     queue_depth: int
@@ -24,6 +25,7 @@ class HealthDetailOut(Schema):
         return cls(
             status="ok" if health.ok else "degraded",
             database="ok" if health.database_ok else "unavailable",
+            storage="ok" if health.storage_ok else "unavailable",
             worker_alive=health.worker_alive,
             worker_last_heartbeat=health.worker_seen_at,
             queue_depth=health.queue_depth,

@@ -8,4 +8,9 @@ class VaultConfig(AppConfig):
     verbose_name = _("Vault")
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the system checks)
+        from classvault.core.health import storage_problem
+
+        from . import checks  # registers the system checks
+
+        # The health check asks the vault whether its blob store answers (core knows none).
+        storage_problem.register(checks.storage_problem)
