@@ -226,6 +226,9 @@ if CLASSVAULT_HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 31536000
     SECURE_SSL_REDIRECT = env_bool("CLASSVAULT_SSL_REDIRECT", False)
+    # The public, cheap health check also answers over plain HTTP on the app's own port, for
+    # probes on the machine (systemd, a load balancer); it carries nothing. Not the detail.
+    SECURE_REDIRECT_EXEMPT = [r"^api/v1/health$"]
 
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Dutch")), ("en", _("English"))]
