@@ -81,6 +81,29 @@ def test_opening_reads_size_and_header_at_once_and_each_read_is_one_get(store):
     assert sent.seen == ["GetObject"] * 3
 
 
+def test_a_second_open_costs_no_request_and_a_blob_deleted_elsewhere_still_fails(store, s3_bucket):
+    data = pattern(OPEN_PREFETCH * 2)
+    store.put_stream("rec-1/rendition.cv", [data])
+    store.open_range("rec-1/rendition.cv")
+    with Requests(store.client) as sent:
+        blob = store.open_range("rec-1/rendition.cv")
+        assert blob.size == len(data) and blob.read(0, 16) == data[:16]
+        assert sent.seen == []  # size, version and header are remembered
+        assert blob.read(OPEN_PREFETCH, 10) == data[OPEN_PREFETCH:][:10]
+    assert sent.seen == ["GetObject"]
+    # Another process deletes every version (this one's memory cannot know).
+    client = s3_bucket.server.client()
+    for version in client.list_object_versions(Bucket=s3_bucket.name)["Versions"]:
+        client.delete_object(
+            Bucket=s3_bucket.name, Key=version["Key"], VersionId=version["VersionId"]
+        )
+    blob = store.open_range("rec-1/rendition.cv")
+    with pytest.raises(BlobNotFound):
+        blob.read(OPEN_PREFETCH, 10)
+    with pytest.raises(BlobNotFound):
+        store.open_range("rec-1/rendition.cv")  # forgotten after the failure
+
+
 def test_an_empty_blob_opens(store):
     store.put_stream("rec-1/empty.cv", [])
     with store.open_range("rec-1/empty.cv") as blob:

@@ -10,7 +10,11 @@ ciphertext ever reaches it, and nothing is ever written to a local file on the w
   :meth:`S3BlobStore.purge_unfinished` aborts the uploads a killed writer left behind.
 - **Reads** are ranged GETs. Opening a blob reads its first 64 KiB once, which gives the
   size, the version and the vault header in one request; every later read is one GET of
-  exactly the bytes asked for, pinned to the version that was opened.
+  exactly the bytes asked for, pinned to the version that was opened. Blob names are never
+  reused for other bytes (each names its data key), so a process remembers what an open
+  learnt (size, version, first 4 KiB) for the next open of the same blob: a seek in a stream
+  costs the GETs of its bytes only. A blob deleted meanwhile still fails: the pinned GET
+  finds no such version.
 - **Deletes** remove every version and delete marker of the key, so a versioned bucket
   keeps no old copy of a shredded recording.
 """
@@ -18,6 +22,7 @@ ciphertext ever reaches it, and nothing is ever written to a local file on the w
 import os
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import suppress
 from typing import Any, Self
@@ -36,6 +41,9 @@ MAX_PARTS = 10_000
 PARTS_PER_SIZE = 1_000
 # What opening a blob reads at once: the vault header (16 bytes) and a little beyond.
 OPEN_PREFETCH = 64 << 10
+# What a process remembers of the blobs it opened: this many, with this much of their start.
+OPEN_CACHE_ENTRIES = 1024
+OPEN_CACHE_HEAD = 4 << 10
 
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html (the simple form)
 _BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -146,6 +154,36 @@ def _total_size(content_range: str) -> int:
     return int(content_range.rpartition("/")[2])
 
 
+class _OpenCache:
+    """(bucket, key) -> (size, version pin, first bytes) of recently opened blobs."""
+
+    def __init__(self, entries: int) -> None:
+        self._entries = entries
+        self._data: OrderedDict[tuple[str, str], tuple[int, dict[str, str], bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, bucket: str, key: str) -> tuple[int, dict[str, str], bytes] | None:
+        with self._lock:
+            found = self._data.get((bucket, key))
+            if found is not None:
+                self._data.move_to_end((bucket, key))
+            return found
+
+    def put(self, bucket: str, key: str, value: tuple[int, dict[str, str], bytes]) -> None:
+        with self._lock:
+            self._data[(bucket, key)] = value
+            self._data.move_to_end((bucket, key))
+            while len(self._data) > self._entries:
+                self._data.popitem(last=False)
+
+    def forget(self, bucket: str, key: str) -> None:
+        with self._lock:
+            self._data.pop((bucket, key), None)
+
+
+_opened = _OpenCache(OPEN_CACHE_ENTRIES)
+
+
 class S3BlobRange:
     """An open S3 blob, read by byte range (a ``RangeSource``); pinned to one version."""
 
@@ -153,6 +191,10 @@ class S3BlobRange:
         self._client = store.client
         self._bucket = store.bucket
         self._key = key
+        known = _opened.get(self._bucket, key)
+        if known is not None:
+            self._size, self._pin, self._head = known
+            return
         try:
             response = self._client.get_object(
                 Bucket=self._bucket, Key=key, Range=f"bytes=0-{OPEN_PREFETCH - 1}"
@@ -175,6 +217,7 @@ class S3BlobRange:
             if version and version != "null"
             else {"IfMatch": response["ETag"]}
         )
+        _opened.put(self._bucket, key, (self._size, self._pin, self._head[:OPEN_CACHE_HEAD]))
 
     def __repr__(self) -> str:
         return f"<S3BlobRange {self._key} size={self._size}>"
@@ -202,6 +245,7 @@ class S3BlobRange:
             )
         except Exception as exc:
             if _is_not_found(exc) or _error_code(exc) == "PreconditionFailed":
+                _opened.forget(self._bucket, self._key)
                 raise BlobNotFound(f"The blob at {self._key} is gone.") from None
             raise
         return response["Body"].read()
@@ -275,6 +319,7 @@ class S3BlobWriter(BlobWriter):
             )
         self._buffer = bytearray()
         self._done = True
+        _opened.forget(self._bucket, self._key)
 
     def abort(self) -> None:
         self._buffer = bytearray()
@@ -359,6 +404,7 @@ class S3BlobStore(BlobStore):
         """Delete every version and delete marker of the blob (versioned buckets keep old
         versions on a plain DELETE); True if a current version existed."""
         key = self._key(name)
+        _opened.forget(self.bucket, key)
         existed = False
         paginator = self.client.get_paginator("list_object_versions")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=key):
