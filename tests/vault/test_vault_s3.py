@@ -104,6 +104,23 @@ def test_a_second_open_costs_no_request_and_a_blob_deleted_elsewhere_still_fails
         store.open_range("rec-1/rendition.cv")  # forgotten after the failure
 
 
+def test_a_seek_in_a_vault_object_is_one_get(store):
+    """Every open of a vault object checks its last segment; the second open finds it known."""
+    from classvault.vault.segments import SegmentReader, encrypt_chunks
+
+    key = bytes(range(32))
+    plain = pattern(3 * (1 << 20) + 5000)
+    store.put_stream(
+        "rec-1/rendition.cv", encrypt_chunks([plain], key=key, object_id="rec-1/rendition")
+    )
+    with SegmentReader(key, "rec-1/rendition", store.open_range("rec-1/rendition.cv")) as r:
+        assert r.read_range(10, 99) == plain[10:100]
+    with Requests(store.client) as sent:
+        reader = SegmentReader(key, "rec-1/rendition", store.open_range("rec-1/rendition.cv"))
+        assert reader.read_range(2_000_000, 2_000_999) == plain[2_000_000:2_001_000]
+    assert sent.seen == ["GetObject"]
+
+
 def test_an_empty_blob_opens(store):
     store.put_stream("rec-1/empty.cv", [])
     with store.open_range("rec-1/empty.cv") as blob:
@@ -143,6 +160,17 @@ def test_purge_unfinished_aborts_the_uploads_of_one_folder_only(store, s3_bucket
     assert store.purge_unfinished("rec-1") == 2
     assert s3_bucket.unfinished_uploads() == ["vault/rec-10/original.cv"]
     assert store.purge_unfinished("rec-1") == 0
+
+
+def test_purge_unfinished_removes_versions_left_behind_a_plain_delete(store, s3_bucket):
+    store.put_stream("rec-1/original.cv", [b"v1"])
+    store.put_stream("rec-1/original.cv", [b"v2"])
+    store.put_stream("rec-1/poster.cv", [b"kept"])
+    # Someone deletes with a plain DELETE: the blob is gone, its versions are not.
+    s3_bucket.server.client().delete_object(Bucket=s3_bucket.name, Key="vault/rec-1/original.cv")
+    assert list(store.names("rec-1/")) == ["rec-1/poster.cv"]
+    assert store.purge_unfinished("rec-1") == 1
+    assert s3_bucket.every_key() == ["vault/rec-1/poster.cv"]
 
 
 def test_a_write_touches_no_local_file(store, tmp_path):

@@ -14,7 +14,8 @@ ciphertext ever reaches it, and nothing is ever written to a local file on the w
   reused for other bytes (each names its data key), so a process remembers what an open
   learnt (size, version, first 4 KiB) for the next open of the same blob: a seek in a stream
   costs the GETs of its bytes only. A blob deleted meanwhile still fails: the pinned GET
-  finds no such version.
+  finds no such version. The last bytes of the 32 blobs read last are kept too (every open
+  of a vault object checks its last segment), so a seek is one GET.
 - **Deletes** remove every version and delete marker of the key, so a versioned bucket
   keeps no old copy of a shredded recording.
 """
@@ -44,6 +45,10 @@ OPEN_PREFETCH = 64 << 10
 # What a process remembers of the blobs it opened: this many, with this much of their start.
 OPEN_CACHE_ENTRIES = 1024
 OPEN_CACHE_HEAD = 4 << 10
+# And the last bytes of the most recently read blobs: every open of a vault object reads its
+# last segment (the truncation check), so a seek would cost two GETs instead of one.
+TAIL_CACHE_ENTRIES = 32
+TAIL_CACHE_MAX = (1 << 20) + 64
 
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html (the simple form)
 _BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -155,7 +160,8 @@ def _total_size(content_range: str) -> int:
 
 
 class _OpenCache:
-    """(bucket, key) -> (size, version pin, first bytes) of recently opened blobs."""
+    """(bucket, key) -> (a number, the version pin, bytes), least recently used out first:
+    (size, pin, first bytes) of opened blobs; (offset, pin, last bytes) of read tails."""
 
     def __init__(self, entries: int) -> None:
         self._entries = entries
@@ -182,6 +188,7 @@ class _OpenCache:
 
 
 _opened = _OpenCache(OPEN_CACHE_ENTRIES)
+_tails = _OpenCache(TAIL_CACHE_ENTRIES)
 
 
 class S3BlobRange:
@@ -239,6 +246,12 @@ class S3BlobRange:
             return b""
         if end <= len(self._head):
             return self._head[offset:end]
+        tail = end == self._size and end - offset <= TAIL_CACHE_MAX
+        if tail:
+            known = _tails.get(self._bucket, self._key)
+            if known is not None and known[1] == self._pin and known[0] <= offset:
+                cached = known[2]
+                return cached[len(cached) - (end - offset) :]
         try:
             response = self._client.get_object(
                 Bucket=self._bucket, Key=self._key, Range=f"bytes={offset}-{end - 1}", **self._pin
@@ -246,9 +259,13 @@ class S3BlobRange:
         except Exception as exc:
             if _is_not_found(exc) or _error_code(exc) == "PreconditionFailed":
                 _opened.forget(self._bucket, self._key)
+                _tails.forget(self._bucket, self._key)
                 raise BlobNotFound(f"The blob at {self._key} is gone.") from None
             raise
-        return response["Body"].read()
+        data = response["Body"].read()
+        if tail and len(data) == end - offset:
+            _tails.put(self._bucket, self._key, (offset, self._pin, data))
+        return data
 
     def close(self) -> None:
         """Nothing stays open between reads (the client's connection pool is shared)."""
@@ -320,6 +337,7 @@ class S3BlobWriter(BlobWriter):
         self._buffer = bytearray()
         self._done = True
         _opened.forget(self._bucket, self._key)
+        _tails.forget(self._bucket, self._key)
 
     def abort(self) -> None:
         self._buffer = bytearray()
@@ -405,6 +423,7 @@ class S3BlobStore(BlobStore):
         versions on a plain DELETE); True if a current version existed."""
         key = self._key(name)
         _opened.forget(self.bucket, key)
+        _tails.forget(self.bucket, key)
         existed = False
         paginator = self.client.get_paginator("list_object_versions")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=key):
@@ -440,9 +459,11 @@ class S3BlobStore(BlobStore):
         return iter(sorted(found))
 
     def purge_unfinished(self, folder: str) -> int:
-        """Abort the multipart uploads under ``folder`` (their parts are deleted with them)."""
+        """Abort the multipart uploads under ``folder`` (their parts go with them), and remove
+        what a plain DELETE from elsewhere left of a blob in a versioned bucket: the old
+        versions behind a delete marker. Returns how many uploads and keys went."""
         prefix = self._folder_key(folder)
-        aborted = 0
+        removed = 0
         paginator = self.client.get_paginator("list_multipart_uploads")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
             for upload in page.get("Uploads", []):
@@ -454,8 +475,20 @@ class S3BlobStore(BlobStore):
                     if _error_code(exc) not in {"NoSuchUpload", "404"}:
                         raise
                     continue
-                aborted += 1
-        return aborted
+                removed += 1
+        versions: dict[str, list[dict[str, Any]]] = {}
+        for page in self.client.get_paginator("list_object_versions").paginate(
+            Bucket=self.bucket, Prefix=prefix
+        ):
+            for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                versions.setdefault(entry["Key"], []).append(entry)
+        for key, entries in versions.items():
+            # A key whose current version is a real object is a blob: not ours to remove.
+            if any(e.get("IsLatest") and "Size" in e for e in entries):
+                continue
+            self._delete_versions([{"Key": key, "VersionId": e["VersionId"]} for e in entries])
+            removed += 1
+        return removed
 
     def probe(self) -> None:
         """A cheap real request: the bucket answers with these credentials (raises if not)."""
