@@ -188,7 +188,9 @@ def measure(stores: list[Store], size: int, args, plaintext: Path) -> dict:
 def render(summary: dict, meta: dict) -> str:
     lines = [
         f"S3 vs file store, {meta['size_mib']} MiB recording, {meta['ranges']} random 1 MiB "
-        f"ranges, {meta['repeat']} full streams each ({meta['started']}, {meta['endpoint_kind']})",
+        f"ranges, {meta['repeat']} full streams each ({meta['started']}, {meta['endpoint_kind']}, "
+        f"load average {meta['load_average'][0]} → {meta['load_average'][1]} on "
+        f"{meta['machine'].get('nproc')} cores)",
         "",
         "| store | stream MiB/s (median) | 1 MiB seek p50 ms | p99 ms | wrong bytes |",
         "|---|---|---|---|---|",
@@ -238,8 +240,10 @@ def main() -> int:
         s3_store = Store("s3", tmp, s3_env, procs)
         file_store.prepare(args.size, args.seed, plaintext)
         s3_store.prepare(args.size, args.seed, plaintext)  # the same bytes again
+        load_before = os.getloadavg()[0]
         summary = measure([file_store, s3_store], args.size, args, plaintext)
         meta = {
+            "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],
             "started": started,
             "size_mib": args.size >> 20,
             "ranges": args.ranges,
