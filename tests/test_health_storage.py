@@ -10,6 +10,7 @@ from django.utils import timezone
 from classvault.core.health import health_detail
 from classvault.core.models import WorkerHeartbeat
 from support.personas import PASSWORD, Api
+from support.s3 import s3_environment
 
 
 @pytest.fixture
@@ -70,6 +71,28 @@ def test_a_bucket_that_is_gone_is_unavailable(world, beating, s3_storage, caplog
 def test_wrong_credentials_are_unavailable(world, beating, s3_storage, monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wrong")
     assert world.api(world.privacy).get("/health/detail").json()["storage"] == "unavailable"
+
+
+def test_a_store_that_does_not_answer_is_reported_within_seconds(
+    world, beating, settings, monkeypatch
+):
+    # A listening socket that never answers: the probe gives up instead of hanging.
+    import socket
+    import time
+
+    s3_environment(monkeypatch)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        settings.CLASSVAULT_STORAGE_URL = (
+            f"s3://silent-bucket/x?endpoint_url=http://127.0.0.1:{port}"
+        )
+        started = time.monotonic()
+        body = world.api(world.privacy).get("/health/detail").json()
+        assert body["storage"] == "unavailable"
+        # It did wait for an answer (credentials were there), but only its read timeout.
+        assert 4 < time.monotonic() - started < 15
 
 
 def test_the_public_check_does_not_touch_the_store(db, settings, tmp_path):

@@ -103,9 +103,13 @@ _clients: dict[tuple, Any] = {}
 _clients_lock = threading.Lock()
 
 
-def _client(endpoint_url: str | None, region: str | None, addressing_style: str) -> Any:
+def _client(
+    endpoint_url: str | None, region: str | None, addressing_style: str, *, quick: bool = False
+) -> Any:
     """One boto3 client per configuration and process (clients are thread-safe; making one
-    costs tens of milliseconds, too much for every request)."""
+    costs tens of milliseconds, too much for every request). ``quick``: short timeouts and
+    no retries, for the health check's probe (a store that does not answer must not hang it).
+    """
     credentials = tuple(
         os.environ.get(name)
         for name in (
@@ -116,7 +120,7 @@ def _client(endpoint_url: str | None, region: str | None, addressing_style: str)
             "AWS_DEFAULT_REGION",
         )
     )
-    key = (os.getpid(), endpoint_url, region, addressing_style, credentials)
+    key = (os.getpid(), endpoint_url, region, addressing_style, credentials, quick)
     with _clients_lock:
         client = _clients.get(key)
         if client is None:
@@ -125,9 +129,9 @@ def _client(endpoint_url: str | None, region: str | None, addressing_style: str)
 
             config = Config(
                 s3={"addressing_style": addressing_style},
-                connect_timeout=5,
-                read_timeout=60,
-                retries={"mode": "standard", "max_attempts": 3},
+                connect_timeout=2 if quick else 5,
+                read_timeout=5 if quick else 60,
+                retries={"mode": "standard", "max_attempts": 1 if quick else 3},
                 max_pool_connections=32,
                 # Only ask for checksums where S3 requires them: some S3-compatible servers
                 # do not know the newer checksum headers.
@@ -370,7 +374,8 @@ class S3BlobStore(BlobStore):
         self.endpoint_url = endpoint_url
         # A custom endpoint (Ceph, a local gateway) rarely has a DNS name per bucket.
         style = addressing_style or ("path" if endpoint_url else "auto")
-        self.client = _client(endpoint_url, region, style)
+        self._client_args = (endpoint_url, region, style)
+        self.client = _client(*self._client_args)
         self.part_size = max(MIN_PART_SIZE, part_size)
 
     @classmethod
@@ -491,5 +496,8 @@ class S3BlobStore(BlobStore):
         return removed
 
     def probe(self) -> None:
-        """A cheap real request: the bucket answers with these credentials (raises if not)."""
-        self.client.list_objects_v2(Bucket=self.bucket, Prefix=self._folder_key(""), MaxKeys=1)
+        """A cheap real request: the bucket answers with these credentials (raises if not);
+        at most a few seconds when nothing answers."""
+        _client(*self._client_args, quick=True).list_objects_v2(
+            Bucket=self.bucket, Prefix=self._folder_key(""), MaxKeys=1
+        )
