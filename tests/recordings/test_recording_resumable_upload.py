@@ -33,14 +33,18 @@ def put(api, upload_id, data, start, size, declared_end=None):
         )
 
 
-def original_parts(vault_home, recording_id):
-    """Every blob in the vault, checked to be a part of the recording's one original."""
-    [key] = DataKey.objects.filter(destroyed_at__isnull=True)
-    assert (str(key.object_id), key.purpose, key.sealed) == (recording_id, "original", True)
+def original_parts(vault_home, recording_id, purposes=("original",)):
+    """The parts of the recording's one original, checked to be every blob in the vault
+    beside the recording's other ``purposes`` (one blob each)."""
+    live = DataKey.objects.filter(destroyed_at__isnull=True)
+    assert sorted(live.values_list("purpose", flat=True)) == sorted(purposes)
+    key = live.get(purpose="original")
+    assert (str(key.object_id), key.sealed) == (recording_id, True)
     files = sorted(p for p in (vault_home / "blobs").rglob("*") if p.is_file())
-    assert files and all(p.name.startswith(f"original.{key.pk.hex}.") for p in files)
+    parts = [p for p in files if p.name.startswith(f"original.{key.pk.hex}.")]
+    assert parts and len(files) - len(parts) == len(purposes) - 1
     assert {p.parent.name for p in files} == {recording_id}
-    return files
+    return parts
 
 
 def send_all(api, upload_id, video, chunk=4096):
