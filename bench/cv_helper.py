@@ -65,6 +65,7 @@ def cmd_recording(args) -> dict:
     _setup()
     from django.db import transaction
 
+    from classvault.audit.actions import AuditAction
     from classvault.audit.services import audit_record
     from classvault.core import clock
     from classvault.people.models import User
@@ -94,7 +95,7 @@ def cmd_recording(args) -> dict:
         )
         audit_record(
             actor=sanne,
-            action="recording.create",
+            action=AuditAction.RECORDING_CREATE,
             obj=recording,
             now=now,
             purpose="coaching",
@@ -118,7 +119,7 @@ def cmd_recording(args) -> dict:
         Recording.objects.filter(pk=recording_id).update(
             status=RecordingStatus.READY, rendition_size=args.size
         )
-        audit_record(actor=None, action="recording.ready", obj=recording, now=now)
+        audit_record(actor=None, action=AuditAction.RECORDING_READY, obj=recording, now=now)
     return {
         "id": str(recording_id),
         "size": args.size,
