@@ -245,6 +245,31 @@ def test_discarding_an_upload_shreds_what_it_received(studio, small_video, vault
     assert_audited(AuditAction.VAULT_KEY_DESTROY, actor="sanne")
 
 
+def test_discarding_also_removes_what_a_killed_request_left_half_written(
+    studio, small_video, vault_home
+):
+    api = login("sanne")
+    upload_id = start(api, len(small_video), studio).json()["id"]
+    put(api, upload_id, small_video[:CHUNK], 0, len(small_video))
+    # A request killed while writing the second part leaves its unfinished (hidden) file.
+    [part] = blob_files(vault_home)
+    leftover = part.with_name("." + part.name.replace("000000", "000001") + ".0123abcd.tmp")
+    leftover.write_bytes(b"\x00" * 100)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert api.delete(f"/uploads/{upload_id}").status_code == 204
+    assert [p for p in (vault_home / "blobs").rglob("*") if p.is_file()] == []
+
+
+def test_an_upload_being_written_is_not_discarded_under_the_writer(studio, small_video):
+    api = login("sanne")
+    upload_id = start(api, len(small_video), studio).json()["id"]
+    Upload.objects.filter(pk=upload_id).update(
+        writing_token=uuid.uuid4(), writing_until=TODAY + timedelta(minutes=5)
+    )
+    assert api.delete(f"/uploads/{upload_id}").status_code == 409
+    assert Upload.objects.filter(pk=upload_id).exists()
+
+
 # --- recorded in the browser (live) -----------------------------------------------------------
 
 

@@ -30,6 +30,7 @@ from classvault.vault.services import (
     vault_parted_begin,
     vault_parted_seal,
     vault_shred,
+    vault_unfinished_purge,
 )
 
 from .models import Recording, Upload, UploadKind
@@ -377,24 +378,30 @@ def upload_discard(*, upload: Upload, now: datetime, actor: User | None = None) 
     """Shred what an upload received and forget it (abandoned, refused or expired).
 
     DANGEROUS only in name: no recording refers to these bytes; keys first, blobs after
-    commit (vault_shred). An upload being completed right now is left alone (409).
+    commit (vault_shred). An upload being received or completed right now is left alone
+    (409).
     """
     with transaction.atomic():
         deleted, _rows = (
             Upload.objects.filter(pk=upload.pk)
             .filter(Q(completing_until__isnull=True) | Q(completing_until__lte=now))
+            .filter(Q(writing_until__isnull=True) | Q(writing_until__lte=now))
             .delete()
         )
         if not deleted:
-            raise Conflict(_("This upload is being completed; it can no longer be discarded."))
-        if (
-            upload.recording_id is not None
-            and not Recording.objects.filter(pk=upload.recording_id).exists()
-        ):
+            raise Conflict(_("This upload is being received or completed; try again shortly."))
+        shred = upload.recording_id is not None and not (
+            Recording.objects.filter(pk=upload.recording_id).exists()
+        )
+        if shred:
             vault_shred(object_id=str(upload.recording_id), now=now, actor=actor)
         # Chunks of an upload begun before version 0005 were objects of their own.
         for index in range(upload.parts if upload.recording_id is None else 0):
             vault_shred(object_id=f"{upload.pk.hex}-p{index:05d}", now=now, actor=actor)
+    if shred:
+        # No request can write to it any more (its row is gone): what a killed one left
+        # half-written (only ever ciphertext) goes too.
+        vault_unfinished_purge(object_id=str(upload.recording_id))
 
 
 def uploads_purge_stale(*, now: datetime) -> int:
