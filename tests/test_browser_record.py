@@ -9,12 +9,14 @@ import pytest
 
 from support.browser import fits, log_in
 from support.liveserver import running_server
+from support.media import make_video
 
 pytestmark = pytest.mark.browser
 
 FAKE_MEDIA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 # Small chunks, so a few seconds of fake camera already send several.
 CHUNK = 64 * 1024
+UPLOAD_CHUNK = 16 * 1024
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +26,10 @@ def home(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(home):
-    env = {"CLASSVAULT_RECORD_CHUNK_BYTES": str(CHUNK)}
+    env = {
+        "CLASSVAULT_RECORD_CHUNK_BYTES": str(CHUNK),
+        "CLASSVAULT_UPLOAD_CHUNK_BYTES": str(UPLOAD_CHUNK),
+    }
     with running_server(home, worker=True, env_extra=env) as base:
         yield base
 
@@ -166,3 +171,55 @@ def test_the_record_and_upload_pages_fit_a_phone_and_a_tablet(server, context, w
         page.goto(server + path)
         assert fits(page), path
     assert page.locator("#id_camera").get_attribute("capture") == "environment"
+
+
+def test_an_upload_left_midway_warns_and_continues_with_the_same_file(server, context, tmp_path):
+    video = tmp_path / "les.mp4"
+    video.write_bytes(make_video(seconds=3.0, width=320, height=240))
+    assert video.stat().st_size > 3 * UPLOAD_CHUNK
+    page = context.new_page()
+    ranges: list[str] = []
+
+    def first_chunk_only(route):
+        # The first chunk arrives; then the connection is gone for good.
+        if route.request.method == "PUT":
+            if ranges:
+                route.abort("connectionreset")
+                return
+            ranges.append(route.request.headers["content-range"])
+        route.continue_()
+
+    page.route("**/api/v1/uploads/*", first_chunk_only)
+    log_in(page, server, "sanne")
+    page.goto(server + "/recordings/new/")
+    page.get_by_label("Titel").fill("Taalles vervolg")
+    page.get_by_label("Opgenomen op").fill("2026-11-20T10:00")
+    page.get_by_label("Ada Appel was aanwezig").check()
+    page.get_by_label("Videobestand").set_input_files(str(video))
+    page.get_by_role("button", name="Uploaden").click()
+    page.locator("#upload-status").filter(has_text="opnieuw").wait_for(timeout=30000)
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.type), d.accept()))
+    page.close(run_before_unload=True)
+    if not page.is_closed():
+        page.wait_for_event("close", timeout=10000)
+    assert dialogs == ["beforeunload"]
+    # Back on the page: it offers to continue; the same file goes on where it stopped.
+    page = context.new_page()
+    sent_again: list[str] = []
+    page.on(
+        "request",
+        lambda r: sent_again.append(r.headers["content-range"]) if r.method == "PUT" else None,
+    )
+    page.goto(server + "/recordings/new/")
+    resume = page.locator("#upload-resume")
+    resume.wait_for(state="visible")
+    assert "les.mp4" in resume.inner_text()
+    page.get_by_label("Titel").fill("Taalles vervolg")
+    page.get_by_label("Opgenomen op").fill("2026-11-20T10:00")
+    page.get_by_label("Ada Appel was aanwezig").check()
+    page.get_by_label("Videobestand").set_input_files(str(video))
+    page.get_by_role("button", name="Uploaden").click()
+    page.wait_for_url(re.compile(r".*/recordings/[0-9a-f-]{36}/$"), timeout=30000)
+    assert ranges == [f"bytes 0-{UPLOAD_CHUNK - 1}/{video.stat().st_size}"]
+    assert sent_again and sent_again[0].startswith(f"bytes {UPLOAD_CHUNK}-"), sent_again
