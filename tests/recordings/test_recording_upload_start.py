@@ -7,7 +7,7 @@ recording sends chunks while it runs; what arrived can be kept or discarded.
 """
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.test import TestCase
@@ -349,6 +349,19 @@ def test_a_live_chunk_of_the_wrong_size_or_over_the_limit_is_refused(studio, web
     live_put(api, upload_id, webm[:CHUNK], 0)
     live_put(api, upload_id, webm[CHUNK : 2 * CHUNK], CHUNK)
     assert live_put(api, upload_id, webm[2 * CHUNK : 3 * CHUNK], 2 * CHUNK).status_code == 413
+
+
+def test_a_live_recording_is_recorded_from_the_start_by_the_servers_clock(studio):
+    body = details(studio)
+    del body["recorded_at"]
+    created = login("sanne").post("/uploads", {"kind": "live", **body})
+    assert created.status_code == 201, created.content
+    recorded_at = datetime.fromisoformat(created.json()["recorded_at"].replace("Z", "+00:00"))
+    assert recorded_at == TODAY
+    refused = login("sanne").post(
+        "/uploads", {"kind": "live", **body, "pupils": [str(studio.pupils.cas.pk)]}
+    )
+    assert refused.status_code == 409
 
 
 def test_a_recording_with_nothing_received_cannot_be_kept(studio):

@@ -167,7 +167,8 @@ def recording_create(request: HttpRequest):
 
 class UploadStart(InputSchema):
     """Start an upload. With ``recorded_at`` (and the other details) every check that needs
-    no video is made now, before a byte is sent; without them, when completing."""
+    no video is made now, before a byte is sent; without them, when completing. A live
+    recording with a ``title`` is recorded from now on (``recorded_at`` may be left out)."""
 
     size: int | None = None
     filename: str = ""

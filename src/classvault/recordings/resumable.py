@@ -99,6 +99,8 @@ def upload_start(
     else:
         size = None
     duration_check(duration_seconds)
+    if kind == UploadKind.LIVE and recorded_at is None and title is not None:
+        recorded_at = now  # recorded from now on, by the server's clock
     details = recorded_at is not None
     if details:
         recording_precheck(

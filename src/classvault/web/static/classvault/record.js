@@ -246,7 +246,6 @@
       upload = await call("POST", "/uploads", JSON.stringify({
         kind: "live", filename: type.indexOf("mp4") >= 0 ? "opname.mp4" : "opname.webm",
         title: document.getElementById("id_title").value,
-        recorded_at: new Date().toISOString(),
         pupils: present, attest_out_of_view: attested
       }), { "Content-Type": "application/json" });
     } catch (error) {
