@@ -59,6 +59,10 @@ TARGET_STREAM_RATIO = 0.60
 TARGET_RANGE_P50_MS = 5.0
 TARGET_RANGE_SCALING = 1.5
 TARGET_INGEST_MIBS = 250.0
+# Issue 12: resumable upload against the multipart path on the same bytes, and a completion
+# whose time does not grow with the file (the largest within this factor of the smallest).
+TARGET_RESUMABLE_RATIO = 0.50
+TARGET_COMPLETE_SCALING = 1.5
 
 
 def log(msg: str) -> None:
@@ -1123,6 +1127,17 @@ class Bench:
                     "PASS" if rs >= TARGET_INGEST_MIBS else "MISS",
                 )
             )
+            self.rows.append(
+                Target(
+                    "(3) ingest: resumable upload against the multipart path, same bytes",
+                    f"{rs:,.0f} MiB/s",
+                    f"multipart {cv:,.0f} MiB/s",
+                    f"{rs / cv:.0%}",
+                    f">= {TARGET_RESUMABLE_RATIO:.0%} of multipart",
+                    "PASS" if rs >= TARGET_RESUMABLE_RATIO * cv else "MISS",
+                )
+            )
+            self.complete_scaling(now)
         else:
             self.results["ingest"]["resumable"] = "not available in this version"
         self.rows.append(
@@ -1133,6 +1148,52 @@ class Bench:
                 f"{cv / store:.0%}",
                 "(info)",
                 "info",
+            )
+        )
+
+    def complete_scaling(self, now: str) -> None:
+        """Completion (POST /uploads/{id}/complete -> 201) of a small and a large resumable
+        upload: sealing touches at most one segment, so it should not grow with the size."""
+        a = self.args
+        times: dict[int, list[float]] = {}
+        for size in a.complete_sizes:
+            self.check_time("completion")
+            video = self.tmp / f"complete-{size}.mkv"
+            helper(
+                self.env,
+                "video",
+                "--size",
+                str(size),
+                "--seed",
+                str(a.seed + 91),
+                "--out",
+                str(video),
+            )
+            runs = []
+            for rep in range(a.complete_repeat + 1):  # the first round is the warm-up
+                res = self._resumable(video, video.stat().st_size, now)
+                if res is None:
+                    return
+                if rep:
+                    runs.append(res["complete"])
+            times[size] = runs
+            video.unlink()
+        small, large = min(times), max(times)
+        t_small, t_large = median(times[small]), median(times[large])
+        self.results["ingest"]["complete_seconds"] = {str(k): v for k, v in times.items()}
+        log(
+            f"resumable completion: {human(small)} {t_small * 1000:.0f} ms, "
+            f"{human(large)} {t_large * 1000:.0f} ms"
+        )
+        self.rows.append(
+            Target(
+                f"(3) ingest: resumable completion {human(large)} vs {human(small)}, ms "
+                f"(median of {a.complete_repeat})",
+                f"{t_large * 1000:,.0f}",
+                f"{human(small)}: {t_small * 1000:,.0f}",
+                f"{t_large / t_small:.2f}x",
+                f"<= {TARGET_COMPLETE_SCALING:g}x",
+                "PASS" if t_large <= TARGET_COMPLETE_SCALING * t_small else "MISS",
             )
         )
 
@@ -1303,6 +1364,12 @@ def main() -> int:
     parser.add_argument("--range-repeat", type=int, help="rounds of the range test (3)")
     parser.add_argument("--ingest-repeat", type=int, help="timed uploads (3)")
     parser.add_argument(
+        "--complete-sizes",
+        type=lambda text: [parse_size(t) for t in text.split(",")],
+        help="resumable uploads whose completion is timed (64M,1G)",
+    )
+    parser.add_argument("--complete-repeat", type=int, help="timed completions per size (3)")
+    parser.add_argument(
         "--workers",
         type=int,
         default=2,
@@ -1376,11 +1443,14 @@ def main() -> int:
         args.range_repeat = args.range_repeat or 1
         args.ingest_size = args.ingest_size or 64 * MiB
         args.ingest_repeat = args.ingest_repeat or 2
+        args.complete_repeat = args.complete_repeat or 2
     args.sizes = sorted(args.sizes or [64 * MiB, 256 * MiB, 1 << 30])
     args.repeat = args.repeat or 7
     args.range_repeat = args.range_repeat or 3
     args.ingest_size = args.ingest_size or 256 * MiB
     args.ingest_repeat = args.ingest_repeat or 3
+    args.complete_sizes = args.complete_sizes or [64 * MiB, 1 << 30]
+    args.complete_repeat = args.complete_repeat or 3
     args.stream_sizes = args.stream_sizes or (
         [s for s in args.sizes if s >= 256 * MiB] or [max(args.sizes)]
     )

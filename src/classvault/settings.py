@@ -249,6 +249,12 @@ CLASSVAULT_MAX_UPLOAD_BYTES = env_int("CLASSVAULT_MAX_UPLOAD_BYTES", 16 * 1024**
 # The browser's resumable upload sends chunks of this size (a whole number of 1 MiB vault
 # segments): larger means less bookkeeping per byte, smaller means less to resend after a drop.
 CLASSVAULT_UPLOAD_CHUNK_BYTES = env_int("CLASSVAULT_UPLOAD_CHUNK_BYTES", 8 * 1024 * 1024)
+# A recording made in the browser goes to the server in chunks of this size (a whole number
+# of vault segments, or less than one): what a closed tab can lose is at most one chunk.
+CLASSVAULT_RECORD_CHUNK_BYTES = env_int("CLASSVAULT_RECORD_CHUNK_BYTES", 1024 * 1024)
+# The longest recording ClassVault keeps (a lesson or a double lesson with margin); checked
+# when an upload starts (the duration the browser read from the file) and on the video.
+CLASSVAULT_MAX_RECORDING_SECONDS = env_int("CLASSVAULT_MAX_RECORDING_SECONDS", 4 * 3600)
 
 STATIC_URL = "/static/"
 STATIC_ROOT = env("CLASSVAULT_STATIC_ROOT") or None

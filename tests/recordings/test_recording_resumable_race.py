@@ -7,13 +7,12 @@ import threading
 from datetime import timedelta
 
 import pytest
-from test_recording_resumable_upload import send_all, start
+from test_recording_resumable_upload import original_parts, send_all, start
 
 from classvault.core.exceptions import Conflict
 from classvault.people.services import guidelines_acknowledge
 from classvault.recordings import resumable
 from classvault.recordings.models import Recording, Upload
-from classvault.vault.models import DataKey
 from support.concurrency import run_in_threads, separate_database
 from support.personas import NOW, TODAY, World, login
 from support.pupils import Pupils
@@ -82,11 +81,8 @@ def test_four_concurrent_completes_make_one_recording(
     [created] = [r.json()["id"] for r in responses if r.status_code == 201]
     assert [str(pk) for pk in Recording.objects.values_list("pk", flat=True)] == [created]
     assert not Upload.objects.exists()
-    # One encrypted copy: the recording's original; every chunk and joined copy is shredded.
-    live = DataKey.objects.filter(destroyed_at__isnull=True)
-    assert list(live.values_list("object_id", "purpose")) == [(created, "original")]
-    files = [p for p in (vault_home / "blobs").rglob("*") if p.is_file()]
-    assert len(files) == 1 and created in str(files[0])
+    # One encrypted copy: the recording's original, made of the parts received.
+    original_parts(vault_home, created)
 
 
 def test_a_refused_completion_releases_the_upload_for_another_try(threaded_studio, small_video):
@@ -126,10 +122,7 @@ def test_a_request_stalled_past_its_claim_makes_nothing(
         _complete(threaded_studio, upload_id, TODAY)
     [recording] = Recording.objects.all()
     assert str(recording.pk) == str(second[0].pk)
-    live = DataKey.objects.filter(destroyed_at__isnull=True)
-    assert list(live.values_list("object_id", "purpose")) == [(str(recording.pk), "original")]
-    files = [p for p in (vault_home / "blobs").rglob("*") if p.is_file()]
-    assert len(files) == 1
+    original_parts(vault_home, str(recording.pk))
 
 
 def _complete(world, upload_id, now):

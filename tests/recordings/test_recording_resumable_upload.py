@@ -5,6 +5,7 @@ from django.test import TestCase
 
 from classvault.recordings import resumable
 from classvault.recordings.models import Recording, Upload
+from classvault.vault.models import DataKey
 from support.personas import Api, login
 
 
@@ -30,6 +31,20 @@ def put(api, upload_id, data, start, size, declared_end=None):
             content_type="application/octet-stream",
             headers=headers,
         )
+
+
+def original_parts(vault_home, recording_id, purposes=("original",)):
+    """The parts of the recording's one original, checked to be every blob in the vault
+    beside the recording's other ``purposes`` (one blob each)."""
+    live = DataKey.objects.filter(destroyed_at__isnull=True)
+    assert sorted(live.values_list("purpose", flat=True)) == sorted(purposes)
+    key = live.get(purpose="original")
+    assert (str(key.object_id), key.sealed) == (recording_id, True)
+    files = sorted(p for p in (vault_home / "blobs").rglob("*") if p.is_file())
+    parts = [p for p in files if p.name.startswith(f"original.{key.pk.hex}.")]
+    assert parts and len(files) - len(parts) == len(purposes) - 1
+    assert {p.parent.name for p in files} == {recording_id}
+    return parts
 
 
 def send_all(api, upload_id, video, chunk=4096):
@@ -58,9 +73,10 @@ def test_chunked_upload_becomes_a_recording(studio, small_video, small_chunks, v
     assert done.status_code == 201, done.content
     assert Recording.objects.filter(pk=done.json()["id"], status="processing").exists()
     assert not Upload.objects.exists()
-    # Only the joined original is left in the vault: the chunks were shredded.
-    files = [p for p in (vault_home / "blobs").rglob("*") if p.is_file()]
-    assert len(files) == 1 and done.json()["id"] in str(files[0])
+    # Only the recording's original is in the vault: its chunks, encrypted into place as
+    # they arrived, are its parts (one blob each), all under its one live data key.
+    files = original_parts(vault_home, done.json()["id"])
+    assert len(files) == -(-len(small_video) // 4096)
     for path in files:
         assert small_video[500:548] not in path.read_bytes()
 

@@ -16,15 +16,20 @@ def make_video(
     audio: bool = True,
     container: str = "mp4",
     codec: str = "libx264",
+    audio_codec: str = "aac",
 ) -> bytes:
-    """A moving gradient with a beeping tone; each frame differs, so plaintext is unique."""
+    """A moving gradient with a beeping tone; each frame differs, so plaintext is unique.
+
+    ``container="webm", codec="libvpx", audio_codec="libopus"`` gives what a browser's
+    MediaRecorder makes (VP8 and Opus in WebM)."""
     buffer = io.BytesIO()
+    rate = 48000 if audio_codec == "libopus" else 16000
     with av.open(buffer, mode="w", format=container) as out:
         v = out.add_stream(codec, rate=fps)
         v.width, v.height, v.pix_fmt = width, height, "yuv420p"
         a = None
         if audio:
-            a = out.add_stream("aac", rate=16000)
+            a = out.add_stream(audio_codec, rate=rate)
             a.layout = "mono"
         n = max(1, int(seconds * fps))
         x = np.arange(width, dtype=np.uint16)
@@ -39,16 +44,19 @@ def make_video(
             out.mux(v.encode(frame))
         out.mux(v.encode(None))
         if a is not None:
-            samples = int(seconds * 16000)
-            t = np.arange(samples) / 16000
+            samples = int(seconds * rate)
+            t = np.arange(samples) / rate
             tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
-            chunk = 1024
-            for start in range(0, samples, chunk):
+            chunk = 960 if audio_codec == "libopus" else 1024
+            sample_format = "flt" if audio_codec == "libopus" else "fltp"
+            for start in range(0, samples - chunk + 1, chunk):
                 part = tone[start : start + chunk]
-                frame = av.AudioFrame.from_ndarray(part[None, :], format="fltp", layout="mono")
-                frame.sample_rate = 16000
+                frame = av.AudioFrame.from_ndarray(
+                    part[None, :], format=sample_format, layout="mono"
+                )
+                frame.sample_rate = rate
                 frame.pts = start
-                frame.time_base = Fraction(1, 16000)
+                frame.time_base = Fraction(1, rate)
                 out.mux(a.encode(frame))
             out.mux(a.encode(None))
     return buffer.getvalue()

@@ -36,3 +36,9 @@ class Invalid(DomainError):
     """Invalid input (422)."""
 
     status = 422
+
+
+class TooLarge(DomainError):
+    """More than the server takes, e.g. an upload over the size limit (413)."""
+
+    status = 413

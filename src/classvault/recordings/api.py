@@ -96,6 +96,21 @@ def _instant(raw: str | None) -> datetime:
     return check_instant(parsed if parsed.tzinfo else parsed.replace(tzinfo=AMSTERDAM))
 
 
+# The form fields and multipart boundaries around the file take far less than this.
+MULTIPART_SLACK = 1 << 20
+
+
+def _too_large_response() -> HttpResponse:
+    limit = settings.CLASSVAULT_MAX_UPLOAD_BYTES // (1 << 20)
+    return HttpResponse(
+        json.dumps(
+            {"detail": _("The file is larger than %(mb)s MiB; nothing was kept.") % {"mb": limit}}
+        ),
+        status=413,
+        content_type="application/json",
+    )
+
+
 @router.post(
     "/recordings", auth=BearerToken(), response={201: RecordingCreated}, openapi_extra=UPLOAD_BODY
 )
@@ -103,6 +118,13 @@ def recording_create(request: HttpRequest):
     """Upload a recording (multipart). It is encrypted as it arrives; see the contract."""
     now = clock.now()
     services.recording_upload_allowed(actor=request.auth)  # before reading any byte
+    try:
+        announced = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        announced = 0
+    if announced > settings.CLASSVAULT_MAX_UPLOAD_BYTES + MULTIPART_SLACK:
+        # Refused on its announced length, before a byte of the body is read.
+        return _too_large_response()
     recording_id = str(uuid.uuid4())
     handler = EncryptingUploadHandler(
         request, object_id=recording_id, now=now, max_bytes=settings.CLASSVAULT_MAX_UPLOAD_BYTES
@@ -120,17 +142,7 @@ def recording_create(request: HttpRequest):
         refuse_nul(form)
         refuse_nul([f.name for _field, sent in files.lists() for f in sent])
         if handler.too_large:
-            limit = settings.CLASSVAULT_MAX_UPLOAD_BYTES // (1 << 20)
-            return HttpResponse(
-                json.dumps(
-                    {
-                        "detail": _("The file is larger than %(mb)s MiB; nothing was kept.")
-                        % {"mb": limit}
-                    }
-                ),
-                status=413,
-                content_type="application/json",
-            )
+            return _too_large_response()
         recording = services.recording_create(
             actor=request.auth,
             recording_id=recording_id,
@@ -154,40 +166,88 @@ def recording_create(request: HttpRequest):
 
 
 class UploadStart(InputSchema):
-    size: int
+    """Start an upload. With ``recorded_at`` (and the other details) every check that needs
+    no video is made now, before a byte is sent; without them, when completing. A live
+    recording with a ``title`` is recorded from now on (``recorded_at`` may be left out)."""
+
+    size: int | None = None
     filename: str = ""
+    kind: str = "file"
+    fingerprint: str = ""
+    title: str | None = None
+    recorded_at: str | None = None
+    pupils: list[str] = []
+    attest_out_of_view: list[str] = []
+    duration_seconds: float | None = None
 
 
 class UploadState(Schema):
     id: str
-    size: int
+    kind: str
+    size: int | None
     chunk_size: int
     received: int
+    finished: bool
+    filename: str
+    fingerprint: str
+    title: str
+    recorded_at: datetime | None
+    created_at: datetime
+    expires_at: datetime
 
 
 class UploadComplete(InputSchema):
-    title: str
-    recorded_at: str
-    pupils: list[str] = []
-    attest_out_of_view: list[str] = []
+    """The details, when not given at the start (or to correct them)."""
+
+    title: str | None = None
+    recorded_at: str | None = None
+    pupils: list[str] | None = None
+    attest_out_of_view: list[str] | None = None
 
 
 def _upload_state(upload) -> dict:
     return {
         "id": str(upload.pk),
+        "kind": upload.kind,
         "size": upload.size,
         "chunk_size": upload.chunk_size,
         "received": upload.received,
+        "finished": upload.finished,
+        "filename": upload.filename,
+        "fingerprint": upload.fingerprint,
+        "title": upload.title,
+        "recorded_at": upload.recorded_at,
+        "created_at": upload.created_at,
+        "expires_at": upload.expires_at,
     }
 
 
-@router.post("/uploads", response={201: UploadState}, tags=["resumable uploads"])
+@router.post("/uploads", response={200: UploadState, 201: UploadState}, tags=["resumable uploads"])
 def upload_start(request: HttpRequest, payload: UploadStart):
-    """Start a resumable upload; send the chunks with PUT, then complete it."""
-    upload = resumable.upload_start(
-        actor=request.auth, size=payload.size, filename=payload.filename, now=clock.now()
+    """Start a resumable upload (or a recording in the browser, ``kind: live``); send the
+    chunks with PUT, then complete it. The same file (``fingerprint``) continues its open
+    upload: 200 with ``received``. Refused before any byte: 403, 409, 413, 422."""
+    upload, new = resumable.upload_start(
+        actor=request.auth,
+        size=payload.size,
+        filename=payload.filename,
+        kind=payload.kind,
+        fingerprint=payload.fingerprint,
+        title=payload.title,
+        recorded_at=None if payload.recorded_at is None else _instant(payload.recorded_at),
+        pupil_ids=payload.pupils,
+        attested_ids=payload.attest_out_of_view,
+        duration_seconds=payload.duration_seconds,
+        now=clock.now(),
     )
-    return Status(201, _upload_state(upload))
+    return Status(201 if new else 200, _upload_state(upload))
+
+
+@router.get("/uploads", response=list[UploadState], tags=["resumable uploads"])
+def upload_list(request: HttpRequest):
+    """The caller's uploads and browser recordings that were started and not completed."""
+    services.recording_upload_allowed(actor=request.auth)
+    return [_upload_state(u) for u in resumable.uploads_open(actor=request.auth, now=clock.now())]
 
 
 @router.get("/uploads/{upload_id}", response=UploadState, tags=["resumable uploads"])
@@ -196,6 +256,9 @@ def upload_status(request: HttpRequest, upload_id: str):
     return _upload_state(
         resumable.upload_get(actor=request.auth, upload_id=upload_id, now=clock.now())
     )
+
+
+CONTENT_RANGE = re.compile(r"bytes (?:(\d{1,19})-(\d{1,19})|\*)/(\d{1,19}|\*)")
 
 
 @router.put(
@@ -212,38 +275,67 @@ def upload_status(request: HttpRequest, upload_id: str):
     },
 )
 def upload_chunk(request: HttpRequest, upload_id: str):
-    """One chunk as the raw body, placed by ``Content-Range: bytes START-END/SIZE``."""
+    """One chunk as the raw body, placed by ``Content-Range: bytes START-END/SIZE``.
+
+    A live recording sends ``bytes START-END/*`` while it runs, and its last chunk with its
+    total size (``bytes START-END/SIZE``, or ``bytes */SIZE`` with no body)."""
     now = clock.now()
     upload = resumable.upload_get(actor=request.auth, upload_id=upload_id, now=now)
-    match = re.fullmatch(
-        r"bytes (\d{1,19})-(\d{1,19})/(\d{1,19})", request.headers.get("Content-Range", "").strip()
-    )
-    if match is None or int(match[3]) != upload.size or int(match[2]) < int(match[1]):
+    match = CONTENT_RANGE.fullmatch(request.headers.get("Content-Range", "").strip())
+    if match is None:
         raise Invalid(_("Send Content-Range: bytes START-END/SIZE with each chunk."))
-    start, end = int(match[1]), int(match[2])
+    total = None if match[3] == "*" else int(match[3])
+    if match[1] is None:  # "bytes */SIZE": the end of a live recording, no body
+        start, length = upload.received, 0
+        if total is None or total != upload.received:
+            raise Invalid(
+                _("Send Content-Range: bytes START-END/SIZE with each chunk."),
+                received=upload.received,
+            )
+    else:
+        start, end = int(match[1]), int(match[2])
+        length = end - start + 1
+        if end < start or (total is not None and end >= total):
+            raise Invalid(_("Send Content-Range: bytes START-END/SIZE with each chunk."))
+    if upload.kind == "file" and total != upload.size:
+        raise Invalid(_("Send Content-Range: bytes START-END/SIZE with each chunk."))
+    final = total is not None and start + length == total
 
     def pieces():
         while chunk := request.read(1 << 20):
             yield chunk
 
     resumable.upload_put_chunk(
-        upload=upload, start=start, pieces=pieces(), length=end - start + 1, now=now
+        upload=upload, start=start, pieces=pieces(), length=length, final=final, now=now
     )
     return _upload_state(upload)
+
+
+@router.delete("/uploads/{upload_id}", response={204: None}, tags=["resumable uploads"])
+def upload_discard(request: HttpRequest, upload_id: str):
+    """Throw away an upload or a browser recording that was not completed: its received
+    bytes are shredded."""
+    now = clock.now()
+    upload = resumable.upload_get(actor=request.auth, upload_id=upload_id, now=now)
+    resumable.upload_discard(upload=upload, actor=request.auth, now=now)
+    return Status(204, None)
 
 
 @router.post(
     "/uploads/{upload_id}/complete", response={201: RecordingCreated}, tags=["resumable uploads"]
 )
-def upload_complete(request: HttpRequest, upload_id: str, payload: UploadComplete):
-    """Turn a fully received upload into a recording (same checks as POST /recordings)."""
+def upload_complete(request: HttpRequest, upload_id: str, payload: UploadComplete | None = None):
+    """Turn a fully received upload (or what a browser recording sent) into a recording;
+    same checks as POST /recordings. The body may be left out when the start had the
+    details."""
     now = clock.now()
+    payload = payload or UploadComplete()
     upload = resumable.upload_get(actor=request.auth, upload_id=upload_id, now=now)
     recording = resumable.upload_complete(
         actor=request.auth,
         upload=upload,
         title=payload.title,
-        recorded_at=_instant(payload.recorded_at),
+        recorded_at=None if payload.recorded_at is None else _instant(payload.recorded_at),
         pupil_ids=payload.pupils,
         attested_ids=payload.attest_out_of_view,
         now=now,

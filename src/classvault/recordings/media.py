@@ -65,6 +65,16 @@ def _duration(container, stream) -> float:
     return 0.0
 
 
+def _frame_rate(stream) -> Fraction:
+    """The rate the rendition's frames are numbered at. A browser's MediaRecorder writes WebM
+    with variable frame timing and often no usable average (none, or the 1 kHz time base):
+    then 30 frames a second, what cameras give."""
+    for rate in (stream.average_rate, stream.guessed_rate):
+        if rate and 1 <= rate <= 120:
+            return Fraction(rate)
+    return Fraction(30, 1)
+
+
 def _target_size(width: int, height: int) -> tuple[int, int]:
     if height > MAX_HEIGHT:
         width = round(width * MAX_HEIGHT / height)
@@ -96,7 +106,7 @@ def _transcode(src, dst, progress) -> MediaInfo:
         a_in = inp.streams.audio[0] if inp.streams.audio else None
         total = _duration(inp, v_in)
         width, height = _target_size(v_in.codec_context.width, v_in.codec_context.height)
-        rate = v_in.average_rate or Fraction(25, 1)
+        rate = _frame_rate(v_in)
         with av.open(
             dst,
             mode="w",

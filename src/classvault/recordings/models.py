@@ -73,23 +73,51 @@ class RecordingPupil(models.Model):
         return f"{self.pupil} in {self.recording}"
 
 
+class UploadKind(models.TextChoices):
+    FILE = "file", _("file")
+    LIVE = "live", _("recorded in the browser")
+
+
 class Upload(models.Model):
-    """A resumable upload in progress: the browser sends numbered chunks, each stored
-    encrypted as soon as it arrives, so a dropped school Wi-Fi connection loses at most the
-    chunk in flight. Completing it joins the chunks into the recording's original."""
+    """A resumable upload in progress: a file sent in chunks, or a recording the browser
+    makes (``live``), its size known only when it stops.
+
+    Each chunk is encrypted on arrival as its part of the recording's original (a parted
+    vault object under ``data_key_id``, object id ``recording_id``), so a dropped school
+    Wi-Fi connection loses at most the chunk in flight and completing only seals and
+    records. The details (title, date, pupils) come with the start, so every check that
+    needs no video is made before a byte is sent.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="uploads"
     )
+    kind = models.CharField(max_length=8, choices=UploadKind.choices, default=UploadKind.FILE)
     filename = models.CharField(max_length=255, blank=True)
-    size = models.BigIntegerField()
+    # Name, size and last change of the file as the browser saw them: a retry of the same
+    # file finds this upload again and goes on where it stopped.
+    fingerprint = models.CharField(max_length=200, blank=True, db_index=True)
+    # None for a live recording until it stops.
+    size = models.BigIntegerField(null=True, blank=True)
     chunk_size = models.PositiveIntegerField()
     received = models.BigIntegerField(default=0)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField(db_index=True)
+    recording_id = models.UUIDField(null=True, blank=True, unique=True)
+    data_key_id = models.UUIDField(null=True, blank=True)
+    # The last part was stored as the end of the object; finished: no more chunks come.
+    terminated = models.BooleanField(default=False)
+    finished = models.BooleanField(default=False)
+    title = models.CharField(max_length=200, blank=True)
+    recorded_at = models.DateTimeField(null=True, blank=True)
+    pupils = models.JSONField(default=list, blank=True)
+    attested = models.JSONField(default=list, blank=True)
+    # One request at a time writes a chunk (the same part never encrypted twice at once).
+    writing_token = models.UUIDField(null=True, blank=True)
+    writing_until = models.DateTimeField(null=True, blank=True)
     # Completing is claimed, so one request makes the recording however many arrive; the
-    # claim lapses, so a request killed while joining does not block the upload for good.
+    # claim lapses, so a request killed while sealing does not block the upload for good.
     completing_token = models.UUIDField(null=True, blank=True)
     completing_until = models.DateTimeField(null=True, blank=True)
 
@@ -97,12 +125,9 @@ class Upload(models.Model):
         return f"upload {self.pk}"
 
     @property
-    def chunks(self) -> int:
-        return max(1, -(-self.size // self.chunk_size))
-
-    def part_object_id(self, index: int) -> str:
-        """The vault object of chunk ``index`` (the vault allows 64 characters of [0-9a-z-])."""
-        return f"{self.pk.hex}-p{index:05d}"
+    def parts(self) -> int:
+        """How many parts of the original were received."""
+        return -(-self.received // self.chunk_size)
 
 
 class Comment(models.Model):

@@ -25,7 +25,7 @@ from classvault.vault.services import vault_shred
 from . import media
 from .hooks import recording_created
 from .jobs import processing_enqueue
-from .models import Recording, RecordingPupil, RecordingStatus
+from .models import Recording, RecordingPupil, RecordingStatus, Upload
 from .rules import expiry_for
 from .uploads import EncryptedUpload
 
@@ -58,6 +58,7 @@ def recording_create(
     attested_ids: list[str],
     now: datetime,
     in_same_transaction: Callable[[], None] | None = None,
+    discard_on_refusal: bool = True,
 ) -> Recording:
     """Register an uploaded (already encrypted) recording, or throw the upload away.
 
@@ -68,6 +69,8 @@ def recording_create(
     Whatever is refused, the encrypted upload is shredded: nothing is kept.
     ``in_same_transaction`` runs inside that transaction too: work that must commit with
     the recording or not at all (a resumable upload is used up by it).
+    ``discard_on_refusal=False`` keeps the stored original when refused: a resumable upload
+    keeps its parts, so the student teacher can correct the details and complete again.
     """
     try:
         return _recording_create(
@@ -82,7 +85,7 @@ def recording_create(
             in_same_transaction=in_same_transaction,
         )
     except BaseException:
-        if upload is not None:
+        if upload is not None and discard_on_refusal:
             recording_upload_discard(recording_id=recording_id, actor=actor, now=now)
         raise
 
@@ -114,6 +117,76 @@ def _recording_create(
     enrolment = recording_upload_allowed(actor=actor)
     if upload is None:
         raise Invalid(_("Choose a video file to upload."))
+    title, expires_at = _details_checked(
+        enrolment=enrolment, title=title, recorded_at=recorded_at, now=now
+    )
+    present, attested = _present(
+        enrolment=enrolment, pupil_ids=pupil_ids, attested_ids=attested_ids
+    )
+    # A quick refusal before the video is probed; the deciding check follows, locked.
+    _refuse_without_consent({str(p.pk): p.recording_consent for p in present}, attested)
+    try:
+        with vault_open_file(object_id=recording_id, purpose=Purpose.ORIGINAL) as src:
+            info = media.probe(src)
+    except media.MediaError as exc:
+        raise Invalid(
+            _("The file is not a video that can be played: %(reason)s") % {"reason": exc}
+        ) from exc
+    duration_check(info.duration_seconds)
+    with transaction.atomic():
+        # A resumable upload is used up first: a completion that lost its claim meanwhile
+        # stops here, before it could make a second recording of the same upload.
+        if in_same_transaction is not None:
+            in_same_transaction()
+        locked = _consent_locked([p.pk for p in present])
+        # A pupil erased meanwhile counts as one without consent.
+        _refuse_without_consent(
+            {str(p.pk): locked.get(str(p.pk), False) for p in present}, attested
+        )
+        recording = Recording.objects.create(
+            id=recording_id,
+            owner=actor,
+            school=enrolment.school,
+            title=title,
+            recorded_at=recorded_at,
+            expires_at=expires_at,
+            created_at=now,
+            original_size=upload.size,
+            duration_seconds=info.duration_seconds or None,
+        )
+        RecordingPupil.objects.bulk_create(
+            RecordingPupil(recording=recording, pupil=p, attested_out_of_view=str(p.pk) in attested)
+            for p in present
+        )
+        # Retention moves the upload's key from its own retention key to its expiry day's,
+        # before the audit events: the audit head is the last lock a transaction takes
+        # (audit_record), else this and a worker storing a key under the same day's
+        # retention key deadlock on PostgreSQL.
+        recording_created.run(recording=recording, now=now, actor=actor)
+        audit_record(
+            actor=actor,
+            action=AuditAction.RECORDING_CREATE,
+            obj=recording,
+            now=now,
+            purpose="coaching",
+            data={"pupils": len(present) - len(attested), "size": upload.size},
+        )
+        for pupil_id in sorted(attested):
+            # Logged per pupil, so the pupil's access report finds it (R12).
+            audit_record(
+                actor=actor,
+                action=AuditAction.RECORDING_ATTEST_OUT_OF_VIEW,
+                object_type="pupil",
+                object_id=pupil_id,
+                now=now,
+                data={"recording": recording_id},
+            )
+        transaction.on_commit(lambda: processing_enqueue(recording_id))
+    return recording
+
+
+def _details_checked(*, enrolment, title: str, recorded_at: datetime, now: datetime):
+    """(the title stripped, the expiry) of a recording about to be stored; 422 otherwise."""
     title = title.strip()
     if not title:
         raise Invalid(_("Give the recording a title."))
@@ -136,69 +209,54 @@ def _recording_create(
             )
             % {"expiry": date_text(expires_at)}
         )
+    return title, expires_at
+
+
+def _present(*, enrolment, pupil_ids, attested_ids):
     present = pupils_get_for_school(
         school=enrolment.school, pupil_ids=list(pupil_ids) + list(attested_ids)
     )
     attested = {
         str(p.pk) for p in pupils_get_for_school(school=enrolment.school, pupil_ids=attested_ids)
     }
-    # A quick refusal before the video is probed; the deciding check follows, locked.
+    return present, attested
+
+
+def recording_precheck(
+    *,
+    actor: User,
+    title: str,
+    recorded_at: datetime,
+    pupil_ids: list[str],
+    attested_ids: list[str],
+    duration_seconds: float | None = None,
+    now: datetime,
+) -> None:
+    """Every check of :func:`recording_create` that needs no video, made before a byte is
+    sent: role, placement and guidelines (403/409), title and date (422), consent of every
+    pupil present (409 with ``pupils_without_consent``), the announced duration (422).
+    :func:`recording_create` makes them again at the end (consent on locked rows), since
+    consent can be withdrawn while the upload runs."""
+    enrolment = recording_upload_allowed(actor=actor)
+    _details_checked(enrolment=enrolment, title=title, recorded_at=recorded_at, now=now)
+    duration_check(duration_seconds)
+    present, attested = _present(
+        enrolment=enrolment, pupil_ids=pupil_ids, attested_ids=attested_ids
+    )
     _refuse_without_consent({str(p.pk): p.recording_consent for p in present}, attested)
-    try:
-        with vault_open_file(object_id=recording_id, purpose=Purpose.ORIGINAL) as src:
-            info = media.probe(src)
-    except media.MediaError as exc:
+
+
+def duration_check(duration_seconds: float | None) -> None:
+    """A recording longer than ``CLASSVAULT_MAX_RECORDING_SECONDS`` is refused (422)."""
+    limit = settings.CLASSVAULT_MAX_RECORDING_SECONDS
+    if duration_seconds is not None and duration_seconds > limit:
         raise Invalid(
-            _("The file is not a video that can be played: %(reason)s") % {"reason": exc}
-        ) from exc
-    with transaction.atomic():
-        locked = _consent_locked([p.pk for p in present])
-        # A pupil erased meanwhile counts as one without consent.
-        _refuse_without_consent(
-            {str(p.pk): locked.get(str(p.pk), False) for p in present}, attested
-        )
-        recording = Recording.objects.create(
-            id=recording_id,
-            owner=actor,
-            school=enrolment.school,
-            title=title,
-            recorded_at=recorded_at,
-            expires_at=expires_at,
-            created_at=now,
-            original_size=upload.size,
-            duration_seconds=info.duration_seconds or None,
-        )
-        RecordingPupil.objects.bulk_create(
-            RecordingPupil(recording=recording, pupil=p, attested_out_of_view=str(p.pk) in attested)
-            for p in present
-        )
-        # Retention moves the upload's key from its own retention key to its expiry day's;
-        # a resumable upload is used up. Both before the audit events: the audit head is the
-        # last lock a transaction takes (audit_record), else this and a worker storing a key
-        # under the same day's retention key deadlock on PostgreSQL.
-        recording_created.run(recording=recording, now=now, actor=actor)
-        if in_same_transaction is not None:
-            in_same_transaction()
-        audit_record(
-            actor=actor,
-            action=AuditAction.RECORDING_CREATE,
-            obj=recording,
-            now=now,
-            purpose="coaching",
-            data={"pupils": len(present) - len(attested), "size": upload.size},
-        )
-        for pupil_id in sorted(attested):
-            # Logged per pupil, so the pupil's access report finds it (R12).
-            audit_record(
-                actor=actor,
-                action=AuditAction.RECORDING_ATTEST_OUT_OF_VIEW,
-                object_type="pupil",
-                object_id=pupil_id,
-                now=now,
-                data={"recording": recording_id},
+            _(
+                "The recording is longer than %(minutes)s minutes, the most ClassVault "
+                "keeps. Shorten it first."
             )
-        transaction.on_commit(lambda: processing_enqueue(recording_id))
-    return recording
+            % {"minutes": limit // 60}
+        )
 
 
 def _consent_locked(pupil_ids: list) -> dict[str, bool]:
@@ -342,6 +400,12 @@ def recording_orphans_shred(*, now: datetime) -> list[str]:
     )
     known = {
         str(pk) for pk in Recording.objects.filter(pk__in=candidates).values_list("pk", flat=True)
+    } | {
+        # An upload still in progress is no orphan: its own discard or expiry shreds it.
+        str(pk)
+        for pk in Upload.objects.filter(recording_id__in=candidates).values_list(
+            "recording_id", flat=True
+        )
     }
     orphans = sorted(candidates - known)
     for object_id in orphans:

@@ -30,6 +30,14 @@ class DataKey(models.Model):
     retention_key = models.CharField(max_length=64, blank=True, default="", db_index=True)
     created_at = models.DateTimeField()
     destroyed_at = models.DateTimeField(null=True, blank=True)
+    # A parted object (vault/parts.py) is stored as numbered part blobs, each encrypted as it
+    # arrives: ``part_size`` plaintext bytes per part (0: one blob), ``parts`` once sealed.
+    # Until it is sealed (``sealed`` False) nobody can open it.
+    part_size = models.BigIntegerField(default=0)
+    segment_size = models.PositiveIntegerField(default=0)
+    nonce_prefix = models.BinaryField(null=True, blank=True, editable=False)
+    parts = models.PositiveIntegerField(default=0)
+    sealed = models.BooleanField(default=True)
 
     class Meta:
         indexes = [models.Index(fields=["object_id", "purpose", "created_at"])]
@@ -68,6 +76,15 @@ class DataKey(models.Model):
     def blob_name(self) -> str:
         """Where the encrypted object lives in the blob store: one folder per object id."""
         return f"{self.object_id}/{self.purpose}.{self.pk.hex}.cv"
+
+    @property
+    def blob_prefix(self) -> str:
+        """What the names of this key's blob, or of all its parts, start with."""
+        return f"{self.object_id}/{self.purpose}.{self.pk.hex}."
+
+    def part_blob_name(self, index: int) -> str:
+        """Where part ``index`` of a parted object lives (the first holds the header)."""
+        return f"{self.blob_prefix}{index:06d}.cv"
 
 
 class RetentionKey(models.Model):

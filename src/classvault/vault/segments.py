@@ -168,7 +168,11 @@ class SegmentWriter:
         *,
         segment_size: int = DEFAULT_SEGMENT_SIZE,
         nonce_prefix: bytes | None = None,
+        first_segment: int = 0,
     ) -> None:
+        """``first_segment`` > 0 writes one part of a parted object (see vault/parts.py):
+        its segments are numbered from there on and no header is written, the first part's
+        has it. ``close(last=False)`` then ends a part that more parts follow."""
         _check_segment_size(segment_size)
         if nonce_prefix is None:
             nonce_prefix = os.urandom(NONCE_PREFIX_SIZE)
@@ -184,11 +188,12 @@ class SegmentWriter:
         # One reused buffer for the segment held back: no allocation per segment.
         self._buffer = memoryview(bytearray(segment_size))
         self._fill = 0
-        self._index = 0
+        self._index = first_segment
         self._closed = False
         self.plaintext_size = 0
         self.ciphertext_size = 0
-        self._emit(header)
+        if first_segment == 0:
+            self._emit(header)
 
     def __repr__(self) -> str:
         return f"<SegmentWriter {self.object_id!r} segments={self._index}>"
@@ -239,11 +244,17 @@ class SegmentWriter:
         self._buffer[: len(view)] = view
         self._fill = len(view)
 
-    def close(self) -> None:
-        """Seal the last segment; the object is complete only after this."""
+    def close(self, *, last: bool = True) -> None:
+        """Seal the last segment; the object is complete only after this.
+
+        ``last=False`` ends a part of a parted object that more parts follow: its final
+        segment (which must be full) is sealed without the last-segment flag.
+        """
         if self._closed:
             return
-        self._seal(self._buffer[: self._fill], last=True)
+        if not last and self._fill != self._segment_size:
+            raise ValueError("a part that more parts follow ends on a full segment")
+        self._seal(self._buffer[: self._fill], last=last)
         self._fill = 0
         self._closed = True
 

@@ -14,6 +14,7 @@ from .blobs import blob_store
 from .exceptions import VaultNotFound
 from .files import DecryptingFile
 from .models import DataKey, RetentionKey
+from .parts import PartedRange
 from .retention_keys import OBJECT_KEY_PREFIX
 from .segments import SegmentReader
 from .services import data_key_unwrap
@@ -22,7 +23,9 @@ from .services import data_key_unwrap
 def data_key_get_live(*, object_id: str, purpose: str) -> DataKey:
     """The newest live data key of an object; :class:`VaultNotFound` if none (or shredded)."""
     data_key = (
-        DataKey.objects.filter(object_id=object_id, purpose=purpose, destroyed_at__isnull=True)
+        DataKey.objects.filter(
+            object_id=object_id, purpose=purpose, destroyed_at__isnull=True, sealed=True
+        )
         .order_by("-created_at")
         .first()
     )
@@ -39,7 +42,10 @@ def vault_open(*, object_id: str, purpose: str) -> SegmentReader:
     """
     data_key = data_key_get_live(object_id=object_id, purpose=purpose)
     raw = data_key_unwrap(data_key=data_key)
-    source = blob_store().open_range(data_key.blob_name)
+    store = blob_store()
+    source = (
+        PartedRange(store, data_key) if data_key.parts else store.open_range(data_key.blob_name)
+    )
     try:
         return SegmentReader(raw, data_key.segment_object_id, source)
     except BaseException:

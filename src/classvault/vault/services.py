@@ -23,9 +23,10 @@ from classvault.audit.actions import AuditAction
 from classvault.audit.services import audit_record
 
 from .blobs import blob_store
-from .exceptions import KeyDestroyed, VaultKeyError
+from .exceptions import KeyDestroyed, VaultKeyError, VaultNotFound
 from .keys import KeyProvider, key_provider
 from .models import OBJECT_ID_RE, DataKey, Purpose
+from .parts import new_part_key_fields, part_reseal_last, part_write, parted_check
 
 # Public here (the apps above never import vault.retention_keys): the label of an object's
 # own retention key, destroying a key nobody needs, finishing destructions a crash cut short.
@@ -64,6 +65,7 @@ def data_key_create(
     raw_key: bytes | None = None,
     key_id: uuid.UUID | None = None,
     retention_key: str | None = None,
+    part_size: int = 0,
 ) -> tuple[DataKey, bytes]:
     """Make a fresh data key, store it wrapped, return it raw too.
 
@@ -72,6 +74,7 @@ def data_key_create(
     wraps it directly.
     ``raw_key`` and ``key_id`` exist for :func:`vault_store`, which encrypts with the key
     before its row is written; anything else lets them default to fresh random values.
+    ``part_size`` > 0 makes the key of a parted object, unsealed (:func:`vault_parted_begin`).
     """
     _check_object(object_id, purpose)
     raw = AESGCM.generate_key(bit_length=256) if raw_key is None else raw_key
@@ -88,6 +91,7 @@ def data_key_create(
         kek_id=wrapper.current_kek_id,
         retention_key=label,
         created_at=now,
+        **(new_part_key_fields(part_size) if part_size else {}),
     )
     data_key.wrapped = wrapper.wrap(raw, data_key.wrap_context)
     data_key.save(force_insert=True)
@@ -456,7 +460,13 @@ def vault_discard(
             return
     data_key_destroy(data_key=data_key, now=now, actor=actor)
     store = blob_store()
-    transaction.on_commit(lambda: store.delete(data_key.blob_name))
+
+    def delete_blobs() -> None:
+        # Its one blob, or every part of a parted object (all share the key's prefix).
+        for name in store.names(prefix=data_key.blob_prefix):
+            store.delete(name)
+
+    transaction.on_commit(delete_blobs)
 
 
 def vault_object_purge(*, object_id: str, now: datetime, actor: Any = None) -> int:
@@ -486,3 +496,123 @@ def vault_unfinished_purge(*, object_id: str) -> int:
     """
     _check_object_id(object_id)
     return blob_store().purge_unfinished(object_id)
+
+
+# --- parted objects: written part by part across requests, sealed at the end -------------
+
+
+@dataclass(frozen=True)
+class PartedObject:
+    """A parted object being written (:func:`vault_parted_begin`)."""
+
+    data_key_id: uuid.UUID
+    object_id: str
+    purpose: str
+    part_size: int
+    segment_size: int
+
+
+def vault_parted_begin(
+    *,
+    object_id: str,
+    purpose: str,
+    part_size: int,
+    now: datetime,
+    retention_key: str | None = None,
+    key_id: uuid.UUID | None = None,
+) -> PartedObject:
+    """Start an object that arrives in parts of ``part_size`` plaintext bytes (the last one
+    shorter); see vault/parts.py. Its key is made now, unsealed: nobody can open the object
+    until :func:`vault_parted_seal`. ``part_size`` is a whole number of segments (the segment
+    size is 1 MiB, or ``part_size`` itself when that is smaller)."""
+    data_key, _raw = data_key_create(
+        object_id=object_id,
+        purpose=purpose,
+        now=now,
+        retention_key=retention_key,
+        part_size=part_size,
+        key_id=key_id,
+    )
+    return PartedObject(
+        data_key_id=data_key.pk,
+        object_id=object_id,
+        purpose=purpose,
+        part_size=data_key.part_size,
+        segment_size=data_key.segment_size,
+    )
+
+
+def _unsealed(data_key_id: uuid.UUID) -> DataKey:
+    data_key = DataKey.objects.filter(
+        pk=data_key_id, destroyed_at__isnull=True, sealed=False
+    ).first()
+    if data_key is None:
+        raise VaultNotFound(f"No parted object is being written under key {data_key_id}.")
+    return data_key
+
+
+def vault_part_write(
+    *,
+    data_key_id: uuid.UUID,
+    index: int,
+    chunks: Iterable[bytes],
+    length: int,
+    last: bool = False,
+) -> int:
+    """Encrypt part ``index`` of a parted object as it arrives; its ciphertext size.
+
+    Every part but the last holds exactly ``part_size`` bytes; ``last`` marks the final one,
+    whose last segment gets the last-segment flag. Wrong lengths raise ``ValueError`` and
+    keep nothing. Use it outside a transaction; the caller makes sure one request at a time
+    writes a given part.
+    """
+    data_key = _unsealed(data_key_id)
+    raw = data_key_unwrap(data_key=data_key)
+    return part_write(
+        store=blob_store(),
+        data_key=data_key,
+        raw_key=raw,
+        index=index,
+        chunks=chunks,
+        length=length,
+        last=last,
+    )
+
+
+def vault_parted_seal(
+    *, data_key_id: uuid.UUID, parts: int, terminated: bool, now: datetime
+) -> StoredObject:
+    """Seal a parted object of ``parts`` parts: from now on ``vault_open`` reads it.
+
+    ``terminated`` says the last part was written with ``last=True``; otherwise its final
+    segment is sealed again with the last-segment flag (one segment, in memory). The end of
+    the object is authenticated before the row is marked sealed, so a missing or cut part
+    raises :class:`VaultIntegrityError` and seals nothing. Time and work do not depend on
+    the object's size. Idempotent for an object already sealed with the same parts.
+    """
+    if parts < 1:
+        raise ValueError("a parted object has at least one part")
+    data_key = DataKey.objects.filter(pk=data_key_id, destroyed_at__isnull=True).first()
+    if data_key is None or not data_key.part_size:
+        raise VaultNotFound(f"No parted object under key {data_key_id}.")
+    store = blob_store()
+    raw = data_key_unwrap(data_key=data_key)
+    if not data_key.sealed:
+        if not terminated:
+            part_reseal_last(store=store, data_key=data_key, raw_key=raw, parts=parts)
+        data_key.parts = parts
+    elif data_key.parts != parts:
+        raise ValueError(f"The object was sealed with {data_key.parts} parts, not {parts}.")
+    plaintext_size, ciphertext_size = parted_check(store=store, data_key=data_key, raw_key=raw)
+    with transaction.atomic():
+        DataKey.objects.filter(pk=data_key.pk, destroyed_at__isnull=True).update(
+            parts=parts, sealed=True
+        )
+    return StoredObject(
+        data_key_id=data_key.pk,
+        object_id=data_key.object_id,
+        purpose=data_key.purpose,
+        blob_name=data_key.part_blob_name(0),
+        plaintext_size=plaintext_size,
+        ciphertext_size=ciphertext_size,
+    )

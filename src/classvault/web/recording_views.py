@@ -155,9 +155,8 @@ def _player_context(
     }
 
 
-@login_required
-def recording_upload(request: HttpRequest) -> HttpResponse:
-    """The upload page: the roster with who may be recorded, and a resumable upload."""
+def _recording_form_context(request: HttpRequest) -> dict[str, Any]:
+    """The roster with who may be recorded (and its groups), or why she cannot record yet."""
     now = clock.now()
     problem = None
     pupils = []
@@ -168,4 +167,30 @@ def recording_upload(request: HttpRequest) -> HttpResponse:
         pupils = list(pupils_list(actor=request.user, school_code=enrolment.school.code, now=now))
     except DomainError as exc:
         problem = exc.detail
-    return render(request, "web/upload.html", {"problem": problem, "pupils": pupils, "today": now})
+    return {
+        "problem": problem,
+        "pupils": pupils,
+        "groups": sorted({p.group for p in pupils}),
+        "today": now,
+        "max_upload_mib": settings.CLASSVAULT_MAX_UPLOAD_BYTES // (1 << 20),
+        "max_minutes": settings.CLASSVAULT_MAX_RECORDING_SECONDS // 60,
+    }
+
+
+@login_required
+def recording_upload(request: HttpRequest) -> HttpResponse:
+    """The upload page: the roster with who may be recorded, and a resumable upload."""
+    return render(request, "web/upload.html", _recording_form_context(request))
+
+
+# What the record page may hold in the browser's memory while the connection is down.
+RECORD_BUFFER_BYTES = 256 * 1024 * 1024
+
+
+@login_required
+def recording_record(request: HttpRequest) -> HttpResponse:
+    """The record page: pick the group, tick who is present, record with camera and
+    microphone; the recording goes to the vault while it runs (record.js, the uploads API)."""
+    context = _recording_form_context(request)
+    context["buffer_bytes"] = RECORD_BUFFER_BYTES
+    return render(request, "web/record.html", context)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("guidelines/", views.guidelines, name="guidelines"),
     path("recordings/", recording_views.recording_list, name="recordings"),
     path("recordings/new/", recording_views.recording_upload, name="recording_upload"),
+    path("recordings/record/", recording_views.recording_record, name="recording_record"),
     path("recordings/<uuid:recording_id>/", recording_views.recording_player, name="recording"),
     # privacy officer: the audit log and legal holds (web/officer_views.py)
     path("officer/audit/", officer_views.audit_search, name="officer_audit"),
