@@ -44,6 +44,13 @@ def _text(kind: str, data: dict[str, Any], title: str | None) -> str:
         if title is None:
             return _("You are invited to a screening of a recording on %(when)s.") % facts
         return _("You are invited to a screening of %(title)s on %(when)s") % facts
+    if kind == NotificationKind.REQUEST_DUE:
+        due = data.get("due_on") or "—"
+        if data.get("stage") == 0:
+            return _("A data-subject request passed its deadline (%(due)s) unanswered.") % {
+                "due": due
+            }
+        return _("A data-subject request is due on %(due)s.") % {"due": due}
     days = int(data.get("days") or 0)
     facts["days"] = days
     if title is None:
