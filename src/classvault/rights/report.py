@@ -61,7 +61,7 @@ def _access_from(events: list) -> dict[str, Any]:
     open_shares: dict[str, dict[str, Any]] = {}
     screenings: dict[str, dict[str, Any]] = {}
     viewers: list[dict[str, Any]] = []
-    deleted: dict[str, Any] | None = None
+    deletion: dict[str, Any] | None = None
     for e in events:
         if e.action == AuditAction.RECORDING_SHARE:
             entry = {"username": e.data.get("with", ""), "since": e.at, "until": None}
@@ -88,13 +88,13 @@ def _access_from(events: list) -> dict[str, Any]:
         elif e.action in VIEWS:
             viewers.append({"actor": e.actor, "at": e.at, "action": e.action, "purpose": e.purpose})
         elif e.action == AuditAction.RECORDING_DELETE:
-            deleted = {"at": e.at, "by": e.actor, "reason": e.data.get("reason", "")}
+            deletion = {"at": e.at, "by": e.actor, "reason": e.data.get("reason", "")}
     return {
         "shares": shares,
         "shared_at_end": sorted(open_shares),
         "screenings": list(screenings.values()),
         "viewers": viewers,
-        "deleted": deleted,
+        "deletion": deletion,
     }
 
 
