@@ -8,11 +8,13 @@ from classvault.people.models import Role
 from classvault.people.services import require_role
 
 from . import selectors, services
+from .register import processing_register
 from .report import pupil_report_read
 from .schemas import (
     ExtendIn,
     OutcomeIn,
     RecordingRefIn,
+    RegisterOut,
     ReportOut,
     RequestCreatedOut,
     RequestIn,
@@ -139,3 +141,10 @@ def pupil_report(request: HttpRequest, pupil_id: str):
     """The access report (GDPR art. 15): consent, every recording the pupil takes part in
     (deleted ones too) and who had and used access, from the audit log. The read is logged."""
     return pupil_report_read(actor=request.auth, pupil_id=pupil_id, now=clock.now())
+
+
+@router.get("/processing-register", response=RegisterOut)
+def register_get(request: HttpRequest):
+    """The record of processing activities (GDPR art. 30), from the running configuration."""
+    require_role(request.auth, Role.PRIVACY_OFFICER)
+    return processing_register(now=clock.now())

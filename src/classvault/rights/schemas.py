@@ -141,3 +141,32 @@ class ReportOut(Schema):
     recordings: list[ReportRecordingOut]
     out_of_view: list[OutOfViewOut]
     generated_at: datetime
+
+
+class ActivityOut(Schema):
+    name: str
+    purposes: list[str]
+    legal_bases: list[str]
+    data: list[str]
+    people: list[str]
+    recipients: list[str]
+    retention: str
+
+
+class RecipientOut(Schema):
+    role: str
+    label: str
+    duties: str
+    accounts: int
+
+
+class RegisterOut(Schema):
+    generated_at: datetime
+    controller: list[dict]
+    statement_version: str
+    activities: list[ActivityOut]
+    recipients: list[RecipientOut]
+    retention_months: int
+    storage: str
+    database: str
+    security: list[str]

@@ -7,12 +7,13 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from classvault.consent.models import Pupil
 from classvault.core.exceptions import Invalid, NotVisible
 from classvault.core.time import today_in_amsterdam
 from classvault.people.models import Role, User
 from classvault.people.services import require_role
 from classvault.recordings.models import Recording, RecordingPupil
-from classvault.sharing.selectors import recording_get_visible
+from classvault.sharing.selectors import recording_get_visible, recordings_visible
 
 from .models import RUNNING, DataSubjectRequest, RequestStatus
 
@@ -93,3 +94,27 @@ def request_recording_get(
     ).exists():
         raise NotVisible(_("No such recording."))
     return recording
+
+
+def pupils_for_requests(*, actor: User) -> QuerySet[Pupil]:
+    """Every pupil a request can be about (the privacy officer's whole institute), by
+    school and name; pupils whose details were erased are left out."""
+    require_role(actor, Role.PRIVACY_OFFICER)
+    return (
+        Pupil.objects.select_related("school")
+        .exclude(external_id__startswith="erased-")
+        .order_by("school__name", "full_name", "external_id")
+    )
+
+
+def request_recordings(
+    *, actor: User, request: DataSubjectRequest, now: datetime
+) -> list[Recording]:
+    """The recordings the request's pupil takes part in that the privacy officer can act
+    on now (THE visibility rule), oldest first."""
+    return list(
+        recordings_visible(actor=actor, now=now)
+        .filter(presences__pupil_id=request.pupil_id, presences__attested_out_of_view=False)
+        .select_related("owner", "school")
+        .order_by("recorded_at")
+    )
