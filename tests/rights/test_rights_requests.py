@@ -242,3 +242,16 @@ def test_registering_takes_the_clock_once(world, pupils, officer):
     request = DataSubjectRequest.objects.get(pk=rid)
     assert request.registered_at == request.updated_at
     assert abs(request.registered_at - NOW) < timedelta(seconds=1)
+
+
+def test_the_request_list_costs_the_same_for_one_or_many(
+    world, pupils, officer, django_assert_max_num_queries
+):
+    for pupil in (pupils.ada, pupils.bram, pupils.cas):
+        officer.post("/requests", body(pupil))
+    with django_assert_max_num_queries(6):
+        assert len(officer.get("/requests").json()) == 3
+    for pupil in (pupils.ada, pupils.bram, pupils.cas):
+        officer.post("/requests", body(pupil, kind="complaint"))
+    with django_assert_max_num_queries(6):
+        assert len(officer.get("/requests").json()) == 6

@@ -167,3 +167,15 @@ def test_the_retention_schedule_sends_the_reminders(world, pupils, vault_home, a
     assert list(RequestReminder.objects.filter(request_id=rid).values_list("stage", flat=True)) == [
         1
     ]
+
+
+def test_the_reminder_reads_as_a_sentence_on_the_notifications_page(world, pupils, at_now):
+    from django.test import Client
+
+    officer = world.api(world.privacy)
+    _register(officer, pupils.ada, "access", day="2026-11-01")
+    request_reminders_send(now=_at(date(2026, 11, 30)))
+    client = Client()
+    client.force_login(world.privacy)
+    text = client.get("/notifications/").content.decode()
+    assert "Een verzoek van een betrokkene moet uiterlijk 1 december 2026 beantwoord zijn." in text

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from classvault.audit.services import audit_export
 from classvault.consent.models import Signer, WithdrawalScope
 from classvault.core import clock
+from classvault.core.display import date_text
 from classvault.core.exceptions import DomainError, Forbidden, NotVisible
 from classvault.core.time import today_in_amsterdam
 from classvault.recordings.stated_purpose import purpose_remember
@@ -154,7 +155,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
                 messages.success(
                     request,
                     _("The request was registered. Answer it by %(day)s.")
-                    % {"day": created.due_on.strftime("%d-%m-%Y")},
+                    % {"day": date_text(created.due_on)},
                 )
                 return redirect("rights:request", request_id=created.pk)
         else:
