@@ -200,3 +200,45 @@ def test_every_other_role_gets_403(world, pupils, persona):
 def test_the_officer_home_links_the_new_pages(world):
     text = _text(client_for(world.privacy).get("/"))
     assert "/privacy-office/requests/" in text and "/privacy-office/register/" in text
+
+
+def test_erasure_from_the_request_page(world, pupils, vault_home):
+    lesson = make_recording(world.student, recorded_at=NOW, pupils=[pupils.bram])
+    piet = client_for(world.privacy)
+    piet.post(
+        "/privacy-office/requests/new/",
+        {
+            "pupil": str(pupils.bram.pk),
+            "kind": "erasure",
+            "requested_by": "guardian",
+            "received_on": "2026-11-01",
+        },
+    )
+    request = DataSubjectRequest.objects.get()
+    base = f"/privacy-office/requests/{request.pk}"
+    # Too early: consent and the recording remain; the page says so.
+    refused = piet.post(f"{base}/erase-pupil/", follow=True)
+    assert "heeft nog toestemming" in _text(refused)
+    extended = piet.post(f"{base}/extend/", {"months": "2", "reason": "Veel opnames"}, follow=True)
+    assert "1 februari 2027" in _text(extended)  # receipt + 1 + 2 months
+    assert piet.post(f"{base}/extend/", {"months": "2", "reason": ""}).status_code == 422
+    piet.post(f"{base}/recordings/{lesson.pk}/delete/")
+    unchecked = piet.post(
+        f"{base}/withdrawal/", {"scope": "all", "signer_name": "Gerda Beer", "on": "2026-11-02"}
+    )
+    assert unchecked.status_code == 422  # not verified in person
+    withdrawn = piet.post(
+        f"{base}/withdrawal/",
+        {
+            "scope": "all",
+            "signer_name": "Gerda Beer",
+            "on": "2026-11-02",
+            "verified_in_person": "on",
+        },
+        follow=True,
+    )
+    assert "De intrekking is geregistreerd" in _text(withdrawn)
+    erased = piet.post(f"{base}/erase-pupil/", follow=True)
+    text = _text(erased)
+    assert "zijn gewist" in text and "Bram Beer" not in text
+    assert_audited("pupil.erase", actor="piet", object_id=pupils.bram.pk)
