@@ -7,6 +7,7 @@ from classvault.core.health import stalled_work, storage_problem
 from classvault.core.hooks import Hook
 from classvault.people.hooks import enrolment_changed
 from classvault.recordings.hooks import recording_created
+from classvault.retention.hooks import schedule_ran
 from classvault.sharing.hooks import kept_after_expiry_hook
 from classvault.vault.hooks import retention_key_policy
 
@@ -76,6 +77,7 @@ def test_replaced_runs_with_other_handlers_and_restores_the_registered_ones():
         (retention_key_policy, "classvault.retention.services.expiry.retention_key_for_recording"),
         (stalled_work, "classvault.recordings.jobs.recordings_stalled"),
         (storage_problem, "classvault.vault.checks.storage_problem"),
+        (schedule_ran, "classvault.rights.services.request_reminders_send"),
     ],
 )
 def test_the_apps_above_register_their_handlers_when_django_starts(hook, handler):

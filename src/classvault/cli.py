@@ -1,8 +1,10 @@
 """The ``classvault`` console script: each subcommand parses its arguments and calls a service."""
 
 import argparse
+import json
 import os
 import sys
+from pathlib import Path
 
 
 def _setup_django() -> None:
@@ -193,6 +195,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     _setup_django()
+    if args.export:
+        return _audit_verify_export(args.export)
     from classvault.audit.checkpoints import CheckpointError, checkpoint_path
     from classvault.audit.keys import AuditKeyError
     from classvault.audit.selectors import audit_verify
@@ -218,6 +222,31 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         audit_checkpoint(now=clock.now())
     except OSError as exc:
         print(f"warning: no checkpoint written: {exc}", file=sys.stderr)
+    return 0
+
+
+def _audit_verify_export(path: str) -> int:
+    """Check an exported selection of the log (audit/export.py): exit 0 when sound."""
+    from classvault.audit.export import audit_export_verify
+    from classvault.audit.keys import AuditKeyError
+
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        print(f"audit export CANNOT BE VERIFIED: {path} is not readable JSON ({exc})")
+        return 1
+    try:
+        check = audit_export_verify(document)
+    except AuditKeyError as exc:
+        print(f"audit export CANNOT BE VERIFIED: {exc}")
+        return 1
+    if not check.ok:
+        print(f"audit export BROKEN: {'; '.join(check.problems)}")
+        return 1
+    print(
+        f"audit export intact: {check.count} entries, signature valid, "
+        f"{check.in_log} found unchanged in the log"
+    )
     return 0
 
 
@@ -318,7 +347,14 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="the audit log").add_subparsers(
         dest="audit_cmd", required=True
     )
-    audit.add_parser("verify", help="check the hash chain").set_defaults(func=cmd_audit_verify)
+    verify = audit.add_parser("verify", help="check the hash chain (or an exported selection)")
+    verify.add_argument(
+        "--export",
+        metavar="FILE",
+        help="check a signed export of the log (from the privacy officer's audit page or "
+        "GET /api/v1/audit/export) instead of the log itself",
+    )
+    verify.set_defaults(func=cmd_audit_verify)
 
     key = sub.add_parser("key", help="the vault's master key").add_subparsers(
         dest="key_cmd", required=True

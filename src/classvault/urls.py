@@ -11,6 +11,7 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("classvault/favicon.svg"), permanent=True)),
     path("", include("classvault.consent.urls")),
     path("", include("classvault.web.urls")),
+    path("", include("classvault.rights.urls")),
 ]
 
 handler400 = "classvault.core.views.bad_request"

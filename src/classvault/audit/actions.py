@@ -13,6 +13,7 @@ class AuditAction(models.TextChoices):
     AUDIT_KEYED = "audit.keyed"
     AUDIT_READ = "audit.read"
     AUDIT_VERIFY = "audit.verify"
+    AUDIT_EXPORT = "audit.export"
     # vault
     VAULT_KEY_CREATE = "vault.key_create"
     VAULT_KEY_DESTROY = "vault.key_destroy"
@@ -62,3 +63,15 @@ class AuditAction(models.TextChoices):
     RETENTION_REMINDER = "retention.reminder"
     LEGAL_HOLD_PLACE = "legal_hold.place"
     LEGAL_HOLD_RELEASE = "legal_hold.release"
+    # rights
+    REQUEST_REGISTER = "request.register"
+    REQUEST_START = "request.start"
+    REQUEST_EXTEND = "request.extend"
+    REQUEST_COMPLETE = "request.complete"
+    REQUEST_REJECT = "request.reject"
+    REQUEST_REMINDER = "request.reminder"
+    REQUEST_INSPECTION = "request.inspection"
+    REQUEST_RECORDING_DELETE = "request.recording_delete"
+    REQUEST_WITHDRAWAL = "request.withdrawal"
+    REPORT_READ = "report.read"
+    PUPIL_ERASE = "pupil.erase"

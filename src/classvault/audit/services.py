@@ -10,6 +10,7 @@ from django.db.models import F
 
 from .actions import AuditAction
 from .checkpoints import CheckpointError, checkpoint_append, checkpoint_path
+from .export import EXPORT_LIMIT, ExportTooLarge, export_document
 from .keys import AuditKey, AuditKeyError, audit_key
 from .models import AuditEvent, AuditHead
 from .selectors import VERIFY, AuditQuery, Verification, audit_events, audit_verify
@@ -241,3 +242,24 @@ def audit_verify_run(*, actor: Any, now: datetime) -> Verification:
     with transaction.atomic():
         audit_record(actor=actor, action=VERIFY, object_type="audit", now=now, data=data)
     return result
+
+
+def audit_export(*, actor: Any, query: AuditQuery, now: datetime) -> dict[str, Any]:
+    """The events matching ``query``, oldest first, as a signed document (audit/export.py)
+    that ``classvault audit verify --export`` checks. The export is itself logged
+    (``audit.export``, with the query and the count) in the transaction that reads them."""
+    audit_key()  # a missing key fails before anything is read
+    with transaction.atomic():
+        events = list(audit_events(query=query).order_by("seq")[: EXPORT_LIMIT + 1])
+        if len(events) > EXPORT_LIMIT:
+            raise ExportTooLarge(
+                f"The selection holds more than {EXPORT_LIMIT} events; narrow it down."
+            )
+        audit_record(
+            actor=actor,
+            action=AuditAction.AUDIT_EXPORT,
+            object_type="audit",
+            now=now,
+            data={**query.described(), "count": len(events)},
+        )
+    return export_document(events=events, query=query, by=_actor_name(actor), now=now)

@@ -134,6 +134,7 @@ class NotificationKind(models.TextChoices):
     FEEDBACK = "feedback", _("new feedback")
     SCREENING = "screening", _("a screening invitation")
     EXPIRING = "expiring", _("a recording about to expire unassessed")
+    REQUEST_DUE = "request_due", _("a data-subject request nearing its deadline")
 
 
 class Notification(models.Model):

@@ -17,6 +17,7 @@ from classvault.recordings.jobs import recordings_resume
 from classvault.recordings.resumable import uploads_purge_stale
 from classvault.recordings.services import recording_orphans_shred
 
+from .hooks import schedule_ran
 from .models import RetentionRun
 from .services import retention_run
 
@@ -58,6 +59,8 @@ def retention_tick(*, now: datetime, every: int = DEFAULT_EVERY) -> RetentionRun
         run.deleted,
         reminders,
     )
+    # Deadline work of the apps above (rights' request reminders), after the bookkeeping.
+    schedule_ran.run(now=now)
     return run
 
 

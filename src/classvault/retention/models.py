@@ -96,10 +96,32 @@ class Tombstone(models.Model):
     reason = models.CharField(max_length=16, choices=TombstoneReason.choices)
     expires_at = models.DateTimeField()
     deleted_at = models.DateTimeField()
+    # Enough to answer a pupil's access request after the deletion (GDPR art. 15, R12): when
+    # it was recorded, by whom, at which school; and (TombstonePupil) which pupils took part.
+    # Empty for recordings deleted before these were kept.
+    recorded_at = models.DateTimeField(null=True, blank=True)
+    owner = models.CharField(max_length=150, blank=True)
+    school = models.CharField(max_length=32, blank=True)
     blobs_cleared_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     def __str__(self) -> str:
         return f"tombstone of {self.recording_id}"
+
+
+class TombstonePupil(models.Model):
+    """A pupil who took part in a deleted recording (not one attested out of view), by
+    opaque id: the pupil's access report lists the recording as deleted, with when and why."""
+
+    tombstone = models.ForeignKey(Tombstone, on_delete=models.CASCADE, related_name="pupils")
+    pupil_id = models.UUIDField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tombstone", "pupil_id"], name="tombstone_pupil_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"pupil {self.pupil_id} in {self.tombstone_id}"
 
 
 class RetentionRun(models.Model):

@@ -11,6 +11,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "audit.keyed": _("Audit log switched to keyed hashes"),
     "audit.read": _("Read the audit log"),
     "audit.verify": _("Checked the audit log's integrity"),
+    "audit.export": _("Exported a selection of the audit log"),
     "vault.key_create": _("Encryption key created"),
     "vault.key_destroy": _("Encryption key destroyed"),
     "vault.key_rewrap": _("Encryption key re-wrapped"),
@@ -52,6 +53,17 @@ ACTION_LABELS: dict[str, Promise] = {
     "retention.reminder": _("Expiry reminder sent"),
     "legal_hold.place": _("Legal hold placed"),
     "legal_hold.release": _("Legal hold released"),
+    "request.register": _("Request registered"),
+    "request.start": _("Request taken up"),
+    "request.extend": _("Request's deadline extended"),
+    "request.complete": _("Request completed"),
+    "request.reject": _("Request rejected"),
+    "request.reminder": _("Request deadline reminder sent"),
+    "request.inspection": _("Inspection held for a requester"),
+    "request.recording_delete": _("Recording deleted on a request"),
+    "request.withdrawal": _("Withdrawal registered on a request"),
+    "report.read": _("Access report read"),
+    "pupil.erase": _("Pupil's details erased"),
 }
 
 # What the privacy officer's dashboard calls noteworthy: changes to consent and to what is
@@ -66,6 +78,10 @@ NOTEWORTHY = (
     "audit.verify",
     "privacy_statement.publish",
     "pupil.import",
+    "request.register",
+    "request.complete",
+    "request.reject",
+    "pupil.erase",
 )
 
 PURPOSE_LABELS: dict[str, Promise] = {
@@ -75,6 +91,8 @@ PURPOSE_LABELS: dict[str, Promise] = {
     "legal_obligation": _("legal obligation"),
     "consent_withdrawal": _("consent withdrawal"),
     "legal_hold": _("legal hold"),
+    "inspection": _("inspection by the requester"),
+    "access_request": _("request for access"),
 }
 
 

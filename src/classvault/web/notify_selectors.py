@@ -3,14 +3,14 @@ the visibility rule (a title is never stored with a notification; one no longer 
 shows no title and no link)."""
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from classvault.core.display import datetime_text
+from classvault.core.display import date_text, datetime_text
 from classvault.people.models import NotificationKind, User
 from classvault.people.notifications import notifications_for
 from classvault.sharing.selectors import recordings_visible
@@ -44,6 +44,16 @@ def _text(kind: str, data: dict[str, Any], title: str | None) -> str:
         if title is None:
             return _("You are invited to a screening of a recording on %(when)s.") % facts
         return _("You are invited to a screening of %(title)s on %(when)s") % facts
+    if kind == NotificationKind.REQUEST_DUE:
+        try:
+            due = date_text(date.fromisoformat(data.get("due_on") or ""))
+        except ValueError:
+            due = "—"
+        if data.get("stage") == 0:
+            return _("A data-subject request passed its deadline (%(due)s) unanswered.") % {
+                "due": due
+            }
+        return _("A data-subject request is due on %(due)s.") % {"due": due}
     days = int(data.get("days") or 0)
     facts["days"] = days
     if title is None:

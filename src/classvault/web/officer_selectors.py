@@ -14,6 +14,7 @@ from classvault.core.health import health_detail
 from classvault.people import selectors as people_selectors
 from classvault.people.models import User
 from classvault.retention.selectors import legal_holds_list
+from classvault.rights.selectors import requests_overdue
 from classvault.sharing.selectors import recordings_visible
 
 from .audit_labels import NOTEWORTHY, action_label, purpose_label
@@ -50,6 +51,7 @@ def privacy_officer_home(*, user: User, now: datetime) -> dict[str, Any]:
         "health": health_detail(now=now),
         "recent_events": audit_rows(actor=user, events=events, now=now),
         "verification": verification_last(),
+        "requests_overdue": requests_overdue(actor=user, now=now).count(),
     }
 
 

@@ -24,7 +24,7 @@ from classvault.recordings.models import Recording
 from classvault.sharing.selectors import is_custodian
 from classvault.vault.services import data_key_destroy, vault_object_purge
 
-from ..models import LegalHold, Tombstone, TombstoneReason
+from ..models import LegalHold, Tombstone, TombstonePupil, TombstoneReason
 from ..selectors import held
 from .expiry import retention_keys_close, retention_keys_sync
 from .reminders import reminders_send
@@ -66,11 +66,20 @@ def recording_destroy(
             )
         object_id = str(recording.pk)
         data_key_destroy(object_id=object_id, now=now, actor=actor)
-        Tombstone.objects.create(
+        tombstone = Tombstone.objects.create(
             recording_id=recording.pk,
             reason=reason,
             expires_at=recording.expires_at,
             deleted_at=now,
+            recorded_at=recording.recorded_at,
+            owner=recording.owner.get_username(),
+            school=recording.school.code,
+        )
+        TombstonePupil.objects.bulk_create(
+            TombstonePupil(tombstone=tombstone, pupil_id=pk)
+            for pk in recording.presences.filter(attested_out_of_view=False).values_list(
+                "pupil_id", flat=True
+            )
         )
         audit_record(
             actor=actor,
