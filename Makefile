@@ -10,7 +10,7 @@ export CLASSVAULT_HOME ?= $(CURDIR)/classvault-data
 # PostgreSQL for the second pass of the suite (already running on dev and CI machines).
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/classvault
 
-.PHONY: install run test test-sqlite test-postgres lint format browser clean
+.PHONY: install run test test-sqlite test-postgres lint format browser oidc-provider clean
 
 install: $(STAMP)
 
@@ -26,13 +26,18 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Install Chromium: sudo apt-get install -y chromium"; exit 1; fi; }
 
+# The single-sign-on tests start a real OpenID provider (node-oidc-provider, npm registry).
+oidc-provider:
+	@command -v node >/dev/null 2>&1 || { echo "Install Node.js 20 or later for tests/test_sso.py"; exit 1; }
+	cd tests/oidc && npm ci --no-audit --no-fund --silent
+
 run: install
 	@new=0; test -e "$(CLASSVAULT_HOME)/classvault.sqlite3" || new=1; \
 	$(BIN)/classvault init && \
 	if [ $$new = 1 ]; then $(BIN)/classvault demo --host $(HOST) --port $(PORT); fi && \
 	exec $(BIN)/classvault serve --host $(HOST) --port $(PORT)
 
-test: lint browser
+test: lint browser oidc-provider
 	$(BIN)/pytest -q
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -m "not browser and not cli"
 
@@ -47,4 +52,4 @@ format: install
 	$(BIN)/ruff check --fix src tests
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info tests/oidc/node_modules
