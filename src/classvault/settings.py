@@ -252,6 +252,9 @@ AXES_FAILURE_LIMIT = CLASSVAULT_LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=CLASSVAULT_LOGIN_LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
+# A lock lasts the cool-off from the failure that set it; attempts during it do not prolong it
+# (a person retrying with the right password is not kept out for ever).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_USERNAME_CALLABLE = "classvault.people.lockouts.attempt_username"
 AXES_LOCKOUT_CALLABLE = "classvault.web.account_views.locked_out"
 AXES_DISABLE_ACCESS_LOG = True

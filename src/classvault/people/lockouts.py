@@ -115,7 +115,7 @@ def first_failure_of(typed: str) -> str | None:
     counted = AccessAttempt.objects.filter(username=user.username).aggregate(
         n=Sum("failures_since_start")
     )["n"]
-    return user.username if counted in (None, 1) else None
+    return user.username if counted == 1 else None
 
 
 @transaction.atomic
