@@ -243,7 +243,7 @@ if CLASSVAULT_HTTPS:
     SECURE_HSTS_SECONDS = 31536000
     SECURE_SSL_REDIRECT = env_bool("CLASSVAULT_SSL_REDIRECT", False)
 
-# --- Abuse limits (docs/security.md): django-axes counts failed logins per account and per
+# --- Abuse limits (docs/login.md): django-axes counts failed logins per account and per
 # address (web login and POST /api/v1/auth/token); at the limit, both lock for the cool-off.
 # Every member of a school may share one address (NAT): the limit is per account OR address.
 CLASSVAULT_LOGIN_FAILURE_LIMIT = env_int("CLASSVAULT_LOGIN_FAILURE_LIMIT", 10)
@@ -259,14 +259,15 @@ AXES_USERNAME_CALLABLE = "classvault.people.lockouts.attempt_username"
 AXES_LOCKOUT_CALLABLE = "classvault.web.account_views.locked_out"
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
-# Behind a proxy (CLASSVAULT_HTTPS), the client's address is the proxy's X-Forwarded-For.
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
-    if env_bool("CLASSVAULT_BEHIND_PROXY")
-    else ["REMOTE_ADDR"]
-)
+# Behind one reverse proxy (CLASSVAULT_BEHIND_PROXY=true), the client's address is the last
+# one in X-Forwarded-For, the one that proxy appended (earlier ones are the client's to forge).
+if env_bool("CLASSVAULT_BEHIND_PROXY"):
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+    AXES_IPWARE_PROXY_ORDER = "right-most"
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
-# --- Second factor (docs/security.md): TOTP with recovery codes, required for these roles.
+# --- Second factor (docs/login.md): TOTP with recovery codes, required for these roles.
 CLASSVAULT_SECOND_FACTOR_ROLES = [
     r.strip()
     for r in env("CLASSVAULT_SECOND_FACTOR_ROLES", "privacy_officer,institute_admin,trainer").split(
@@ -279,7 +280,7 @@ OTP_TOTP_ISSUER = CLASSVAULT_INSTITUTE_NAME + " ClassVault"
 OTP_TOTP_SYNC = False
 
 # --- Institutional login: OpenID Connect (SURFconext or any other provider), off unless
-# CLASSVAULT_OIDC_ISSUER is set; local accounts keep working beside it (docs/sso.md).
+# CLASSVAULT_OIDC_ISSUER is set; local accounts keep working beside it (docs/login.md).
 CLASSVAULT_OIDC_ISSUER = env("CLASSVAULT_OIDC_ISSUER").rstrip("/")
 CLASSVAULT_OIDC_DISCOVERY_URL = env("CLASSVAULT_OIDC_DISCOVERY_URL") or (
     f"{CLASSVAULT_OIDC_ISSUER}/.well-known/openid-configuration" if CLASSVAULT_OIDC_ISSUER else ""

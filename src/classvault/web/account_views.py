@@ -6,6 +6,8 @@ institute admins and trainers must), else the code page. SecondFactorMiddleware
 (web/middleware.py) keeps every other page closed until then.
 """
 
+from urllib.parse import urlencode
+
 import django_otp
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -36,7 +38,7 @@ def after_password(request: HttpRequest, next_url: str) -> HttpResponse:
     )
     response = redirect(target)
     if next_url:
-        response["Location"] += "?next=" + next_url
+        response["Location"] += "?" + urlencode({"next": next_url})
     return response
 
 

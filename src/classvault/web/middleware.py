@@ -1,6 +1,7 @@
 """A locked database answers a friendly "busy, try again" page instead of a server error."""
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -53,7 +54,7 @@ class SecondFactorMiddleware:
             enrolled = factors.factor_enrolled(user=user)
             target = reverse("web:factor_verify" if enrolled else "web:factor_enrol")
             if request.method == "GET":
-                return redirect(f"{target}?next={request.get_full_path()}")
+                return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
             return redirect(target)
         return self.get_response(request)
 
