@@ -10,7 +10,7 @@ export CLASSVAULT_HOME ?= $(CURDIR)/classvault-data
 # PostgreSQL for the second pass of the suite (already running on dev and CI machines).
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/classvault
 
-.PHONY: install run test test-sqlite test-postgres lint format browser servers clean
+.PHONY: install run test test-sqlite test-postgres lint format browser servers oidc-provider clean
 
 install: $(STAMP)
 
@@ -34,6 +34,11 @@ servers:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SERVER_PACKAGES) >/dev/null; \
 	  else echo "The S3 and nginx tests will skip: sudo apt-get install -y --no-install-recommends $(SERVER_PACKAGES)"; fi; }
 
+# The single-sign-on tests start a real OpenID provider (node-oidc-provider, npm registry).
+oidc-provider:
+	@command -v node >/dev/null 2>&1 || { echo "Install Node.js 20 or later for tests/test_sso.py"; exit 1; }
+	cd tests/oidc && npm ci --no-audit --no-fund --silent
+
 run: install
 	@new=0; test -e "$(CLASSVAULT_HOME)/classvault.sqlite3" || new=1; \
 	$(BIN)/classvault init && \
@@ -41,7 +46,7 @@ run: install
 	exec $(BIN)/classvault serve --host $(HOST) --port $(PORT)
 
 # The second pass on PostgreSQL also runs the tests marked postgres (e.g. S3 end to end).
-test: lint browser servers
+test: lint browser servers oidc-provider
 	$(BIN)/pytest -q -m "not postgres"
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -m "not browser and not cli"
 
@@ -56,4 +61,4 @@ format: install
 	$(BIN)/ruff check --fix src tests
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info tests/oidc/node_modules

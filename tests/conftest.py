@@ -149,3 +149,20 @@ def pupils(world):
 def recording(world, vault_home):
     """Sanne's lesson recorded at NOW, ready; rows and encrypted objects written directly."""
     return make_recording(world.student, recorded_at=NOW, title="Breuken met pizza")
+
+
+@pytest.fixture(autouse=True)
+def _second_factor_with_force_login(monkeypatch):
+    """``client.force_login`` stands for a finished login: for the roles that need a second
+    factor that includes it (support/personas.py enrols and marks the session)."""
+    from django.test import Client
+
+    from support.personas import pass_second_factor
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        pass_second_factor(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
-from support.personas import NOW, PASSWORD, login
+from support.personas import NOW, login, web_login
 
 RECORDING = "0b0b0b0b-1111-4222-8333-444444444444"
 UNSAFE = [
@@ -64,14 +64,7 @@ def test_a_stale_session_cookie_is_401_not_a_csrf_failure(world):
 
 
 def _session(username: str) -> Client:
-    client = Client(enforce_csrf_checks=True)
-    client.get("/login/")  # sets the CSRF cookie
-    csrf = client.cookies["csrftoken"].value
-    response = client.post(
-        "/login/", {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": csrf}
-    )
-    assert response.status_code == 302
-    return client
+    return web_login(username, client=Client(enforce_csrf_checks=True))
 
 
 def test_a_logged_in_session_without_the_csrf_token_is_403(world):

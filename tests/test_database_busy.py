@@ -8,7 +8,7 @@ from django.test import Client
 
 from classvault.core.busy import is_database_busy
 from support.busy import busy_error
-from support.personas import PASSWORD
+from support.personas import web_login
 
 
 @pytest.mark.parametrize("kind", ["deadlock", "serialization", "locked"])
@@ -38,7 +38,7 @@ def test_a_deadlock_is_the_busy_page_on_the_web(world, monkeypatch):
 
     monkeypatch.setattr("classvault.web.selectors.landing_for", deadlocked)
     client = Client()
-    assert client.login(username=world.privacy.username, password=PASSWORD)
+    web_login(world.privacy.username, client=client)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     response = client.get("/")
     assert response.status_code == 503 and response["Retry-After"] == "5"

@@ -13,7 +13,7 @@ from django_tasks_db.models import DBTaskResult
 from classvault.core.health import health_detail
 from classvault.core.models import WorkerHeartbeat
 from classvault.recordings.jobs import process_recording
-from support.personas import NOW, PASSWORD, Api
+from support.personas import NOW, Api, web_login
 
 
 def beat(at):
@@ -128,7 +128,7 @@ def test_the_public_health_check_stays_as_it_was(db):
 def web_client(user) -> Client:
     """Logged in, in English: the Dutch of new text arrives when the catalogue is merged."""
     client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    web_login(user.username, client=client)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
 

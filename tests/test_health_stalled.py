@@ -20,7 +20,7 @@ from classvault.core.worker import Every
 from classvault.recordings.jobs import process_recording, recordings_resume, recordings_stalled
 from classvault.recordings.models import Recording
 from classvault.recordings.processing import LEASE
-from support.personas import NOW, PASSWORD
+from support.personas import NOW, web_login
 from support.recordings import make_recording
 
 
@@ -76,7 +76,7 @@ def test_the_privacy_officer_is_warned_of_stalled_recordings(world, vault_home, 
     time_machine.move_to(NOW, tick=False)
     WorkerHeartbeat.objects.create(worker_id="host:1", seen_at=NOW, started_at=NOW)
     client = Client()
-    assert client.login(username=world.privacy.username, password=PASSWORD)
+    web_login(world.privacy.username, client=client)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     assert 'id="stalled-warning"' not in client.get("/").content.decode()
     _processing(world, lease_until=NOW - timedelta(minutes=31))

@@ -25,17 +25,15 @@ from classvault.sharing.screenings import screening_schedule
 from classvault.sharing.services import share_grant, share_revoke
 from classvault.web.context_processors import notifications as header_count
 from support.audit import assert_audited
-from support.personas import NOW, PASSWORD
+from support.personas import NOW
+from support.personas import web_login as web_login_with_factor
 from support.recordings import make_recording
 
 START = NOW + timedelta(days=2)  # 4 November 2026, 10:00; the frozen clock is a day before
 
 
 def web_login(username: str) -> Client:
-    client = Client()
-    response = client.post("/login/", {"username": username, "password": PASSWORD})
-    assert response.status_code == 302, response.content
-    return client
+    return web_login_with_factor(username)
 
 
 def notified(kind: str | None = None) -> list[tuple[str, str]]:

@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from classvault.audit.models import AuditEvent
 from classvault.people.models import Enrolment, School, User
 from support.audit import assert_audited, nothing_audited
-from support.personas import PASSWORD, Api
+from support.personas import PASSWORD, Api, login
 
 NON_ADMIN_PERSONAS = ["privacy", "school_admin", "student", "trainer", "supervisor"]
 
@@ -93,9 +93,17 @@ def test_admin_creates_a_user(world):
 
 
 def test_created_user_can_log_in(world):
-    world.api(world.admin).post("/users", new_user())
+    world.api(world.admin).post("/users", new_user(role="student_teacher"))
     response = Api().post("/auth/token", {"username": "nina", "password": PASSWORD})
     assert response.status_code == 200
+
+
+def test_created_trainer_sets_up_a_second_factor_before_a_token(world):
+    world.api(world.admin).post("/users", new_user())
+    response = Api().post("/auth/token", {"username": "nina", "password": PASSWORD})
+    assert response.status_code == 403
+    assert "tweede factor" in response.json()["detail"]  # Dutch first
+    assert login("nina").get("/me").json()["username"] == "nina"  # enrolled, code sent
 
 
 @pytest.mark.parametrize("persona", NON_ADMIN_PERSONAS)

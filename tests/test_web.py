@@ -8,13 +8,11 @@ from django.test import Client
 from classvault.audit.models import AuditEvent
 from classvault.people.models import GuidelinesAcknowledgement
 from support.personas import PASSWORD
+from support.personas import web_login as web_login_with_factor
 
 
 def web_login(username: str) -> Client:
-    client = Client()
-    response = client.post("/login/", {"username": username, "password": PASSWORD})
-    assert response.status_code == 302, response.content
-    return client
+    return web_login_with_factor(username)
 
 
 def test_login_page_is_dutch_by_default(db):

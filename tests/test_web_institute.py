@@ -22,6 +22,7 @@ from classvault.people.models import (
 from classvault.recordings.models import Recording
 from support.audit import assert_audited, nothing_audited
 from support.personas import NOW, PASSWORD
+from support.personas import web_login as web_login_with_factor
 
 PAGES = [
     "/institute/schools/",
@@ -52,10 +53,7 @@ OTHER_ROLES = ["trainer", "student", "school_admin", "privacy", "supervisor"]
 
 
 def web_login(username: str) -> Client:
-    client = Client()
-    response = client.post("/login/", {"username": username, "password": PASSWORD})
-    assert response.status_code == 302, response.content
-    return client
+    return web_login_with_factor(username)
 
 
 @pytest.fixture

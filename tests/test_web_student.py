@@ -19,14 +19,12 @@ from classvault.sharing.screenings import screening_cancel
 from classvault.sharing.services import share_grant
 from support.audit import assert_audited, nothing_audited
 from support.personas import NOW, PASSWORD, TODAY
+from support.personas import web_login as web_login_with_factor
 from support.recordings import make_recording
 
 
 def web_login(username: str) -> Client:
-    client = Client()
-    response = client.post("/login/", {"username": username, "password": PASSWORD})
-    assert response.status_code == 302, response.content
-    return client
+    return web_login_with_factor(username)
 
 
 @pytest.fixture

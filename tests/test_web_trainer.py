@@ -12,14 +12,13 @@ from classvault.recordings.models import Assessment
 from classvault.sharing.feedback import assessment_add, comment_add
 from classvault.sharing.services import share_grant
 from support.audit import assert_audited, nothing_audited
-from support.personas import NOW, PASSWORD
+from support.personas import NOW
+from support.personas import web_login as web_login_with_factor
 from support.recordings import make_recording
 
 
 def web_login(username: str) -> Client:
-    client = Client()
-    assert client.post("/login/", {"username": username, "password": PASSWORD}).status_code == 302
-    return client
+    return web_login_with_factor(username)
 
 
 @pytest.fixture

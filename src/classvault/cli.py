@@ -188,8 +188,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     logins = demo_load(now=clock.now())
     print(f"ClassVault demo data is loaded. Log in at http://{args.host}:{args.port} with:")
-    for username, role, password in logins:
-        print(f"  {username:<14} {role:<18} password: {password}")
+    for username, role, password, key in logins:
+        factor = f"  second factor (TOTP key): {key}" if key else ""
+        print(f"  {username:<14} {role:<18} password: {password}{factor}")
+    print(
+        "Privacy officers, institute admins and trainers also type a code from an "
+        "authenticator app: add their TOTP key to one (or run `oathtool --totp -b KEY`)."
+    )
     return 0
 
 

@@ -7,7 +7,7 @@ from django.db import transaction
 
 from classvault.consent import services as consent_services
 from classvault.consent.models import Pupil
-from classvault.people import services
+from classvault.people import factors, services
 from classvault.people.models import Role, School, User
 from classvault.recordings.models import Recording
 from classvault.recordings.processing import recording_process
@@ -44,7 +44,8 @@ DEMO_PUPILS = [
 ]
 
 
-def demo_load(*, now: datetime) -> list[tuple[str, str, str]]:
+def demo_load(*, now: datetime) -> list[tuple[str, str, str, str]]:
+    """Load the demo; the logins: (username, role, password, second-factor key or "")."""
     logins = _people(now=now)
     _pupils(now=now)
     _sample_recording(now=now)
@@ -52,7 +53,7 @@ def demo_load(*, now: datetime) -> list[tuple[str, str, str]]:
 
 
 @transaction.atomic
-def _people(*, now: datetime) -> list[tuple[str, str, str]]:
+def _people(*, now: datetime) -> list[tuple[str, str, str, str]]:
     services.institute_ensure(name="Demo Lerarenopleiding")
     services.guidelines_ensure_default(now=now)
     if not School.objects.filter(code=SCHOOL_CODE).exists():
@@ -89,7 +90,17 @@ def _people(*, now: datetime) -> list[tuple[str, str, str]]:
         supervisors=["mentor"],
         now=now,
     )
-    return [(u, r.value, DEMO_PASSWORD) for u, r, _n, _s in DEMO_USERS]
+    # The roles that need a second factor get an authenticator key at once (printed by
+    # `classvault demo`): type it into an authenticator app, or compute a code with
+    # `oathtool --totp -b KEY`. Demo data only: real people enrol with a QR code.
+    logins = []
+    for username, role, _n, _s in DEMO_USERS:
+        user = User.objects.get(username=username)
+        key = ""
+        if factors.factor_required(user=user):
+            key = factors.factor_secret(device=factors.factor_enrol_direct(user=user, now=now))
+        logins.append((username, role.value, DEMO_PASSWORD, key.replace(" ", "")))
+    return logins
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ nothing here writes to disk (``classvault init`` does that).
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -117,6 +118,10 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "ninja",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "classvault.core",
     "classvault.people",
     "classvault.audit",
@@ -141,10 +146,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "classvault.web.middleware.DatabaseBusyMiddleware",
     "classvault.core.middleware.DomainErrorPagesMiddleware",
+    # Privileged roles reach no page before their second factor (web/middleware.py).
+    "classvault.web.middleware.SecondFactorMiddleware",
+    # Last: turns a lockout found by the login views' authenticate() into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "classvault.urls"
@@ -204,6 +215,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out account or address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 CSRF_FAILURE_VIEW = "classvault.core.views.csrf_failure"
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
@@ -230,6 +246,70 @@ if CLASSVAULT_HTTPS:
     # The public, cheap health check also answers over plain HTTP on the app's own port, for
     # probes on the machine (systemd, a load balancer); it carries nothing. Not the detail.
     SECURE_REDIRECT_EXEMPT = [r"^api/v1/health$"]
+
+# --- Abuse limits (docs/login.md): django-axes counts failed logins per account and per
+# address (web login and POST /api/v1/auth/token); at the limit, both lock for the cool-off.
+# Every member of a school may share one address (NAT): the limit is per account OR address.
+CLASSVAULT_LOGIN_FAILURE_LIMIT = env_int("CLASSVAULT_LOGIN_FAILURE_LIMIT", 10)
+CLASSVAULT_LOGIN_LOCKOUT_MINUTES = env_int("CLASSVAULT_LOGIN_LOCKOUT_MINUTES", 15)
+AXES_FAILURE_LIMIT = CLASSVAULT_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=CLASSVAULT_LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# A lock lasts the cool-off from the failure that set it; attempts during it do not prolong it
+# (a person retrying with the right password is not kept out for ever).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_CALLABLE = "classvault.people.lockouts.attempt_username"
+AXES_LOCKOUT_CALLABLE = "classvault.web.account_views.locked_out"
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+# Behind one reverse proxy (CLASSVAULT_BEHIND_PROXY=true), the client's address is the last
+# one in X-Forwarded-For, the one that proxy appended (earlier ones are the client's to forge).
+if env_bool("CLASSVAULT_BEHIND_PROXY"):
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+    AXES_IPWARE_PROXY_ORDER = "right-most"
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
+# --- Second factor (docs/login.md): TOTP with recovery codes, required for these roles.
+CLASSVAULT_SECOND_FACTOR_ROLES = [
+    r.strip()
+    for r in env("CLASSVAULT_SECOND_FACTOR_ROLES", "privacy_officer,institute_admin,trainer").split(
+        ","
+    )
+    if r.strip()
+]
+OTP_TOTP_ISSUER = CLASSVAULT_INSTITUTE_NAME + " ClassVault"
+# A code is accepted once (replay) within one step either side; no drift learning.
+OTP_TOTP_SYNC = False
+
+# --- Institutional login: OpenID Connect (SURFconext or any other provider), off unless
+# CLASSVAULT_OIDC_ISSUER is set; local accounts keep working beside it (docs/login.md).
+CLASSVAULT_OIDC_ISSUER = env("CLASSVAULT_OIDC_ISSUER").rstrip("/")
+CLASSVAULT_OIDC_DISCOVERY_URL = env("CLASSVAULT_OIDC_DISCOVERY_URL") or (
+    f"{CLASSVAULT_OIDC_ISSUER}/.well-known/openid-configuration" if CLASSVAULT_OIDC_ISSUER else ""
+)
+CLASSVAULT_OIDC_CLIENT_ID = env("CLASSVAULT_OIDC_CLIENT_ID")
+CLASSVAULT_OIDC_CLIENT_SECRET = env_secret(
+    "CLASSVAULT_OIDC_CLIENT_SECRET", CLASSVAULT_HOME / "oidc-client-secret"
+)
+CLASSVAULT_OIDC_SCOPES = env("CLASSVAULT_OIDC_SCOPES", "openid email profile")
+# Which claim links an identity to a user the institute admin made: matched against the
+# user's e-mail address (email) or username (eduperson_principal_name, uid, ...).
+CLASSVAULT_OIDC_LINK_CLAIM = env("CLASSVAULT_OIDC_LINK_CLAIM", "email")
+# Optional: provision unknown identities from a role claim, e.g. CLASSVAULT_OIDC_ROLE_CLAIM=
+# eduperson_affiliation, CLASSVAULT_OIDC_ROLE_MAP=student:student_teacher,staff:trainer.
+CLASSVAULT_OIDC_ROLE_CLAIM = env("CLASSVAULT_OIDC_ROLE_CLAIM")
+CLASSVAULT_OIDC_ROLE_MAP = dict(
+    pair.split(":", 1) for pair in env("CLASSVAULT_OIDC_ROLE_MAP").split(",") if ":" in pair
+)
+# Optional: trust the federation's second factor, e.g. CLASSVAULT_OIDC_MFA_CLAIM=acr and
+# CLASSVAULT_OIDC_MFA_VALUES=https://refeds.org/profile/mfa (also asked for as acr_values).
+CLASSVAULT_OIDC_MFA_CLAIM = env("CLASSVAULT_OIDC_MFA_CLAIM")
+CLASSVAULT_OIDC_MFA_VALUES = [
+    v.strip() for v in env("CLASSVAULT_OIDC_MFA_VALUES").split(",") if v.strip()
+]
+CLASSVAULT_OIDC_LABEL = env("CLASSVAULT_OIDC_LABEL", "SURFconext")
 
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Dutch")), ("en", _("English"))]
@@ -278,5 +358,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("CLASSVAULT_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # axes logs every login at INFO; failures and lockouts (WARNING) are enough.
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -4,14 +4,12 @@ import pytest
 from django.test import Client
 
 from classvault.audit.models import AuditEvent
-from support.personas import PASSWORD
+from support.personas import web_login as web_login_with_factor
 from support.recordings import make_recording
 
 
 def browser_for(username: str) -> Client:
-    client = Client()
-    assert client.post("/login/", {"username": username, "password": PASSWORD}).status_code == 302
-    return client
+    return web_login_with_factor(username)
 
 
 @pytest.fixture

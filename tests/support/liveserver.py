@@ -1,8 +1,10 @@
 """A real `classvault serve` on the embedded default, in its own data home, for tests that
 check the product from outside (HTTP only), as a school's system or a browser would."""
 
+import base64
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -12,9 +14,14 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+from django_otp.oath import hotp
+
 DEMO_PASSWORD = "demo-wachtwoord-2026"
 # The `classvault serve` process behind each running server's base URL.
 SERVERS: dict[str, subprocess.Popen] = {}
+# The demo's second-factor keys per server, and the code steps handed out (each used once).
+FACTOR_KEYS: dict[str, dict[str, bytes]] = {}
+_USED_STEPS: dict[tuple[str, str], set[int]] = {}
 
 
 def clean_env(home: Path, **extra: str) -> dict[str, str]:
@@ -40,7 +47,8 @@ def running_server(home: Path, *, worker: bool = False, env_extra: dict | None =
     env = clean_env(home, **(env_extra or {}))
     cli = [sys.executable, "-m", "classvault.cli"]
     for step in (["init"], ["demo"]):
-        subprocess.run(cli + step, env=env, check=True, capture_output=True, timeout=120)
+        done = subprocess.run(cli + step, env=env, check=True, capture_output=True, timeout=120)
+    keys = demo_factor_keys(done.stdout.decode())
     port = _free_port()
     args = ["serve", "--port", str(port), "--workers", "1"]
     if not worker:
@@ -54,6 +62,7 @@ def running_server(home: Path, *, worker: bool = False, env_extra: dict | None =
     )
     base = f"http://127.0.0.1:{port}"
     SERVERS[base] = proc
+    FACTOR_KEYS[base] = keys
     deadline = time.monotonic() + 30
     try:
         while True:
@@ -67,6 +76,7 @@ def running_server(home: Path, *, worker: bool = False, env_extra: dict | None =
         yield base
     finally:
         SERVERS.pop(base, None)
+        FACTOR_KEYS.pop(base, None)
         proc.terminate()
         try:
             proc.wait(timeout=30)
@@ -122,10 +132,42 @@ def call(
         return error.code, dict(error.headers), error.read()
 
 
+def demo_factor_keys(demo_output: str) -> dict[str, bytes]:
+    """The TOTP keys `classvault demo` prints for the roles that need a second factor."""
+    keys = {}
+    for line in demo_output.splitlines():
+        match = re.match(
+            r"\s+(\S+)\s+\S+\s+password: \S+\s+second factor \(TOTP key\): (\w+)", line
+        )
+        if match:
+            secret = match.group(2)
+            keys[match.group(1)] = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    return keys
+
+
+def demo_code(base: str, username: str) -> str | None:
+    """A fresh authenticator code for a demo user of the server at ``base`` (None if they
+    need none). A code is accepted once: when this step's code was handed out already, the
+    next step's (the server accepts one step ahead), else wait for a new step."""
+    key = FACTOR_KEYS.get(base, {}).get(username)
+    if key is None:
+        return None
+    used = _USED_STEPS.setdefault((base, username), set())
+    while True:
+        now_step = int(time.time() // 30)
+        for step in (now_step, now_step + 1):
+            if step not in used and all(step > u for u in used):
+                used.add(step)
+                return f"{hotp(key, step):06d}"
+        time.sleep(30 - time.time() % 30 + 0.1)
+
+
 def token_for(base: str, username: str, password: str = DEMO_PASSWORD) -> str:
-    status, _, body = call(
-        base, "POST", "/api/v1/auth/token", body={"username": username, "password": password}
-    )
+    body = {"username": username, "password": password}
+    code = demo_code(base, username)
+    if code is not None:
+        body["otp"] = code
+    status, _, body = call(base, "POST", "/api/v1/auth/token", body=body)
     assert status == 200, body
     return json.loads(body)["token"]
 

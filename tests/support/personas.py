@@ -2,14 +2,18 @@
 
 import json
 import secrets
+import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import hotp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from classvault.core.home import write_secret_file
-from classvault.people import services
+from classvault.people import factors, services
 from classvault.people.models import Role, User
 
 PASSWORD = "correct-horse-battery-1"
@@ -72,10 +76,77 @@ class Api:
         return self.call("delete", path)
 
 
+def second_factor_device(user: User) -> TOTPDevice | None:
+    """The authenticator of a person who needs one (enrolled here on first need), else None.
+
+    Privacy officers, institute admins and trainers may not work without a second factor;
+    the test helpers enrol and supply it centrally, as the person's phone would. The device
+    is made as a fixture (no audit event): it stands for an enrolment done long before, so
+    tests that assert what a refusal audits are not disturbed by it."""
+    if not factors.factor_needed(user=user):
+        return None
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+
+
+def second_factor_code(username: str) -> str | None:
+    """A valid authenticator code for ``username`` now (None when they need none).
+
+    Tests log the same person in many times within one 30-second step, often under a frozen
+    clock; a code is accepted only once (replay), so the device forgets its last used step
+    first. Replay refusal itself is tested with real codes (tests/test_second_factor.py)."""
+    user = User.objects.filter(username__iexact=username).first()
+    device = None if user is None else second_factor_device(user)
+    if device is None:
+        return None
+    TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1)
+    return totp_code(device.bin_key)
+
+
+def totp_code(key: bytes, *, at: float | None = None) -> str:
+    """The RFC 6238 code (30 s steps, 6 digits) of ``key`` at ``at`` (default: now, as the
+    server's clock reads it, frozen or not)."""
+    moment = time.time() if at is None else at
+    return f"{hotp(key, int(moment // 30)):06d}"
+
+
 def login(username: str, password: str = PASSWORD) -> Api:
-    response = Api().post("/auth/token", {"username": username, "password": password})
+    body = {"username": username, "password": password}
+    code = second_factor_code(username)
+    if code is not None:
+        body["otp"] = code
+    response = Api().post("/auth/token", body)
     assert response.status_code == 200, response.content
     return Api(response.json()["token"])
+
+
+def web_login(username: str, password: str = PASSWORD, *, client: Client | None = None) -> Client:
+    """Log in through the login page, and through the second-factor page when it asks."""
+    client = client or Client()
+    second_factor_code(username)  # enrols the authenticator of a role that needs one
+    csrf = {}
+    if client.handler.enforce_csrf_checks:
+        client.get("/login/")
+        csrf = {"csrfmiddlewaretoken": client.cookies["csrftoken"].value}
+    response = client.post("/login/", {"username": username, "password": password, **csrf})
+    assert response.status_code == 302, response.content
+    if response["Location"].startswith("/login/code/"):
+        if csrf:  # logging in rotated the CSRF token
+            csrf = {"csrfmiddlewaretoken": client.cookies["csrftoken"].value}
+        code = second_factor_code(username)
+        response = client.post(response["Location"], {"code": code, **csrf})
+        assert response.status_code == 302, response.content
+    return client
+
+
+def pass_second_factor(client: Client, user) -> None:
+    """Mark a test client's session as past the second factor (for ``force_login``)."""
+    device = second_factor_device(user)
+    if device is None:
+        return
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
 
 
 class World:

@@ -32,6 +32,11 @@ class AuditAction(models.TextChoices):
     AUTH_TOKEN_REVOKE = "auth.token_revoke"
     AUTH_LOGIN = "auth.login"
     AUTH_LOGIN_FAILED = "auth.login_failed"
+    AUTH_LOCKOUT = "auth.lockout"
+    AUTH_LOCKOUT_LIFT = "auth.lockout_lift"
+    AUTH_FACTOR_ENROL = "auth.factor_enrol"
+    AUTH_RECOVERY_CODE_USE = "auth.recovery_code_use"
+    AUTH_SSO_LINK = "auth.sso_link"
     # consent
     PRIVACY_STATEMENT_PUBLISH = "privacy_statement.publish"
     PUPIL_CREATE = "pupil.create"

@@ -8,7 +8,7 @@ from ninja import Router, Status
 from classvault.core import clock
 from classvault.core.exceptions import Conflict
 
-from . import selectors, services
+from . import factors, selectors, services
 from .schemas import (
     AcknowledgementOut,
     EnrolmentIn,
@@ -31,9 +31,14 @@ me_router = Router(tags=["me"])
 Error = dict[str, str]
 
 
-@auth_router.post("/token", auth=None, response={200: TokenOut, 401: Error})
+@auth_router.post("/token", auth=None, response={200: TokenOut, 401: Error, 403: Error, 429: Error})
 def token_create(request: HttpRequest, payload: TokenIn):
-    """Exchange a username and password for a bearer token."""
+    """Exchange a username and password (and, where needed, a second-factor code) for a token.
+
+    401: wrong username or password, or a second-factor code is needed (``otp``) and missing
+    or wrong. 403: this role needs a second factor and none is set up yet (set one up on the
+    web pages first). 429: too many failed logins for this account or address; try again
+    after the cool-off."""
     now = clock.now()
     user = authenticate(request, username=payload.username, password=payload.password)
     if user is None:
@@ -41,6 +46,29 @@ def token_create(request: HttpRequest, payload: TokenIn):
             user=None, username=payload.username, success=False, channel="api", now=now
         )
         return Status(401, {"detail": "Wrong username or password."})
+    if factors.factor_needed(user=user):
+        if not factors.factor_enrolled(user=user):
+            return Status(
+                403,
+                {
+                    "detail": _(
+                        "Your role needs a second factor. Log in on the web pages once to "
+                        "set up an authenticator app, then ask for a token with its code."
+                    )
+                },
+            )
+        if not payload.otp:
+            return Status(
+                401,
+                {
+                    "detail": _(
+                        "This account needs a second factor: send the 6-digit code of your "
+                        'authenticator app (or a recovery code) as "otp".'
+                    )
+                },
+            )
+        if factors.factor_verify(user=user, code=payload.otp, now=now) is None:
+            return Status(401, {"detail": _("Wrong or already used second-factor code.")})
     issued = services.token_issue(user=user, now=now)
     return Status(200, {"token": issued.raw, "expires_at": issued.token.expires_at})
 

@@ -5,7 +5,19 @@ from ninja.security import HttpBearer, SessionAuth
 
 from classvault.core import clock
 
+from .factors import SSO_FACTOR_SESSION_KEY, factor_needed
 from .services import token_authenticate
+
+
+def second_factor_done(request: HttpRequest) -> bool:
+    """Whether this logged-in session may be used: it passed the second factor (django-otp),
+    its single sign-on's provider vouched for one, or the person needs none."""
+    user = request.user
+    if user.is_verified() if hasattr(user, "is_verified") else False:
+        return True
+    if request.session.get(SSO_FACTOR_SESSION_KEY):
+        return True
+    return not factor_needed(user=user)
 
 
 class BearerToken(HttpBearer):
@@ -23,9 +35,10 @@ class SessionCookie(SessionAuth):
     Ninja's own session auth checks CSRF first, so a call without any valid credentials got
     403 "CSRF check failed" instead of 401. Here a request without a logged-in session is
     simply not authenticated (401); only a real session is held to the CSRF check (403).
+    A session still waiting for its second factor is not authenticated either.
     """
 
     def __call__(self, request: HttpRequest):
-        if not request.user.is_authenticated:
+        if not request.user.is_authenticated or not second_factor_done(request):
             return None
         return super().__call__(request)

@@ -168,3 +168,24 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} notification #{self.pk} for {self.recipient}"
+
+
+class FederatedIdentity(models.Model):
+    """An identity at the institution's OpenID provider, linked to one ClassVault user.
+
+    ``subject`` is the provider's ``sub``: stable and never reassigned, unlike an e-mail
+    address, so after the first login the link no longer depends on the linking claim."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="identities")
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    linked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="identity_unique"),
+            models.UniqueConstraint(fields=["user", "issuer"], name="identity_one_per_issuer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} at {self.issuer}"

@@ -9,6 +9,15 @@ from classvault.core.validation import InputSchema
 class TokenIn(InputSchema):
     username: str
     password: str
+    otp: str | None = Field(
+        default=None,
+        max_length=64,
+        description=(
+            "The second factor: the 6-digit code of the authenticator app, or one recovery "
+            "code. Required for privacy officers, institute admins and trainers, and for "
+            "anyone who enrolled an authenticator; without it those get 401."
+        ),
+    )
 
 
 class TokenOut(Schema):

@@ -18,6 +18,7 @@ from classvault.audit.services import audit_record
 from classvault.core.exceptions import Conflict, Forbidden, Invalid, NotVisible
 
 from .hooks import enrolment_changed
+from .lockouts import first_failure_of
 from .models import (
     ROLES_WITH_SCHOOL,
     ApiToken,
@@ -347,12 +348,30 @@ def token_revoke(*, token: ApiToken, now: datetime) -> None:
 def login_record(
     *, user: User | None, username: str, success: bool, channel: str, now: datetime
 ) -> None:
-    """Audit a sign-in attempt (failed attempts name the username that was tried)."""
+    """Audit a sign-in, or the first failed one of an existing account per counting window.
+
+    Failures are counted by django-axes, not audited one by one: a failure that names no
+    account is never audited (its typed name may be anything, even a password), later
+    failures of the same account are summed in the one ``auth.lockout`` event
+    (people/lockouts.py)."""
+    if success:
+        audit_record(
+            actor=user,
+            action=AuditAction.AUTH_LOGIN,
+            object_type="user",
+            object_id=user.username,
+            now=now,
+            data={"channel": channel},
+        )
+        return
+    account = first_failure_of(username)
+    if account is None:
+        return
     audit_record(
-        actor=user or username[:150] or "anonymous",
-        action=AuditAction.AUTH_LOGIN if success else AuditAction.AUTH_LOGIN_FAILED,
+        actor=account,
+        action=AuditAction.AUTH_LOGIN_FAILED,
         object_type="user",
-        object_id=username[:64],
+        object_id=account,
         now=now,
         data={"channel": channel},
     )

@@ -27,6 +27,7 @@ from classvault.consent.models import ContactKind
 from classvault.consent.services.statement import statement_publish
 from classvault.core import clock
 from classvault.core.exceptions import DomainError, Forbidden
+from classvault.people import lockouts as people_lockouts
 from classvault.people import selectors as people_selectors
 from classvault.people import services as people_services
 from classvault.people.models import Role
@@ -454,4 +455,31 @@ def privacy_statement(request: HttpRequest) -> HttpResponse:
             "versions": consent_selectors.statement_versions(),
         },
         status=status,
+    )
+
+
+# --- login lockouts (django-axes, people/lockouts.py) -------------------------------------
+
+
+@institute_admin_only
+@require_http_methods(["GET", "POST"])
+def lockouts(request: HttpRequest) -> HttpResponse:
+    """Accounts and addresses with failed logins being counted; lift a lock by hand."""
+    now = clock.now()
+    if request.method == "POST":
+        try:
+            attempt_id = int(request.POST.get("attempt", ""))
+        except ValueError:
+            attempt_id = 0
+        try:
+            people_lockouts.lockout_lift(actor=request.user, attempt_id=attempt_id, now=now)
+        except DomainError as exc:
+            messages.error(request, exc.detail)
+        else:
+            messages.success(request, _("The lock is lifted: logging in works again."))
+        return redirect("web:institute_lockouts")
+    return render(
+        request,
+        "web/institute/lockouts.html",
+        {"lockouts": people_lockouts.lockouts_list(now=now)},
     )

@@ -1,11 +1,15 @@
 """A locked database answers a friendly "busy, try again" page instead of a server error."""
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from classvault.core.busy import RETRY_AFTER, busy_json, is_database_busy
+from classvault.people import factors
+from classvault.people.auth import second_factor_done
 
 
 class DatabaseBusyMiddleware:
@@ -25,3 +29,38 @@ class DatabaseBusyMiddleware:
         response = render(request, "web/busy.html", {"retry_after": RETRY_AFTER}, status=503)
         response["Retry-After"] = str(RETRY_AFTER)
         return response
+
+
+class SecondFactorMiddleware:
+    """A session that passed the password but not yet the second factor it needs reaches
+    only the second-factor pages, logging out, the language switch, static files and the
+    public pages; every other page sends it to enrolment or to the code page. The API's
+    session authentication refuses such a session by itself (people/auth.py: 401)."""
+
+    OPEN_PREFIXES = ("/static/", "/i18n/", "/api/", "/favicon.ico", "/privacy")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not request.path.startswith(self.OPEN_PREFIXES)
+            and request.path not in self._open_paths()
+            and not second_factor_done(request)
+        ):
+            enrolled = factors.factor_enrolled(user=user)
+            target = reverse("web:factor_verify" if enrolled else "web:factor_enrol")
+            if request.method == "GET":
+                return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
+            return redirect(target)
+        return self.get_response(request)
+
+    @staticmethod
+    def _open_paths() -> set[str]:
+        return {
+            reverse(name)
+            for name in ("web:login", "web:logout", "web:factor_verify", "web:factor_enrol")
+        }

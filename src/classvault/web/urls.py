@@ -1,6 +1,15 @@
 from django.urls import path
 
-from . import institute_views, notify_views, officer_views, recording_views, student_views, views
+from . import (
+    account_views,
+    institute_views,
+    notify_views,
+    officer_views,
+    recording_views,
+    sso_views,
+    student_views,
+    views,
+)
 
 app_name = "web"
 
@@ -8,6 +17,11 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
+    path("login/code/", account_views.factor_verify, name="factor_verify"),
+    path("account/second-factor/", account_views.factor_enrol, name="factor_enrol"),
+    path("login/sso/", sso_views.sso_login, name="sso_login"),
+    path("login/sso/callback/", sso_views.sso_callback, name="sso_callback"),
+    path("institute/lockouts/", institute_views.lockouts, name="institute_lockouts"),
     path("guidelines/", views.guidelines, name="guidelines"),
     path("recordings/", recording_views.recording_list, name="recordings"),
     path("recordings/new/", recording_views.recording_upload, name="recording_upload"),

@@ -15,6 +15,7 @@ from classvault.people import selectors as people_selectors
 from classvault.people import services as people_services
 
 from . import selectors
+from .account_views import after_password, login_context
 
 
 @require_http_methods(["GET", "POST"])
@@ -31,10 +32,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
         )
         if user is not None:
             login(request, user)
-            return redirect(next_url or "web:home")
+            return after_password(request, next_url)
         error = _("Wrong username or password. Check both and try again.")
     status = 200 if error is None else 401
-    return render(request, "web/login.html", {"error": error, "next": next_url}, status=status)
+    return render(request, "web/login.html", login_context(error, next_url), status=status)
 
 
 @require_POST
