@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("people", "0003_notification"),
+        ("people", "0004_notification_request_due"),
     ]
 
     operations = [
