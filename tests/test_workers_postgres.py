@@ -37,7 +37,7 @@ from classvault.recordings.jobs import process_recording
 from classvault.recordings.models import Recording
 from classvault.retention.models import RetentionRun
 from classvault.vault.selectors import vault_open
-from support.liveserver import clean_env
+from support.liveserver import _free_port, child_pids, clean_env
 from support.media import make_video
 from support.personas import World, login
 from support.recordings import upload
@@ -209,3 +209,34 @@ def test_two_workers_run_the_retention_schedule_once_per_slot(workers):
     for run in runs:
         assert log.count(f"Retention run {run.slot.isoformat()}:") == 1
     assert all(run.finished_at is not None for run in runs)
+
+
+def test_serve_on_postgresql_runs_no_worker_of_its_own(workers):
+    """Outside the embedded default the workers are separate processes: a queued job waits
+    for one, however long `classvault serve` runs."""
+    process_recording.enqueue(str(uuid.uuid4()))
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "classvault.cli", "serve", "--port", str(port), "--workers", "1"],
+        env=workers.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert server.stdout.readline().strip() == f"ClassVault serves on http://127.0.0.1:{port}"
+        time.sleep(3)  # time enough for an embedded worker to start and run the job
+        # gunicorn's web worker is its child too; a job worker is `classvault.cli worker`.
+        assert not [pid for pid in child_pids(server.pid) if b"worker" in _argv(pid)]
+        assert DBTaskResult.objects.get().status == "READY"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _argv(pid: int) -> list[bytes]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return []
