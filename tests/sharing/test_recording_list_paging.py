@@ -11,9 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from classvault.people.models import User
-from classvault.recordings.models import Recording, RecordingStatus
+from classvault.recordings.models import Assessment, Recording, RecordingStatus
 from classvault.sharing.models import Screening, ScreeningMode, Share
-from classvault.sharing.selectors import recordings_visible
+from classvault.sharing.selectors import recordings_inbox, recordings_visible
 from support.personas import NOW
 
 
@@ -200,3 +200,59 @@ def test_the_list_plan_does_not_scan_the_recordings_table(world, frozen):
     assert recordings_visible(actor=world.trainer, now=NOW).count() == 10
     assert recordings_visible(actor=world.supervisor, now=NOW).count() == 15
     assert list(recordings_visible(actor=world.fellow, now=NOW)) == [mine[0]]
+
+
+# --- the web list pages too ------------------------------------------------------------
+
+
+def web_pages(client, *, start="/recordings/"):
+    """Every page of the web list: (the recording ids of each page in order, pages' HTML)."""
+    ids, html, url = [], [], start
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        page = response.content.decode()
+        html.append(page)
+        ids.append([str(r["recording"].pk) for r in response.context["rows"]])
+        after = response.context["next_cursor"]
+        url = f"/recordings/?cursor={after}" if after else None
+    return ids, html
+
+
+def test_the_web_list_of_the_privacy_officer_is_paged_newest_first(world, frozen, client):
+    made = bulk(world.student, 130)
+    client.force_login(world.privacy)
+    ids, html = web_pages(client)
+    assert [len(page) for page in ids] == [100, 30]
+    assert [pk for page in ids for pk in page] == [str(r.pk) for r in made]
+    assert 'rel="next"' in html[0] and "Volgende pagina" in html[0]
+    assert 'rel="next"' not in html[1] and "Eerste pagina" in html[1]
+
+
+def test_the_web_work_queue_is_paged_in_its_own_order(world, frozen, client):
+    """Unassessed first, then what is deleted first, across the page boundary."""
+    made = bulk(world.student, 105)
+    Share.objects.bulk_create(
+        Share(recording=r, user=world.trainer, granted_by=world.student, granted_at=NOW)
+        for r in made
+    )
+    # Later expiries for some, an assessment for others: the order is not the list order.
+    for i, r in enumerate(made):
+        Recording.objects.filter(pk=r.pk).update(expires_at=NOW + timedelta(days=10 + i % 7))
+    Assessment.objects.bulk_create(
+        Assessment(
+            recording=r, trainer=world.trainer, verdict="ok", assessed_on=NOW.date(), created_at=NOW
+        )
+        for r in made[::3]
+    )
+    client.force_login(world.trainer)
+    ids, _html = web_pages(client)
+    assert [len(page) for page in ids] == [100, 5]
+    expected = [str(row["recording"].pk) for row in recordings_inbox(actor=world.trainer, now=NOW)]
+    assert [pk for page in ids for pk in page] == expected
+
+
+def test_a_mangled_web_cursor_starts_again_at_the_first_page(world, frozen, client):
+    client.force_login(world.student)
+    response = client.get("/recordings/?cursor=bm9wZQ")
+    assert response.status_code == 302 and response["Location"] == "/recordings/"

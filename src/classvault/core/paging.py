@@ -23,22 +23,51 @@ PAGE_DEFAULT = 100
 PAGE_MAX = 500
 
 
+def cursor_pack(*parts: str) -> str:
+    """An opaque cursor of a few plain values (none may contain ``|``)."""
+    return base64.urlsafe_b64encode("|".join(parts).encode()).decode().rstrip("=")
+
+
+def cursor_unpack(cursor: str, count: int) -> list[str]:
+    """The ``count`` values of a cursor; Invalid (422) for anything else."""
+    try:
+        parts = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split("|")
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        parts = []
+    if len(parts) != count:
+        raise invalid_cursor()
+    return parts
+
+
+def cursor_instant(raw: str) -> datetime:
+    try:
+        instant = datetime.fromisoformat(raw)
+    except ValueError:
+        raise invalid_cursor() from None
+    if instant.tzinfo is None:
+        raise invalid_cursor()
+    return instant
+
+
+def cursor_id(raw: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise invalid_cursor() from None
+
+
+def invalid_cursor() -> Invalid:
+    return Invalid(_("This cursor is not valid: start again without one."))
+
+
 def cursor_encode(at: datetime, pk: uuid.UUID) -> str:
-    raw = f"{at.isoformat()}|{pk}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursor_pack(at.isoformat(), str(pk))
 
 
 def cursor_decode(cursor: str) -> tuple[datetime, uuid.UUID]:
     """The instant and id a cursor names; Invalid (422) for anything else."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, pk = raw.split("|")
-        instant = datetime.fromisoformat(at)
-        if instant.tzinfo is None:
-            raise ValueError(at)
-        return instant, uuid.UUID(pk)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise Invalid(_("This cursor is not valid: start again without one.")) from None
+    at, pk = cursor_unpack(cursor, 2)
+    return cursor_instant(at), cursor_id(pk)
 
 
 def page_limit(limit: int | None) -> int:
