@@ -256,3 +256,11 @@ def test_a_mangled_web_cursor_starts_again_at_the_first_page(world, frozen, clie
     client.force_login(world.student)
     response = client.get("/recordings/?cursor=bm9wZQ")
     assert response.status_code == 302 and response["Location"] == "/recordings/"
+
+
+def test_the_openapi_document_describes_the_paging(client):
+    doc = client.get("/api/v1/openapi.json").json()
+    listing = doc["paths"]["/api/v1/recordings"]["get"]
+    assert {p["name"] for p in listing["parameters"]} == {"limit", "cursor"}
+    assert {"X-Next-Cursor", "Link"} <= set(listing["responses"]["200"]["headers"])
+    assert listing["responses"]["200"]["content"]["application/json"]["schema"]["type"] == "array"

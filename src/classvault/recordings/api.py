@@ -256,7 +256,25 @@ def upload_complete(request: HttpRequest, upload_id: str, payload: UploadComplet
     )
 
 
-@router.get("/recordings", response=list[RecordingItem])
+PAGE_HEADERS = {
+    "responses": {
+        200: {
+            "headers": {
+                "X-Next-Cursor": {
+                    "description": "the cursor of the next page; absent on the last page",
+                    "schema": {"type": "string"},
+                },
+                "Link": {
+                    "description": 'the next page: <...?cursor=...>; rel="next"',
+                    "schema": {"type": "string"},
+                },
+            }
+        }
+    }
+}
+
+
+@router.get("/recordings", response=list[RecordingItem], openapi_extra=PAGE_HEADERS)
 def recording_list(
     request: HttpRequest,
     response: HttpResponse,
