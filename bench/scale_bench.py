@@ -227,6 +227,8 @@ class Run:
         self.databases: list[str] = []
         self.tmp = Path(tempfile.mkdtemp(prefix="cv-scale-"))
 
+    code: Path | None = None  # --code: the src/ of another revision, measured instead
+
     def env(self, db: str, *, src: Path | None = None) -> dict:
         env = {
             k: v
@@ -238,7 +240,7 @@ class Run:
             DATABASE_URL=f"{self.args.pg}/{db}",
             DJANGO_SETTINGS_MODULE="classvault.settings",
             CLASSVAULT_LOG_LEVEL="WARNING",
-            PYTHONPATH=str(src or ROOT / "src"),
+            PYTHONPATH=str(src or self.code or ROOT / "src"),
         )
         return env
 
@@ -573,6 +575,16 @@ def markdown(results: list[dict], checks, ref: str | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def checkout(rev: str, where: Path) -> Path:
+    """The ``src/`` of git revision ``rev``, unpacked under ``where``."""
+    where.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", rev, "src"], capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(where)], input=archive.stdout, check=True)
+    return where / "src"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command")
@@ -584,6 +596,9 @@ def main(argv=None) -> int:
     parser.add_argument("--requests", type=int, default=10, help="per client and request kind")
     parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
     parser.add_argument("--ref", default="main", help="git revision of the baseline; '' none")
+    parser.add_argument(
+        "--code", default="", help="measure this git revision's src/ instead of the work tree"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the databases")
     parser.add_argument(
         "--sweep-seconds", type=float, default=180, help="stop the sweep after this long"
@@ -597,15 +612,9 @@ def main(argv=None) -> int:
     ref_src = None
     try:
         if args.ref:
-            ref_src = run.tmp / "ref"
-            ref_src.mkdir()
-            archive = subprocess.run(
-                ["git", "-C", str(ROOT), "archive", args.ref, "src"],
-                capture_output=True,
-                check=True,
-            )
-            subprocess.run(["tar", "-x", "-C", str(ref_src)], input=archive.stdout, check=True)
-            ref_src = ref_src / "src"
+            ref_src = checkout(args.ref, run.tmp / "ref")
+        if args.code:
+            run.code = checkout(args.code, run.tmp / "code")
         results = []
         for scale in [float(s) for s in args.scales.split(",")]:
             results.append(measure_scale(run, scale, ref_src) | {"clients": args.clients})
