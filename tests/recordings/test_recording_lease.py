@@ -11,8 +11,9 @@ from django.utils import translation
 from classvault.audit.models import AuditEvent
 from classvault.people.services import guidelines_acknowledge
 from classvault.recordings import media
+from classvault.recordings.jobs import recordings_resume
 from classvault.recordings.models import Recording
-from classvault.recordings.processing import LEASE, MAX_TAKEOVERS, recording_process
+from classvault.recordings.processing import LEASE, MAX_TAKEOVERS, RETRY_AFTER, recording_process
 from classvault.vault.models import DataKey
 from support.concurrency import run_in_threads, separate_database
 from support.personas import NOW, TODAY, World, login
@@ -136,14 +137,21 @@ def test_a_real_failure_counts_and_after_the_cap_fails_keeping_the_original(
         raise RuntimeError("disk trouble")
 
     monkeypatch.setattr(media, "transcode", broken_disk)
-    for attempt in (1, 2):
+    now = TODAY
+    for attempt, wait in ((1, RETRY_AFTER), (2, 2 * RETRY_AFTER)):
         with pytest.raises(RuntimeError):
-            recording_process(recording_id=recording_id, now=TODAY)
+            recording_process(recording_id=recording_id, now=now)
         recording = Recording.objects.get(pk=recording_id)
-        # Counted, and the lease released at once: the next run need not wait for it.
+        # Counted, and released to nobody until a backoff that doubles is over.
         assert (recording.status, recording.attempts) == ("processing", attempt)
-        assert recording.lease_until is None and recording.takeovers == 0
-    assert recording_process(recording_id=recording_id, now=TODAY) == "failed"
+        assert recording.lease_until == now + wait and recording.lease_token is None
+        assert recording.takeovers == 0
+        assert recordings_resume(now=now + wait - timedelta(seconds=1)) == []
+        assert recording_process(recording_id=recording_id, now=now + wait / 2) == "processing"
+        now += wait
+        assert recordings_resume(now=now) == [recording_id]
+    assert recording_process(recording_id=recording_id, now=now) == "failed"
+    assert Recording.objects.get(pk=recording_id).takeovers == 0
     assert _live(recording_id, "original") == 1
 
 

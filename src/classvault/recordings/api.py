@@ -10,10 +10,11 @@ from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 
 from classvault.core import clock
 from classvault.core.exceptions import Conflict, Invalid
+from classvault.core.paging import PAGE_DEFAULT, PAGE_MAX
 from classvault.core.time import AMSTERDAM
 from classvault.core.validation import InputSchema, check_instant, refuse_nul
 from classvault.people.auth import BearerToken
@@ -21,6 +22,7 @@ from classvault.retention import services as retention_services
 from classvault.sharing.selectors import (
     recording_detail,
     recording_get_visible,
+    recordings_page,
     recordings_visible,
 )
 from classvault.vault.purposes import Purpose
@@ -346,11 +348,40 @@ def upload_complete(request: HttpRequest, upload_id: str, payload: UploadComplet
     )
 
 
-@router.get("/recordings", response=list[RecordingItem])
-def recording_list(request: HttpRequest):
-    """The recordings the caller may see, and only those."""
-    recordings = recordings_visible(actor=request.auth, now=clock.now()).select_related("owner")
-    return [selectors.recording_item(r) for r in recordings.order_by("-recorded_at")]
+PAGE_HEADERS = {
+    "responses": {
+        200: {
+            "headers": {
+                "X-Next-Cursor": {
+                    "description": "the cursor of the next page; absent on the last page",
+                    "schema": {"type": "string"},
+                },
+                "Link": {
+                    "description": 'the next page: <...?cursor=...>; rel="next"',
+                    "schema": {"type": "string"},
+                },
+            }
+        }
+    }
+}
+
+
+@router.get("/recordings", response=list[RecordingItem], openapi_extra=PAGE_HEADERS)
+def recording_list(
+    request: HttpRequest,
+    response: HttpResponse,
+    limit: int | None = Query(None, description=f"1 to {PAGE_MAX}; default {PAGE_DEFAULT}"),
+    cursor: str | None = Query(None, description="the X-Next-Cursor of the previous page"),
+):
+    """The recordings the caller may see, and only those: newest first, one page at a time.
+    When there is more, the next page's cursor is in ``X-Next-Cursor`` and ``Link``."""
+    page, after = recordings_page(actor=request.auth, now=clock.now(), limit=limit, cursor=cursor)
+    if after is not None:
+        query = request.GET.copy()
+        query["cursor"] = after
+        response["X-Next-Cursor"] = after
+        response["Link"] = f'<{request.path}?{query.urlencode()}>; rel="next"'
+    return [selectors.recording_item(r) for r in page]
 
 
 @router.get("/recordings/{recording_id}", response=RecordingDetail, exclude_none=True)

@@ -51,6 +51,11 @@ class Recording(models.Model):
 
     class Meta:
         ordering = ["-recorded_at"]
+        indexes = [
+            # Lists are pages newest first (core/paging.py): the privacy officer's list walks
+            # this index from the cursor on instead of sorting every recording in the country.
+            models.Index(fields=["-recorded_at", "-id"], name="recording_newest_first"),
+        ]
 
     def __str__(self) -> str:
         return f"recording {self.pk}"

@@ -37,6 +37,10 @@ LEASE = timedelta(minutes=15)
 RENEW_EVERY = timedelta(minutes=1)
 # Real failures (errors other than an unconvertible video) before a job is failed.
 MAX_ATTEMPTS = 3
+# After a real failure the job waits before its next try, twice as long after each: a
+# broken disk or a full temporary directory gets time to be fixed, and a job that fails at
+# once does not spin through its attempts in seconds.
+RETRY_AFTER = timedelta(minutes=1)
 # A job whose worker keeps dying (killed for its memory, say) must not loop for ever:
 # after this many takeovers of a lapsed lease it is failed, keeping its original.
 MAX_TAKEOVERS = 5
@@ -90,8 +94,10 @@ def _take_lease(recording_id: str, now: datetime) -> uuid.UUID | None:
             .update(
                 lease_until=now + LEASE,
                 lease_token=token,
+                # A lease still held by a token lapsed: its worker died. A retry waiting
+                # out its backoff (no token) is no takeover.
                 takeovers=Case(
-                    When(lease_until__isnull=False, then=F("takeovers") + 1),
+                    When(lease_token__isnull=False, then=F("takeovers") + 1),
                     default=F("takeovers"),
                     output_field=PositiveSmallIntegerField(),
                 ),
@@ -242,7 +248,8 @@ def _purge_unfinished(recording: Recording) -> None:
 
 
 def _count_failure(recording: Recording, token: uuid.UUID, now: datetime) -> str:
-    """A real failure: count it and release the lease for a retry, or fail at the cap."""
+    """A real failure: count it and release the lease for a retry after a backoff (1 min,
+    2 min, ...), or fail at the cap."""
     with transaction.atomic():
         row = (
             Recording.objects.select_for_update()
@@ -255,8 +262,9 @@ def _count_failure(recording: Recording, token: uuid.UUID, now: datetime) -> str
         if row + 1 >= MAX_ATTEMPTS:
             Recording.objects.filter(pk=recording.pk).update(attempts=row + 1)
             return _fail(recording, token, _("Converting the video failed repeatedly."), now)
+        # Released to nobody until the backoff is over (recordings_resume queues it then).
         Recording.objects.filter(pk=recording.pk).update(
-            attempts=row + 1, lease_until=None, lease_token=None
+            attempts=row + 1, lease_until=now + RETRY_AFTER * 2**row, lease_token=None
         )
     return RecordingStatus.PROCESSING
 

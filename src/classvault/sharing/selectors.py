@@ -16,6 +16,15 @@ from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from classvault.core.exceptions import NotVisible
+from classvault.core.paging import (
+    cursor_id,
+    cursor_instant,
+    cursor_pack,
+    cursor_unpack,
+    invalid_cursor,
+    keyset_page,
+    page_limit,
+)
 from classvault.people.models import Enrolment, Role, User
 from classvault.recordings.models import Assessment, Comment, Recording
 from classvault.recordings.rules import days_left
@@ -29,36 +38,56 @@ def recordings_visible(*, actor: User, now: datetime) -> QuerySet[Recording]:
     """Every recording the actor may see at ``now``."""
     recordings = Recording.objects.all()
     alive = Q(expires_at__gt=now)
-    if actor.role == Role.PRIVACY_OFFICER:
+    ids = _visible_ids(actor=actor, now=now)
+    if ids is None:  # the privacy officer
         kept = kept_after_expiry()
         return recordings.filter(alive if kept is None else alive | kept)
-    rule = Q(owner=actor)
+    return recordings.filter(alive, pk__in=ids)
+
+
+def _visible_ids(*, actor: User, now: datetime) -> QuerySet | None:
+    """The ids of the recordings the rule admits for ``actor`` besides expiry, as a UNION
+    of one small indexed query per way in: what she owns, what she is custodian of, what is
+    shared with her, what she attends a screening of.
+
+    One rule, written as branches that each start from an index on the actor (owner, share
+    user, supervisor link, screening attendee) instead of an ``OR`` of ``EXISTS`` clauses,
+    which PostgreSQL can only answer by testing every recording in the country. None for
+    the privacy officer, who is admitted to every recording.
+    """
+    if actor.role == Role.PRIVACY_OFFICER:
+        return None
+    branches = [Recording.objects.filter(owner=actor).order_by().values("pk")]
     if actor.role == Role.SCHOOL_SUPERVISOR:
         # Custodian only of what was recorded at her own school: a student teacher placed
         # elsewhere brings her older recordings to nobody at the new school.
-        rule |= Q(school_id=actor.school_id) & Q(
-            Exists(Enrolment.objects.filter(student_teacher=OuterRef("owner"), supervisors=actor))
+        branches.append(
+            Recording.objects.filter(school_id=actor.school_id, owner__enrolment__supervisors=actor)
+            .order_by()
+            .values("pk")
         )
     elif actor.role == Role.TRAINER:
         # Shared with them AND still one of the owner's trainers: removing a trainer from
         # the student teacher takes away everything shared with them at once.
-        rule |= Q(Exists(Share.objects.filter(recording=OuterRef("pk"), user=actor))) & Q(
-            Exists(Enrolment.objects.filter(student_teacher=OuterRef("owner"), trainers=actor))
+        branches.append(
+            Share.objects.filter(user=actor, recording__owner__enrolment__trainers=actor)
+            .order_by()
+            .values("recording_id")
         )
     elif actor.role == Role.STUDENT_TEACHER:
-        rule |= Q(
-            Exists(
-                Screening.objects.filter(
-                    recording=OuterRef("pk"),
-                    attendees=actor,
-                    mode=ScreeningMode.ONLINE,
-                    cancelled_at__isnull=True,
-                    starts_at__lte=now,
-                    ends_at__gt=now,
-                )
+        branches.append(
+            Screening.objects.filter(
+                attendees=actor,
+                mode=ScreeningMode.ONLINE,
+                cancelled_at__isnull=True,
+                starts_at__lte=now,
+                ends_at__gt=now,
             )
+            .order_by()
+            .values("recording_id")
         )
-    return recordings.filter(alive & rule)
+    first, *rest = branches
+    return first.union(*rest, all=True) if rest else first
 
 
 def recording_get_visible(
@@ -145,10 +174,49 @@ def recordings_inbox(*, actor: User, now: datetime) -> list[dict[str, Any]]:
     """What the actor may see, as a work queue: unassessed first, then what expires first
     (a trainer's inbox), with days left, who it is shared with, the latest assessment, and
     whether others commented since the actor last gave feedback ("new feedback")."""
+    rows = _inbox_rows(actor=actor, now=now).order_by("assessed", "expires_at", "pk")
+    return [_inbox_row(r, now) for r in rows]
+
+
+def recordings_inbox_page(
+    *, actor: User, now: datetime, limit: int | None = None, cursor: str | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of :func:`recordings_inbox`, and the next page's cursor (None on the last).
+
+    The privacy officer's list is every recording in the country and no work queue of hers
+    (she assesses nothing): newest first, walked along an index. Everyone else's is their
+    own work queue, paged in its order (unassessed, expires first, id).
+    """
+    rows = _inbox_rows(actor=actor, now=now)
+    if actor.role == Role.PRIVACY_OFFICER:
+        page, after = keyset_page(rows, field="recorded_at", limit=limit, cursor=cursor)
+        return [_inbox_row(r, now) for r in page], after
+    size = page_limit(limit)
+    if cursor:
+        assessed, expires, pk = cursor_unpack(cursor, 3)
+        if assessed not in ("0", "1"):
+            raise invalid_cursor()
+        at, last = cursor_instant(expires), cursor_id(pk)
+        later = Q(expires_at__gt=at) | Q(expires_at=at, pk__gt=last)
+        rows = rows.filter(
+            Q(assessed=True) | later if assessed == "0" else Q(assessed=True) & later
+        )
+    page = list(rows.order_by("assessed", "expires_at", "pk")[: size + 1])
+    after = None
+    if len(page) > size:
+        page = page[:size]
+        last_row = page[-1]
+        after = cursor_pack(
+            "1" if last_row.assessed else "0", last_row.expires_at.isoformat(), str(last_row.pk)
+        )
+    return [_inbox_row(r, now) for r in page], after
+
+
+def _inbox_rows(*, actor: User, now: datetime) -> QuerySet[Recording]:
     latest = Assessment.objects.filter(recording=OuterRef("pk")).order_by(
         "-assessed_on", "-created_at"
     )
-    recordings = (
+    return (
         recordings_visible(actor=actor, now=now)
         .select_related("owner")
         .prefetch_related("shares__user")
@@ -159,21 +227,19 @@ def recordings_inbox(*, actor: User, now: datetime) -> list[dict[str, Any]]:
             others_at=Subquery(_last_comment(~Q(author=actor))),
             mine_at=Subquery(_last_comment(Q(author=actor))),
         )
-        .order_by("assessed", "expires_at")
     )
-    return [
-        {
-            "recording": r,
-            "days_left": days_left(r.expires_at, now),
-            "assessed": r.assessed,
-            "verdict": r.verdict,
-            "assessed_on": r.assessed_on,
-            "new_feedback": r.others_at is not None
-            and (r.mine_at is None or r.others_at > r.mine_at),
-            "shared_with": sorted(s.user.display_name for s in r.shares.all()),
-        }
-        for r in recordings
-    ]
+
+
+def _inbox_row(r: Recording, now: datetime) -> dict[str, Any]:
+    return {
+        "recording": r,
+        "days_left": days_left(r.expires_at, now),
+        "assessed": r.assessed,
+        "verdict": r.verdict,
+        "assessed_on": r.assessed_on,
+        "new_feedback": r.others_at is not None and (r.mine_at is None or r.others_at > r.mine_at),
+        "shared_with": sorted(s.user.display_name for s in r.shares.all()),
+    }
 
 
 def _last_comment(whose: Q):
@@ -184,3 +250,13 @@ def _last_comment(whose: Q):
         .annotate(last=Max("created_at"))
         .values("last")[:1]
     )
+
+
+def recordings_page(
+    *, actor: User, now: datetime, limit: int | None = None, cursor: str | None = None
+) -> tuple[list[Recording], str | None]:
+    """One page of what the actor may see, newest recording first, and the next page's
+    cursor (None on the last page): no list answers with every recording in the country."""
+    rows = recordings_visible(actor=actor, now=now).select_related("owner")
+    page, after = keyset_page(rows, field="recorded_at", limit=limit, cursor=cursor)
+    return list(page), after

@@ -28,14 +28,23 @@ from classvault.sharing.selectors import (
     may_give_feedback,
     recording_detail,
     recording_get_visible,
-    recordings_inbox,
+    recordings_inbox_page,
 )
 
 
 @login_required
 def recording_list(request: HttpRequest) -> HttpResponse:
-    rows = recordings_inbox(actor=request.user, now=clock.now())
-    return render(request, "web/recordings.html", {"rows": rows})
+    """One page of what the user may see; a link to the next while there is more."""
+    cursor = request.GET.get("cursor") or None
+    try:
+        rows, after = recordings_inbox_page(actor=request.user, now=clock.now(), cursor=cursor)
+    except Invalid:  # a cursor mangled in the address bar: start at the first page
+        return redirect("web:recordings")
+    return render(
+        request,
+        "web/recordings.html",
+        {"rows": rows, "next_cursor": after, "paged": cursor is not None},
+    )
 
 
 def _visible(request: HttpRequest, recording_id: str, now) -> Recording:
