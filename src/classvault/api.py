@@ -13,7 +13,7 @@ from classvault.consent.api import router as consent_router
 from classvault.core import clock
 from classvault.core import health as core_health
 from classvault.core.busy import busy_json, is_database_busy
-from classvault.core.exceptions import DomainError
+from classvault.core.exceptions import DomainError, RateLimited
 from classvault.core.schemas import HealthDetailOut
 from classvault.people.api import auth_router, me_router, org_router
 from classvault.people.auth import BearerToken, SessionCookie
@@ -56,7 +56,10 @@ def health_detail(request: HttpRequest):
 
 @api.exception_handler(DomainError)
 def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return api.create_response(request, {"detail": exc.detail, **exc.extra}, status=exc.status)
+    response = api.create_response(request, {"detail": exc.detail, **exc.extra}, status=exc.status)
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(VaultNotFound)

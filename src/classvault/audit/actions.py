@@ -31,6 +31,10 @@ class AuditAction(models.TextChoices):
     AUTH_TOKEN_REVOKE = "auth.token_revoke"
     AUTH_LOGIN = "auth.login"
     AUTH_LOGIN_FAILED = "auth.login_failed"
+    AUTH_TOKEN_REVOKE_BY_ADMIN = "auth.token_revoke_by_admin"
+    USER_DEACTIVATE = "user.deactivate"
+    USER_REACTIVATE = "user.reactivate"
+    USER_PASSWORD_CHANGE = "user.password_change"
     # consent
     PRIVACY_STATEMENT_PUBLISH = "privacy_statement.publish"
     PUPIL_CREATE = "pupil.create"

@@ -36,3 +36,13 @@ class Invalid(DomainError):
     """Invalid input (422)."""
 
     status = 422
+
+
+class RateLimited(DomainError):
+    """Too many requests in the current window (429); ``retry_after`` in whole seconds."""
+
+    status = 429
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, retry_after=retry_after)
+        self.retry_after = retry_after

@@ -5,6 +5,7 @@ from datetime import datetime
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -51,6 +52,11 @@ class User(AbstractUser):
     school = models.ForeignKey(
         School, null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
     )
+    # When the institute admin deactivated the account (None while active).
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+    # Raised to end every browser session of the user at once (deactivation): it is part of
+    # the hash each session carries, so every older session fails Django's check.
+    session_generation = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -67,6 +73,22 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.full_name or self.username
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django's session hash (an HMAC of the password hash), with the session generation.
+
+        A password change ends every session already (the password hash changes); raising
+        ``session_generation`` ends them without touching the password. Generation 0 hashes
+        exactly as Django does, so sessions made before this field existed stay valid.
+        """
+        if not self.session_generation:
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "classvault.people.User.session_auth_hash",
+            f"{self.password}\x00{self.session_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
 
 class Enrolment(models.Model):
@@ -120,6 +142,8 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField(db_index=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Set when the token opens a new rate window (people.ratelimit): exact to that window.
+    last_used_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         # Never the hash: even that should not end up in logs.
@@ -127,6 +151,27 @@ class ApiToken(models.Model):
 
     def is_active(self, now: datetime) -> bool:
         return self.revoked_at is None and now < self.expires_at
+
+
+class ApiTokenWindow(models.Model):
+    """How many requests a token made in one fixed rate window (people.ratelimit).
+
+    A table, not a per-process counter: every gunicorn process and the embedded default
+    (no Redis) count in the same place. ``window`` is the Unix time divided by the window
+    length; rows of past windows are deleted when the token opens a new one.
+    """
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="windows")
+    window = models.BigIntegerField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["token", "window"], name="token_window_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} requests of token #{self.token_id} in window {self.window}"
 
 
 class NotificationKind(models.TextChoices):

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from . import institute_views, notify_views, officer_views, recording_views, student_views, views
+from . import (
+    account_views,
+    institute_views,
+    notify_views,
+    officer_views,
+    recording_views,
+    student_views,
+    views,
+)
 
 app_name = "web"
 
@@ -9,6 +17,7 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("guidelines/", views.guidelines, name="guidelines"),
+    path("account/password/", account_views.password_change, name="password_change"),
     path("recordings/", recording_views.recording_list, name="recordings"),
     path("recordings/new/", recording_views.recording_upload, name="recording_upload"),
     path("recordings/<uuid:recording_id>/", recording_views.recording_player, name="recording"),
@@ -41,6 +50,23 @@ urlpatterns = [
     path("institute/schools/", institute_views.schools, name="institute_schools"),
     path("institute/users/", institute_views.users, name="institute_users"),
     path("institute/users/new/", institute_views.user_new, name="institute_user_new"),
+    # One account: last login, tokens, deactivation (account_views.py).
+    path("institute/users/<str:username>/", account_views.user_account, name="institute_user"),
+    path(
+        "institute/users/<str:username>/deactivate/",
+        account_views.user_deactivate,
+        name="institute_user_deactivate",
+    ),
+    path(
+        "institute/users/<str:username>/reactivate/",
+        account_views.user_reactivate,
+        name="institute_user_reactivate",
+    ),
+    path(
+        "institute/users/<str:username>/tokens/<int:token_id>/revoke/",
+        account_views.user_token_revoke,
+        name="institute_user_token_revoke",
+    ),
     path("institute/placements/", institute_views.enrolments, name="institute_enrolments"),
     path(
         "institute/placements/<str:username>/",
