@@ -29,7 +29,12 @@ from classvault.vault.services import (
 )
 
 from .models import Recording, Upload
-from .services import recording_create, recording_upload_allowed, recording_upload_discard
+from .services import (
+    NotAVideo,
+    recording_create,
+    recording_upload_allowed,
+    recording_upload_discard,
+)
 from .uploads import EncryptedUpload
 
 UPLOAD_LIFETIME = timedelta(hours=24)
@@ -194,6 +199,12 @@ def upload_complete(
             now=now,
             in_same_transaction=lambda: _upload_use_up(upload=upload, token=token, now=now),
         )
+    except NotAVideo:
+        # No correction of pupils, title or date can make these bytes a video: the joined
+        # copy and every chunk go now, nothing of a malformed file is kept.
+        recording_upload_discard(recording_id=recording_id, actor=actor, now=now)
+        upload_discard(upload=upload, now=now)
+        raise
     except BaseException:
         # The joined copy goes; the chunks stay, so the student teacher can correct the
         # pupils present (or the title, or the date) and complete again without re-sending.
