@@ -153,7 +153,7 @@ def enrolment_set(request: HttpRequest, username: str, payload: EnrolmentIn):
     }
 
 
-@org_router.get("/guidelines", response=GuidelinesOut)
+@org_router.get("/guidelines", response={200: GuidelinesOut, 409: Error})
 def guidelines_get(request: HttpRequest):
     """The current recording guidelines and step plan."""
     current = selectors.guidelines_current()
