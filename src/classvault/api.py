@@ -53,14 +53,15 @@ def _documented_errors(method: str, path: str, secured: bool) -> set[str]:
 
     Any input may be refused (422: the input guard reads every path and query string).
     With a token: 401 without a good one, 429 past its rate, 403 for a role that may never
-    do this. A path with an id: 404 when it is not there or not visible. A change: 409.
+    do this, 409 for a change that conflicts. A path with an id: 404 when it is not there
+    or not visible.
     """
     codes = {"422"}
     if secured:
         codes |= {"401", "403", "429"}
     if "{" in path:
         codes.add("404")
-    if method in _UNSAFE:
+    if secured and method in _UNSAFE:
         codes.add("409")
     return codes
 
