@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 import pytest
 import time_machine
 
-from classvault.people.models import ApiToken, ApiTokenWindow
+from classvault.people.models import ApiToken, ApiTokenUsage
+from classvault.people.ratelimit import token_request_count
 from support.liveserver import call, running_server, token_for
 from support.personas import Api, login
 
@@ -56,20 +57,42 @@ def test_health_the_token_endpoint_and_a_wrong_token_are_not_counted(world, limi
         for _ in range(3):
             assert api.get("/me").status_code == 200
         assert api.get("/health").status_code == 200  # exempt even past the limit
-        assert ApiTokenWindow.objects.get().count == 3
+        assert ApiTokenUsage.objects.get().count == 3
 
 
-def test_a_new_window_stamps_last_use_and_forgets_the_old_windows(world, limited):
+def test_each_request_stamps_last_use_and_one_row_per_token_holds_the_count(world, limited):
     with time_machine.travel(START, tick=False) as clock:
         api = login("sanne")
         api.get("/me")
-        token = ApiToken.objects.get(user=world.student)
-        assert token.last_used_at == START
+        usage = ApiTokenUsage.objects.get(token__user=world.student)
+        assert (usage.count, usage.last_used_at) == (1, START)
+        clock.move_to(START + timedelta(seconds=30))
+        api.get("/me")
+        usage.refresh_from_db()
+        assert (usage.count, usage.last_used_at) == (2, START + timedelta(seconds=30))
         clock.move_to(START + timedelta(minutes=5, seconds=7))
         api.get("/me")
-        token.refresh_from_db()
-        assert token.last_used_at == START + timedelta(minutes=5, seconds=7)
-        assert ApiTokenWindow.objects.filter(token=token).count() == 1
+        usage.refresh_from_db()
+        assert (usage.count, usage.last_used_at) == (1, START + timedelta(minutes=5, seconds=7))
+        assert ApiTokenUsage.objects.count() == 1
+
+
+def test_a_request_of_a_lagging_clock_counts_in_the_current_window(world, limited):
+    with time_machine.travel(START + timedelta(seconds=61), tick=False) as clock:
+        api = login("sanne")
+        api.get("/me")
+        clock.move_to(START + timedelta(seconds=59))  # another process, a second behind
+        api.get("/me")
+        usage = ApiTokenUsage.objects.get()
+        assert (usage.count, usage.window) == (2, int(START.timestamp()) // 60 + 1)
+
+
+def test_counting_is_one_query(world, limited, django_assert_num_queries):
+    login("sanne")
+    token = ApiToken.objects.get(user=world.student)
+    for _ in range(2):  # the first request of a token, and any later one
+        with django_assert_num_queries(1):
+            token_request_count(token=token, now=START)
 
 
 def test_no_limit_when_switched_off_but_last_use_is_kept(world, settings):
@@ -78,8 +101,8 @@ def test_no_limit_when_switched_off_but_last_use_is_kept(world, settings):
         api = login("sanne")
         for _ in range(20):
             assert api.get("/me").status_code == 200
-        assert not ApiTokenWindow.objects.exists()
-        assert ApiToken.objects.get(user=world.student).last_used_at == START
+        usage = ApiTokenUsage.objects.get(token__user=world.student)
+        assert (usage.count, usage.last_used_at) == (20, START)
 
 
 @pytest.mark.cli

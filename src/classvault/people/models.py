@@ -142,8 +142,6 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField(db_index=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
-    # Set when the token opens a new rate window (people.ratelimit): exact to that window.
-    last_used_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         # Never the hash: even that should not end up in logs.
@@ -153,22 +151,21 @@ class ApiToken(models.Model):
         return self.revoked_at is None and now < self.expires_at
 
 
-class ApiTokenWindow(models.Model):
-    """How many requests a token made in one fixed rate window (people.ratelimit).
+class ApiTokenUsage(models.Model):
+    """A token's requests in its current fixed rate window, and its last use (people.ratelimit).
 
     A table, not a per-process counter: every gunicorn process and the embedded default
-    (no Redis) count in the same place. ``window`` is the Unix time divided by the window
-    length; rows of past windows are deleted when the token opens a new one.
+    (no Redis) count in the same place. One row per token that was ever used: each request
+    is one upsert that counts it, starts a new window when the old one is over and stamps
+    ``last_used_at``.
     """
 
-    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="windows")
-    window = models.BigIntegerField()
-    count = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["token", "window"], name="token_window_once"),
-        ]
+    token = models.OneToOneField(
+        ApiToken, on_delete=models.CASCADE, primary_key=True, related_name="usage"
+    )
+    window = models.BigIntegerField()  # the Unix time divided by the window length
+    count = models.PositiveIntegerField()
+    last_used_at = models.DateTimeField()
 
     def __str__(self) -> str:
         return f"{self.count} requests of token #{self.token_id} in window {self.window}"

@@ -116,9 +116,9 @@ def user_account(*, actor: User, username: str, now: datetime) -> dict[str, Any]
     if user is None:
         raise NotVisible(_("No such user."))
     tokens = list(
-        ApiToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=now).order_by(
-            "-created_at", "-pk"
-        )
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=now)
+        .annotate(last_used_at=F("usage__last_used_at"))
+        .order_by("-created_at", "-pk")
     )
     return {"user": user, "tokens": tokens}
 
