@@ -3,8 +3,9 @@ real `classvault serve` (embedded default, SQLite, one gunicorn worker), limit o
 
     PYTHONPATH=src:tests python bench/rate_limit_bench.py [REQUESTS]
 
-Prints the median and 95th percentile latency of each; the difference is the one upsert
-(and, once a window, the last-use stamp) each counted request costs.
+Prints the median and 95th percentile latency of each. The counting upsert runs in both (it
+keeps the token's last use); only the refusal differs, so this shows what a token request
+costs in all, not the upsert alone (bench/README.md has that, measured in-process).
 """
 
 import statistics
