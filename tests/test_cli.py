@@ -311,3 +311,31 @@ def test_serve_refuses_a_storage_it_cannot_reach(home):
     )
     assert result.returncode == 1
     assert "classvault.E005" in result.stderr and "does not answer" in result.stderr
+
+
+def test_user_password_sets_the_password_and_revokes_every_token(home):
+    added = run(home, "user", "add", "pwuser", "--role", "trainer", "--password", "first-long-pw-1")
+    assert added.returncode == 0, added.stderr
+    db = sqlite3.connect(home / "classvault.sqlite3")
+    user_id, before = db.execute(
+        "select id, password from people_user where username='pwuser'"
+    ).fetchone()
+    with db:  # a token in force, as one made through the API would be
+        db.execute(
+            "insert into people_apitoken (user_id, key_hash, created_at, expires_at) "
+            "values (?, ?, '2026-01-01 00:00:00', '2999-01-01 00:00:00')",
+            (user_id, "0" * 64),
+        )
+
+    result = run(home, "user", "password", "pwuser", "--password", "second-long-pw-2")
+
+    assert result.returncode == 0, result.stderr
+    assert "pwuser" in result.stdout
+    after = db.execute("select password from people_user where username='pwuser'").fetchone()[0]
+    assert after != before and after.startswith("argon2$")
+    (revoked,) = db.execute("select revoked_at from people_apitoken where user_id=?", (user_id,))
+    assert revoked[0] is not None
+    refused = run(home, "user", "password", "nobody", "--password", "second-long-pw-2")
+    assert refused.returncode == 1 and "No such user" in refused.stderr
+    short = run(home, "user", "password", "pwuser", "--password", "x")
+    assert short.returncode == 1 and "short" in short.stderr

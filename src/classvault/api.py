@@ -13,7 +13,7 @@ from classvault.consent.api import router as consent_router
 from classvault.core import clock
 from classvault.core import health as core_health
 from classvault.core.busy import busy_json, is_database_busy
-from classvault.core.exceptions import DomainError
+from classvault.core.exceptions import DomainError, RateLimited
 from classvault.core.schemas import HealthDetailOut
 from classvault.people.api import auth_router, me_router, org_router
 from classvault.people.auth import BearerToken, SessionCookie
@@ -27,7 +27,81 @@ from classvault.vault.exceptions import KeyDestroyed, VaultIntegrityError, Vault
 
 log = logging.getLogger("classvault.api")
 
-api = NinjaAPI(
+# Every error answer: {"detail": "..."} and, for some, more fields (the pupils without
+# consent, the validation errors, seconds to wait).
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
+    "additionalProperties": True,
+}
+_ERROR_TEXT = {
+    "401": "Not authenticated: no, an expired or a revoked bearer token.",
+    "403": "Your role may never do this.",
+    "404": "It does not exist, or it is not visible to you.",
+    "409": "Conflicts with consent, legal hold or state.",
+    "413": "The request is too large.",
+    "416": "The range is outside the recording.",
+    "422": "Invalid input.",
+    "429": "Too many requests with this token; retry after the seconds in Retry-After.",
+}
+_UNSAFE = {"post", "put", "patch", "delete"}
+
+
+def _documented_errors(method: str, path: str, secured: bool) -> set[str]:
+    """The error codes an operation can answer, from the contract's general rules.
+
+    Any input may be refused (422: the input guard reads every path and query string).
+    With a token: 401 without a good one, 429 past its rate, 403 for a role that may never
+    do this, 409 for a change that conflicts. A path with an id: 404 when it is not there
+    or not visible.
+    """
+    codes = {"422"}
+    if secured:
+        codes |= {"401", "403", "429"}
+    if "{" in path:
+        codes.add("404")
+    if secured and method in _UNSAFE:
+        codes.add("409")
+    return codes
+
+
+class ClassVaultApi(NinjaAPI):
+    """The NinjaAPI whose OpenAPI document lists the error answers of every operation.
+
+    Ninja documents only the codes an endpoint declares; the rest of the contract's codes
+    come from middleware, authentication and domain errors. Fuzzing (schemathesis) holds
+    every response to the document, so each operation lists what it can answer.
+    """
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema["components"].setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        ref = {"$ref": "#/components/schemas/Error"}
+        for path, operations in schema["paths"].items():
+            for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                codes = _documented_errors(method, path, bool(operation.get("security")))
+                codes |= {str(code) for code in responses if int(code) >= 400}
+                for code in sorted(codes):
+                    entry = {
+                        "description": _ERROR_TEXT.get(code, "Error"),
+                        "content": {"application/json": {"schema": ref}},
+                    }
+                    if code == "429":
+                        entry["headers"] = {
+                            "Retry-After": {
+                                "description": "Seconds until the token's window ends.",
+                                "schema": {"type": "integer"},
+                            }
+                        }
+                    responses.pop(int(code), None)
+                    responses[code] = entry
+        return schema
+
+
+api = ClassVaultApi(
     title="ClassVault API",
     version="1",
     description="The public contract of ClassVault (v1). Every endpoint but health, "
@@ -58,7 +132,10 @@ def health_detail(request: HttpRequest):
 
 @api.exception_handler(DomainError)
 def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return api.create_response(request, {"detail": exc.detail, **exc.extra}, status=exc.status)
+    response = api.create_response(request, {"detail": exc.detail, **exc.extra}, status=exc.status)
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(VaultNotFound)
@@ -103,6 +180,11 @@ def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
+        # Ninja's answer to a body that is no JSON; the contract says bad input is 422.
+        return api.create_response(
+            request, {"detail": "The request body is not valid JSON."}, status=422
+        )
     return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
 

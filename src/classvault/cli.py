@@ -81,6 +81,30 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _user_command(service_name: str, **kwargs) -> int:
+    """Run one account service of people.accounts as the command line (actor None)."""
+    _setup_django()
+    from django.utils import translation
+
+    from classvault.core import clock
+    from classvault.core.exceptions import DomainError
+    from classvault.people import accounts
+
+    try:
+        with translation.override("en"):
+            getattr(accounts, service_name)(actor=None, now=clock.now(), **kwargs)
+    except DomainError as exc:
+        return _fail(exc.detail, 1)
+    return 0
+
+
+def cmd_user_password(args: argparse.Namespace) -> int:
+    code = _user_command("password_set", username=args.username, password=args.password)
+    if code == 0:
+        print(f"password of {args.username} set; every session and API token of theirs ended")
+    return code
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     _setup_django()
     from django.conf import settings
@@ -303,6 +327,12 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--email")
     add.add_argument("--school")
     add.set_defaults(func=cmd_user_add)
+    password = user.add_parser(
+        "password", help="set a user's password (ends every session and API token of theirs)"
+    )
+    password.add_argument("username")
+    password.add_argument("--password", required=True)
+    password.set_defaults(func=cmd_user_password)
 
     serve = sub.add_parser("serve", help="run the web app and API")
     serve.add_argument("--host", default="127.0.0.1")

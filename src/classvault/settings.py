@@ -84,6 +84,10 @@ CLASSVAULT_STORAGE_URL_DEFAULT = f"file://{CLASSVAULT_HOME / 'blobs'}"
 CLASSVAULT_STORAGE_URL = env("CLASSVAULT_STORAGE_URL") or CLASSVAULT_STORAGE_URL_DEFAULT
 CLASSVAULT_RETENTION_MONTHS = env_int("CLASSVAULT_RETENTION_MONTHS", 6)
 CLASSVAULT_TOKEN_HOURS = env_int("CLASSVAULT_TOKEN_HOURS", 8)
+# Requests one API token may make per window (people/ratelimit.py); 0 switches the limit off.
+# 600 a minute is ten a second: far above a school system's sync, far below a scraper.
+CLASSVAULT_API_RATE_LIMIT = env_int("CLASSVAULT_API_RATE_LIMIT", 600)
+CLASSVAULT_API_RATE_WINDOW_SECONDS = env_int("CLASSVAULT_API_RATE_WINDOW_SECONDS", 60)
 CLASSVAULT_INSTITUTE_NAME = env("CLASSVAULT_INSTITUTE_NAME", "Lerarenopleiding")
 # The assessment scale, lowest first; the institute's own words.
 CLASSVAULT_ASSESSMENT_SCALE = [

@@ -42,7 +42,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_server(home: Path, *, worker: bool = False, env_extra: dict | None = None):
+def running_server(
+    home: Path, *, worker: bool = False, env_extra: dict | None = None, workers: int = 1
+):
     """init + demo + serve; yields the base URL; stops the server (and its worker) after."""
     env = clean_env(home, **(env_extra or {}))
     cli = [sys.executable, "-m", "classvault.cli"]
@@ -50,7 +52,7 @@ def running_server(home: Path, *, worker: bool = False, env_extra: dict | None =
         done = subprocess.run(cli + step, env=env, check=True, capture_output=True, timeout=120)
     keys = demo_factor_keys(done.stdout.decode())
     port = _free_port()
-    args = ["serve", "--port", str(port), "--workers", "1"]
+    args = ["serve", "--port", str(port), "--workers", str(workers)]
     if not worker:
         args.append("--no-worker")
     proc = subprocess.Popen(

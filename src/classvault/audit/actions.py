@@ -37,6 +37,10 @@ class AuditAction(models.TextChoices):
     AUTH_FACTOR_ENROL = "auth.factor_enrol"
     AUTH_RECOVERY_CODE_USE = "auth.recovery_code_use"
     AUTH_SSO_LINK = "auth.sso_link"
+    AUTH_TOKEN_REVOKE_BY_ADMIN = "auth.token_revoke_by_admin"
+    USER_DEACTIVATE = "user.deactivate"
+    USER_REACTIVATE = "user.reactivate"
+    USER_PASSWORD_CHANGE = "user.password_change"
     # consent
     PRIVACY_STATEMENT_PUBLISH = "privacy_statement.publish"
     PUPIL_CREATE = "pupil.create"

@@ -42,3 +42,13 @@ class TooLarge(DomainError):
     """More than the server takes, e.g. an upload over the size limit (413)."""
 
     status = 413
+
+
+class RateLimited(DomainError):
+    """Too many requests in the current window (429); ``retry_after`` in whole seconds."""
+
+    status = 429
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, retry_after=retry_after)
+        self.retry_after = retry_after

@@ -1,21 +1,23 @@
 """Authentication, organisation and the caller's own account."""
 
-from django.contrib.auth import authenticate, logout
+from django.contrib.auth import authenticate, logout, update_session_auth_hash
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router, Status
+from ninja import Path, Router, Status
 
 from classvault.core import clock
 from classvault.core.exceptions import Conflict
 
-from . import factors, selectors, services
+from . import accounts, factors, selectors, services
 from .schemas import (
+    AccountOut,
     AcknowledgementOut,
     EnrolmentIn,
     EnrolmentOut,
     GuidelinesIn,
     GuidelinesOut,
     MeOut,
+    PasswordChangeIn,
     SchoolIn,
     SchoolOut,
     TokenIn,
@@ -107,6 +109,58 @@ def user_create(request: HttpRequest, payload: UserIn):
     return Status(201, user)
 
 
+def _account(request: HttpRequest, username: str) -> dict:
+    account = selectors.user_account(actor=request.auth, username=username, now=clock.now())
+    user = account["user"]
+    return {
+        "username": user.username,
+        "role": user.role,
+        "full_name": user.full_name,
+        "school": user.school.code if user.school else None,
+        "is_active": user.is_active,
+        "deactivated_at": user.deactivated_at,
+        "last_login": user.last_login,
+        "tokens": account["tokens"],
+    }
+
+
+@org_router.get("/users/{username}", response={200: AccountOut, 403: Error, 404: Error})
+def user_account(request: HttpRequest, username: str):
+    """A user's account: active or not, last login, API tokens in force (institute admin)."""
+    return _account(request, username)
+
+
+@org_router.post(
+    "/users/{username}/deactivate", response={200: AccountOut, 403: Error, 404: Error, 409: Error}
+)
+def user_deactivate(request: HttpRequest, username: str):
+    """End the account: every session and token ends at once; recordings follow retention."""
+    accounts.user_deactivate(actor=request.auth, username=username, now=clock.now())
+    return _account(request, username)
+
+
+@org_router.post(
+    "/users/{username}/reactivate", response={200: AccountOut, 403: Error, 404: Error, 409: Error}
+)
+def user_reactivate(request: HttpRequest, username: str):
+    """Let the person sign in again (old sessions and tokens stay ended)."""
+    accounts.user_reactivate(actor=request.auth, username=username, now=clock.now())
+    return _account(request, username)
+
+
+@org_router.delete(
+    "/users/{username}/tokens/{token_id}", response={204: None, 403: Error, 404: Error}
+)
+def user_token_revoke(
+    request: HttpRequest, username: str, token_id: int = Path(..., ge=1, le=2**63 - 1)
+):
+    """Revoke one API token of a user (institute admin)."""
+    accounts.user_token_revoke(
+        actor=request.auth, username=username, token_id=token_id, now=clock.now()
+    )
+    return Status(204, None)
+
+
 @org_router.put("/student-teachers/{username}", response=EnrolmentOut)
 def enrolment_set(request: HttpRequest, username: str, payload: EnrolmentIn):
     enrolment = services.enrolment_set(
@@ -127,7 +181,7 @@ def enrolment_set(request: HttpRequest, username: str, payload: EnrolmentIn):
     }
 
 
-@org_router.get("/guidelines", response=GuidelinesOut)
+@org_router.get("/guidelines", response={200: GuidelinesOut, 409: Error})
 def guidelines_get(request: HttpRequest):
     """The current recording guidelines and step plan."""
     current = selectors.guidelines_current()
@@ -156,6 +210,22 @@ def me(request: HttpRequest):
         "school": user.school.code if user.school else None,
         "guidelines_accepted": selectors.guidelines_accepted(user=user),
     }
+
+
+@me_router.post("/password", response={204: None, 422: Error})
+def password_change(request: HttpRequest, payload: PasswordChangeIn):
+    """Change your password: every other session and API token of yours ends."""
+    user = accounts.password_change(
+        actor=request.auth,
+        current_password=payload.current_password,
+        new_password=payload.new_password,
+        keep_token=getattr(request, "api_token", None),
+        channel="api",
+        now=clock.now(),
+    )
+    if getattr(request, "api_token", None) is None:
+        update_session_auth_hash(request, user)  # the session it was made with stays
+    return Status(204, None)
 
 
 @me_router.post("/guidelines", response=AcknowledgementOut)

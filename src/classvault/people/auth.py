@@ -6,6 +6,7 @@ from ninja.security import HttpBearer, SessionAuth
 from classvault.core import clock
 
 from .factors import SSO_FACTOR_SESSION_KEY, factor_needed
+from .ratelimit import token_request_count
 from .services import token_authenticate
 
 
@@ -26,6 +27,9 @@ class BearerToken(HttpBearer):
         if api_token is None:
             return None
         request.api_token = api_token  # type: ignore[attr-defined]
+        # Counted only once the token is known good: a wrong token costs no write. Past the
+        # limit this raises RateLimited, which the API answers 429 with Retry-After.
+        token_request_count(token=api_token, now=clock.now())
         return api_token.user
 
 

@@ -5,6 +5,7 @@ from datetime import datetime
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -51,6 +52,11 @@ class User(AbstractUser):
     school = models.ForeignKey(
         School, null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
     )
+    # When the institute admin deactivated the account (None while active).
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+    # Raised to end every browser session of the user at once (deactivation): it is part of
+    # the hash each session carries, so every older session fails Django's check.
+    session_generation = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -67,6 +73,22 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.full_name or self.username
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django's session hash (an HMAC of the password hash), with the session generation.
+
+        A password change ends every session already (the password hash changes); raising
+        ``session_generation`` ends them without touching the password. Generation 0 hashes
+        exactly as Django does, so sessions made before this field existed stay valid.
+        """
+        if not self.session_generation:
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "classvault.people.User.session_auth_hash",
+            f"{self.password}\x00{self.session_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
 
 class Enrolment(models.Model):
@@ -127,6 +149,26 @@ class ApiToken(models.Model):
 
     def is_active(self, now: datetime) -> bool:
         return self.revoked_at is None and now < self.expires_at
+
+
+class ApiTokenUsage(models.Model):
+    """A token's requests in its current fixed rate window, and its last use (people.ratelimit).
+
+    A table, not a per-process counter: every gunicorn process and the embedded default
+    (no Redis) count in the same place. One row per token that was ever used: each request
+    is one upsert that counts it, starts a new window when the old one is over and stamps
+    ``last_used_at``.
+    """
+
+    token = models.OneToOneField(
+        ApiToken, on_delete=models.CASCADE, primary_key=True, related_name="usage"
+    )
+    window = models.BigIntegerField()  # the Unix time divided by the window length
+    count = models.PositiveIntegerField()
+    last_used_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.count} requests of token #{self.token_id} in window {self.window}"
 
 
 class NotificationKind(models.TextChoices):

@@ -93,3 +93,28 @@ class GuidelinesOut(Schema):
 class AcknowledgementOut(Schema):
     version: str
     acknowledged_at: datetime
+
+
+class PasswordChangeIn(InputSchema):
+    current_password: str
+    new_password: str = Field(min_length=1, max_length=200)
+
+
+class TokenInForceOut(Schema):
+    id: int
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime
+
+
+class AccountOut(Schema):
+    """A user's account as the institute admin sees it (no password, no token secrets)."""
+
+    username: str
+    role: str
+    full_name: str
+    school: str | None
+    is_active: bool
+    deactivated_at: datetime | None
+    last_login: datetime | None
+    tokens: list[TokenInForceOut]

@@ -1,6 +1,7 @@
 """Reads about people."""
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet
@@ -8,7 +9,15 @@ from django.utils.translation import gettext as _
 
 from classvault.core.exceptions import NotVisible
 
-from .models import Enrolment, GuidelinesAcknowledgement, GuidelinesVersion, Role, School, User
+from .models import (
+    ApiToken,
+    Enrolment,
+    GuidelinesAcknowledgement,
+    GuidelinesVersion,
+    Role,
+    School,
+    User,
+)
 from .services import require_role
 
 
@@ -69,13 +78,27 @@ def users_named(*, usernames: Iterable[str]) -> dict[str, User]:
 # --- the institute admin's pages ---------------------------------------------------------
 
 
+def _tokens_in_force(now: datetime) -> Q:
+    return Q(api_tokens__revoked_at__isnull=True, api_tokens__expires_at__gt=now)
+
+
 def users_list(
-    *, actor: User, role: str | None = None, school_code: str | None = None, query: str = ""
+    *,
+    actor: User,
+    role: str | None = None,
+    school_code: str | None = None,
+    query: str = "",
+    now: datetime | None = None,
 ) -> QuerySet[User]:
     """Every user, for the institute admin: filtered by role and school, searched by name or
-    username (case-insensitive, any part), ordered by name. One query per page."""
+    username (case-insensitive, any part), ordered by name. One query per page. With ``now``,
+    each carries ``active_tokens``: how many of their API tokens are in force."""
     require_role(actor, Role.INSTITUTE_ADMIN)
     users = User.objects.select_related("school").order_by("full_name", "username")
+    if now is not None:
+        users = users.annotate(
+            active_tokens=Count("api_tokens", filter=_tokens_in_force(now), distinct=True)
+        )
     if role:
         users = users.filter(role=role)
     if school_code:
@@ -84,6 +107,20 @@ def users_list(
     if query:
         users = users.filter(Q(full_name__icontains=query) | Q(username__icontains=query))
     return users
+
+
+def user_account(*, actor: User, username: str, now: datetime) -> dict[str, Any]:
+    """One user's account for the institute admin: state, last login, tokens in force."""
+    require_role(actor, Role.INSTITUTE_ADMIN)
+    user = User.objects.select_related("school").filter(username=username).first()
+    if user is None:
+        raise NotVisible(_("No such user."))
+    tokens = list(
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=now)
+        .annotate(last_used_at=F("usage__last_used_at"))
+        .order_by("-created_at", "-pk")
+    )
+    return {"user": user, "tokens": tokens}
 
 
 def users_with_role(*, actor: User, role: Role) -> QuerySet[User]:

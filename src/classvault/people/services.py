@@ -310,6 +310,9 @@ def token_issue(*, user: User, now: datetime) -> IssuedToken:
         created_at=now,
         expires_at=now + timedelta(hours=settings.CLASSVAULT_TOKEN_HOURS),
     )
+    # A token is a sign-in: the institute admin's "last login" counts it (the web login sets
+    # it through Django's user_logged_in signal).
+    User.objects.filter(pk=user.pk).update(last_login=now)
     audit_record(
         actor=user,
         action=AuditAction.AUTH_TOKEN_ISSUE,

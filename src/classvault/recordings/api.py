@@ -427,7 +427,10 @@ def _playable(recording) -> None:
         )
 
 
-@router.get("/recordings/{recording_id}/stream", response={200: None, 206: None})
+@router.get(
+    "/recordings/{recording_id}/stream",
+    response={200: None, 206: None, 409: dict[str, str], 416: dict[str, str]},
+)
 def recording_stream(request: HttpRequest, recording_id: str, purpose: str | None = None):
     """The playable MP4; honours Range. Never a download."""
     now = clock.now()
@@ -464,7 +467,7 @@ def recording_stream(request: HttpRequest, recording_id: str, purpose: str | Non
     return stream_response(reader, range_header, "video/mp4", may_continue)
 
 
-@router.get("/recordings/{recording_id}/poster", response={200: None})
+@router.get("/recordings/{recording_id}/poster", response={200: None, 409: dict[str, str]})
 def recording_poster(request: HttpRequest, recording_id: str, purpose: str | None = None):
     """A still from the recording for the player; same visibility, blocking and audit."""
     now = clock.now()

@@ -35,6 +35,7 @@ from classvault.vault.services import (
 
 from .models import Recording, Upload, UploadKind
 from .services import (
+    NotAVideo,
     duration_check,
     recording_create,
     recording_precheck,
@@ -359,6 +360,14 @@ def upload_complete(
             in_same_transaction=lambda: _upload_use_up(upload=upload, token=token),
             discard_on_refusal=False,
         )
+    except NotAVideo:
+        # No correction of pupils, title or date can make these bytes a video: every part
+        # goes now, nothing of a malformed file is kept.
+        Upload.objects.filter(pk=upload.pk, completing_token=token).update(
+            completing_token=None, completing_until=None
+        )
+        upload_discard(upload=upload, now=now)
+        raise
     except BaseException:
         # The parts stay, so the student teacher can correct the pupils present (or the
         # title, or the date) and complete again without sending anything again.

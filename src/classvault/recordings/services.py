@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 TITLE_MAX = Recording._meta.get_field("title").max_length
 
 
+class NotAVideo(Invalid):
+    """The upload is no video that can be played (422): no second try can mend it."""
+
+
 def recording_upload_allowed(*, actor: User) -> Enrolment:
     """What must hold before a single byte of an upload is read (R1): a placed student
     teacher who accepted the current guidelines."""
@@ -129,7 +133,7 @@ def _recording_create(
         with vault_open_file(object_id=recording_id, purpose=Purpose.ORIGINAL) as src:
             info = media.probe(src)
     except media.MediaError as exc:
-        raise Invalid(
+        raise NotAVideo(
             _("The file is not a video that can be played: %(reason)s") % {"reason": exc}
         ) from exc
     duration_check(info.duration_seconds)

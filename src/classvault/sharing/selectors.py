@@ -6,6 +6,12 @@ online screening while it runs; the privacy officer. Nobody else, whatever their
 From ``expires_at`` on, sweep or not: nobody, except the privacy officer while something
 keeps it (a legal hold; see :mod:`.hooks`). Missing and forbidden look the same to the
 caller: :class:`NotVisible` (404).
+
+A deactivated account sees nothing. It cannot sign in anyway; this holds for any path that
+still carries an old user object (a job, a stale request). Its shares are kept, not
+deleted: they are the student teacher's decision (R6), and a reactivated trainer coaches on.
+A deactivated student teacher's recordings stay visible to the others above until they
+expire: they follow the retention rules, not the account (R9).
 """
 
 import uuid
@@ -37,6 +43,8 @@ from .models import Screening, ScreeningMode, Share
 def recordings_visible(*, actor: User, now: datetime) -> QuerySet[Recording]:
     """Every recording the actor may see at ``now``."""
     recordings = Recording.objects.all()
+    if not actor.is_active:
+        return recordings.none()
     alive = Q(expires_at__gt=now)
     ids = _visible_ids(actor=actor, now=now)
     if ids is None:  # the privacy officer
@@ -99,7 +107,7 @@ def recording_get_visible(
     except ValueError:
         raise NotVisible(_("No such recording.")) from None
     recording = Recording.objects.select_related("owner", "school").filter(pk=pk).first()
-    if recording is None:
+    if recording is None or not actor.is_active:
         raise NotVisible(_("No such recording."))
     # The owner and the privacy officer need no further query while the recording has not
     # expired (most requests are theirs); everyone else, and everyone after expiry, goes

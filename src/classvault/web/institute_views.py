@@ -130,6 +130,7 @@ def users(request: HttpRequest) -> HttpResponse:
         role=wanted.get("role") or None,
         school_code=wanted.get("school") or None,
         query=wanted.get("q", ""),
+        now=clock.now(),
     )
     page = Paginator(users, USERS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()

@@ -8,6 +8,7 @@ from . import (
     recording_views,
     sso_views,
     student_views,
+    user_views,
     views,
 )
 
@@ -23,6 +24,7 @@ urlpatterns = [
     path("login/sso/callback/", sso_views.sso_callback, name="sso_callback"),
     path("institute/lockouts/", institute_views.lockouts, name="institute_lockouts"),
     path("guidelines/", views.guidelines, name="guidelines"),
+    path("account/password/", user_views.password_change, name="password_change"),
     path("recordings/", recording_views.recording_list, name="recordings"),
     path("recordings/new/", recording_views.recording_upload, name="recording_upload"),
     path("recordings/record/", recording_views.recording_record, name="recording_record"),
@@ -56,6 +58,23 @@ urlpatterns = [
     path("institute/schools/", institute_views.schools, name="institute_schools"),
     path("institute/users/", institute_views.users, name="institute_users"),
     path("institute/users/new/", institute_views.user_new, name="institute_user_new"),
+    # One account: last login, tokens, deactivation (user_views.py).
+    path("institute/users/<str:username>/", user_views.user_account, name="institute_user"),
+    path(
+        "institute/users/<str:username>/deactivate/",
+        user_views.user_deactivate,
+        name="institute_user_deactivate",
+    ),
+    path(
+        "institute/users/<str:username>/reactivate/",
+        user_views.user_reactivate,
+        name="institute_user_reactivate",
+    ),
+    path(
+        "institute/users/<str:username>/tokens/<int:token_id>/revoke/",
+        user_views.user_token_revoke,
+        name="institute_user_token_revoke",
+    ),
     path("institute/placements/", institute_views.enrolments, name="institute_enrolments"),
     path(
         "institute/placements/<str:username>/",
