@@ -187,7 +187,7 @@ def analyse(
             analysis.frames = sum(1 for p in container.demux(stream) if p.size)
             return analysis
         detector = detector or CenterFaceDetector()
-        dw = detector.input_width or width
+        dw = min(detector.input_width or width, width)
         dh = max(2, round(height * dw / width))
         sx, sy = width / dw, height / dh
         linker = Linker(max_gap=analysis.max_gap)
