@@ -75,6 +75,7 @@ def test_replaced_runs_with_other_handlers_and_restores_the_registered_ones():
         (kept_after_expiry_hook, "classvault.retention.selectors.held"),
         (retention_key_policy, "classvault.retention.services.expiry.retention_key_for_recording"),
         (stalled_work, "classvault.recordings.jobs.recordings_stalled"),
+        (stalled_work, "classvault.redaction.jobs.redactions_stalled"),
     ],
 )
 def test_the_apps_above_register_their_handlers_when_django_starts(hook, handler):

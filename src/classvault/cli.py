@@ -108,6 +108,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from classvault.core import clock
     from classvault.core.worker import Every, Heartbeat, JobWorker
     from classvault.recordings.jobs import RESUME_EVERY, recordings_resume
+    from classvault.redaction.jobs import redactions_resume
     from classvault.retention.jobs import RetentionScheduler, retention_tick
 
     if args.batch:
@@ -132,14 +133,18 @@ def cmd_worker(args: argparse.Namespace) -> int:
     # Transcodes a killed worker left behind are queued again within a minute, not at the
     # next retention slot: the job resumes about LEASE + 1 minute after the worker died.
     resume = Every(RESUME_EVERY, recordings_resume, name="classvault-resume")
+    # Likewise redactions whose worker died: the interrupted pass starts again.
+    resume_redactions = Every(RESUME_EVERY, redactions_resume, name="classvault-redactions")
     heartbeat.start()
     resume.start()
+    resume_redactions.start()
     try:
         worker.configure_signals()  # SIGTERM: finish the running job, then stop
         worker.run()
     finally:
         heartbeat.stop()
         resume.stop()
+        resume_redactions.stop()
         if scheduler is not None:
             scheduler.stop()
     return 0

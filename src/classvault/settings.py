@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "classvault.recordings",
     "classvault.sharing",
     "classvault.retention",
+    "classvault.redaction",
     "classvault.web",
 ]
 

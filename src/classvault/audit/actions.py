@@ -62,3 +62,9 @@ class AuditAction(models.TextChoices):
     RETENTION_REMINDER = "retention.reminder"
     LEGAL_HOLD_PLACE = "legal_hold.place"
     LEGAL_HOLD_RELEASE = "legal_hold.release"
+    # redaction
+    REDACTION_ORDER = "redaction.order"
+    REDACTION_REVIEW = "redaction.review"
+    REDACTION_CANCEL = "redaction.cancel"
+    REDACTION_APPLY = "redaction.apply"
+    REDACTION_FAIL = "redaction.fail"

@@ -89,6 +89,44 @@ class Analysis:
                 boxes[f].append(np.array([x, y, x + w, y + h], dtype=np.float32) / [1, 1.1, 1, 1])
         return boxes
 
+    def to_json(self) -> dict:
+        """What the second pass needs, as JSON (the appearance histograms are left out)."""
+        return {
+            "width": self.width,
+            "height": self.height,
+            "fps": self.fps,
+            "frames": self.frames,
+            "every": self.every,
+            "marks": [{"at_seconds": m.at_seconds, "box": list(m.box)} for m in self.marks],
+            "tracklets": [
+                [[o.frame, *(round(float(v), 1) for v in o.box[:4])] for o in t.observations]
+                for t in self.tracklets
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Analysis:
+        tracklets = [
+            Tracklet(
+                id=i,
+                observations=[
+                    Observation(frame=int(o[0]), box=np.array(o[1:5], dtype=np.float32), score=1)
+                    for o in rows
+                ],
+            )
+            for i, rows in enumerate(data["tracklets"])
+        ]
+        marks = [Mark(m["at_seconds"], tuple(m["box"])) for m in data.get("marks", [])]
+        return cls(
+            width=data["width"],
+            height=data["height"],
+            fps=data["fps"],
+            frames=data["frames"],
+            every=data["every"],
+            tracklets=tracklets,
+            marks=marks,
+        )
+
     def track(self) -> list[dict]:
         """The followed boxes at the detector's frames: ``[{"at_seconds", "box": [x,y,w,h]}]``."""
         points = []
