@@ -56,11 +56,8 @@ def redactions_resume(*, now: datetime) -> list[str]:
 
 
 def redactions_stalled(*, now: datetime) -> Stalled:
-    """For the health check: redactions nobody works on or waits for."""
-    queued = _queued()
-    rows = [
-        (lease or created)
-        for pk, lease, created in _unleased(now).values_list("pk", "lease_until", "created_at")
-        if str(pk) not in queued
-    ]
+    """For the health check: redactions nobody works on or waits for (one query when none)."""
+    unleased = list(_unleased(now).values_list("pk", "lease_until", "created_at"))
+    queued = _queued() if unleased else set()
+    rows = [(lease or created) for pk, lease, created in unleased if str(pk) not in queued]
     return Stalled(count=len(rows), since=min(rows, default=None))

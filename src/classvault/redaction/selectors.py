@@ -7,8 +7,9 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from classvault.core.exceptions import NotVisible
-from classvault.people.models import User
-from classvault.sharing.selectors import recording_get_visible
+from classvault.people.models import Role, User
+from classvault.recordings.models import Recording, RecordingStatus
+from classvault.sharing.selectors import recording_get_visible, recordings_visible
 
 from .models import OPEN, RedactionJob
 
@@ -69,3 +70,62 @@ def redaction_latest_for(*, recording_id) -> RedactionJob | None:
         .order_by("-created_at")
         .first()
     )
+
+
+def redaction_pupil_choices(*, recording: Recording) -> list[tuple[str, str]]:
+    """The pupils taking part (not attested out of view), withdrawn ones first."""
+    presences = recording.presences.filter(attested_out_of_view=False).select_related("pupil")
+    pupils = sorted((p.pupil for p in presences), key=lambda p: (p.recording_consent, p.full_name))
+    return [
+        (
+            str(p.pk),
+            p.full_name
+            if p.recording_consent
+            else _("%(name)s (withdrew consent)") % {"name": p.full_name},
+        )
+        for p in pupils
+    ]
+
+
+def redaction_may_watch(*, actor: User, recording: Recording) -> bool:
+    """Who may watch the recording to mark or review a redaction: the privacy officer
+    (also while a withdrawal blocks it: someone has to see what to remove), the owner only
+    while she may watch it anyway."""
+    if actor.role == Role.PRIVACY_OFFICER:
+        return recording.status in (RecordingStatus.READY, RecordingStatus.BLOCKED)
+    return recording.owner_id == actor.pk and recording.status == RecordingStatus.READY
+
+
+def redaction_video_size(job: RedactionJob) -> tuple[int, int] | None:
+    if not job.analysis:
+        return None
+    return job.analysis.get("width"), job.analysis.get("height")
+
+
+def recordings_blocked_for_officer(*, actor: User, now: datetime) -> list[dict[str, Any]]:
+    """Every recording a withdrawal blocks, with the withdrawn pupils in it and its open
+    redaction: the privacy officer's dashboard offers redaction beside deletion."""
+    if actor.role != Role.PRIVACY_OFFICER:
+        return []
+    blocked = (
+        recordings_visible(actor=actor, now=now)
+        .filter(status=RecordingStatus.BLOCKED)
+        .select_related("owner")
+        .prefetch_related("presences__pupil")
+        .order_by("recorded_at")
+    )
+    rows = []
+    for recording in blocked:
+        withdrawn = [
+            p.pupil
+            for p in recording.presences.all()
+            if not p.attested_out_of_view and not p.pupil.recording_consent
+        ]
+        rows.append(
+            {
+                "recording": recording,
+                "withdrawn": withdrawn,
+                "open_job": redaction_open_for(recording_id=recording.pk),
+            }
+        )
+    return rows

@@ -148,6 +148,15 @@ def redaction_order(
     return job
 
 
+def redaction_recording_for(*, actor: User, recording_id: str, now: datetime) -> Recording:
+    """The recording, for someone who may order its redaction (404 / 403 as ordering)."""
+    if actor.role not in (Role.PRIVACY_OFFICER, Role.STUDENT_TEACHER):
+        raise Forbidden(_("Your role may not do this."))
+    recording = recording_get_visible(actor=actor, recording_id=recording_id, now=now)
+    _may_order(actor, recording)
+    return recording
+
+
 def redaction_job_for(*, actor: User, job_id: str, now: datetime) -> RedactionJob:
     """The job, for the privacy officer or the recording's owner (404 / 403 as ordering)."""
     if actor.role not in (Role.PRIVACY_OFFICER, Role.STUDENT_TEACHER):
