@@ -4,7 +4,7 @@ import json
 
 from django import forms
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 
 def parse_ranges(text: str) -> list[list[float]]:
@@ -36,22 +36,24 @@ def parse_ranges(text: str) -> list[list[float]]:
 
 class RedactionForm(forms.Form):
     faces = forms.ChoiceField(
-        label=_l("Faces"),
+        label=gettext_lazy("Faces"),
         choices=[
-            ("all", _l("Blur every face in the whole recording")),
-            ("none", _l("Blur only the person I mark (or no faces)")),
+            ("all", gettext_lazy("Blur every face in the whole recording")),
+            ("none", gettext_lazy("Blur only the person I mark (or no faces)")),
         ],
         widget=forms.RadioSelect,
         initial="all",
     )
     mute = forms.CharField(
-        label=_l("Silence these moments (seconds, e.g. 12-20, 1:05-1:10)"),
+        label=gettext_lazy("Silence these moments (seconds, e.g. 12-20, 1:05-1:10)"),
         required=False,
         max_length=2000,
     )
-    reason = forms.CharField(label=_l("Why (e.g. the request it serves)"), max_length=300)
+    reason = forms.CharField(label=gettext_lazy("Why (e.g. the request it serves)"), max_length=300)
     pupils = forms.MultipleChoiceField(
-        label=_l("Pupils this removes"), required=False, widget=forms.CheckboxSelectMultiple
+        label=gettext_lazy("Pupils this removes"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
     track = forms.CharField(required=False, widget=forms.HiddenInput, max_length=20000)
 
