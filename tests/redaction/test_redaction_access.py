@@ -1,4 +1,5 @@
-"""Who may order, follow and cancel a redaction: 401, 403, 404, 409 and 422."""
+"""Who may order, follow and cancel a redaction: 401, 403, 404, 409 and 422 (the API
+speaks Dutch first, as the pages do)."""
 
 import pytest
 from django.test import TestCase
@@ -55,12 +56,12 @@ def test_an_unknown_or_malformed_id_is_404(world):
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [
-        ({"faces": "some"}, "faces"),
-        ({"faces": "none"}, "Nothing to redact"),
-        ({"mute": [[2.0, 1.0]]}, "start before"),
-        ({"mute": [[1.0]]}, "[start, end]"),
-        ({"track": [{"at_seconds": 1, "box": [0, 0, 0, 10]}]}, "inside the video"),
-        ({"track": [{"at_seconds": -1, "box": [0, 0, 10, 10]}]}, "inside the video"),
+        ({"faces": "some"}, "faces moet"),
+        ({"faces": "none"}, "Niets te anonimiseren"),
+        ({"mute": [[2.0, 1.0]]}, "moet beginnen"),
+        ({"mute": [[1.0]]}, "[begin, eind]"),
+        ({"track": [{"at_seconds": 1, "box": [0, 0, 0, 10]}]}, "binnen de video"),
+        ({"track": [{"at_seconds": -1, "box": [0, 0, 10, 10]}]}, "binnen de video"),
     ],
 )
 def test_invalid_orders_are_422_and_nothing_happens(recording, body, fragment):
@@ -85,7 +86,7 @@ def test_conflicts_are_409(world, recording):
     assert order(login("piet"), recording.pk).status_code == 202
     # One open job per recording.
     again = order(login("sanne"), recording.pk)
-    assert again.status_code == 409 and "under way" in again.json()["detail"]
+    assert again.status_code == 409 and "al geanonimiseerd" in again.json()["detail"]
 
 
 def test_a_recording_under_legal_hold_is_not_redacted(world, recording):
@@ -93,7 +94,7 @@ def test_a_recording_under_legal_hold_is_not_redacted(world, recording):
         actor=world.privacy, recording=recording, reason="Politie", reference="", now=NOW
     )
     response = order(login("piet"), recording.pk)
-    assert response.status_code == 409 and "legal hold" in response.json()["detail"]
+    assert response.status_code == 409 and "wettelijke bewaarplicht" in response.json()["detail"]
 
 
 def test_following_and_cancelling_a_job_follows_the_same_rule(shared):
