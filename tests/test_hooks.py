@@ -78,6 +78,7 @@ def test_replaced_runs_with_other_handlers_and_restores_the_registered_ones():
         (stalled_work, "classvault.recordings.jobs.recordings_stalled"),
         (storage_problem, "classvault.vault.checks.storage_problem"),
         (schedule_ran, "classvault.rights.services.request_reminders_send"),
+        (stalled_work, "classvault.redaction.jobs.redactions_stalled"),
     ],
 )
 def test_the_apps_above_register_their_handlers_when_django_starts(hook, handler):

@@ -20,6 +20,7 @@ from classvault.people.auth import BearerToken, SessionCookie
 from classvault.people.models import Role
 from classvault.people.services import require_role
 from classvault.recordings.api import router as recordings_router
+from classvault.redaction.api import router as redaction_router
 from classvault.retention.api import router as retention_router
 from classvault.rights.api import router as rights_router
 from classvault.sharing.api import router as sharing_router
@@ -204,3 +205,4 @@ api.add_router("/", recordings_router)
 api.add_router("/", sharing_router)
 api.add_router("/", retention_router)
 api.add_router("/", rights_router)
+api.add_router("/", redaction_router)

@@ -134,6 +134,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from classvault.core import clock
     from classvault.core.worker import Every, Heartbeat, JobWorker
     from classvault.recordings.jobs import RESUME_EVERY, recordings_resume
+    from classvault.redaction.jobs import redactions_resume
     from classvault.retention.jobs import RetentionScheduler, retention_tick
 
     if args.batch:
@@ -158,14 +159,18 @@ def cmd_worker(args: argparse.Namespace) -> int:
     # Transcodes a killed worker left behind are queued again within a minute, not at the
     # next retention slot: the job resumes about LEASE + 1 minute after the worker died.
     resume = Every(RESUME_EVERY, recordings_resume, name="classvault-resume")
+    # Likewise redactions whose worker died: the interrupted pass starts again.
+    resume_redactions = Every(RESUME_EVERY, redactions_resume, name="classvault-redactions")
     heartbeat.start()
     resume.start()
+    resume_redactions.start()
     try:
         worker.configure_signals()  # SIGTERM: finish the running job, then stop
         worker.run()
     finally:
         heartbeat.stop()
         resume.stop()
+        resume_redactions.stop()
         if scheduler is not None:
             scheduler.stop()
     return 0
@@ -304,6 +309,62 @@ def cmd_manage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mute_range(text: str) -> tuple[float, float]:
+    try:
+        start, end = (float(part) for part in text.split("-", 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not START-END in seconds") from None
+    if not 0 <= start < end:
+        raise argparse.ArgumentTypeError(f"{text!r}: START must be before END")
+    return start, end
+
+
+def _mark(text: str):
+    from classvault.redaction.engine import Mark
+
+    try:
+        at, box = text.split(":", 1)
+        x, y, w, h = (float(v) for v in box.split(","))
+        return Mark(at_seconds=float(at), box=(x, y, w, h))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not SECONDS:X,Y,W,H") from None
+
+
+def cmd_redact(args: argparse.Namespace) -> int:
+    """Anonymise a plain video file: no Django, no vault (the vault's job uses the same
+    engine on decrypted streams)."""
+    from tqdm import tqdm
+
+    from classvault.redaction.engine import Progress, RedactionError, redact
+
+    faces = "none" if args.marks and args.faces is None else (args.faces or "all")
+    if os.path.abspath(args.input) == os.path.abspath(args.output):
+        return _fail("OUTPUT must not be INPUT")
+    bar = tqdm(total=100, unit="%", desc="redacting", file=sys.stderr, disable=args.quiet)
+
+    def show(progress: Progress) -> None:
+        bar.n = round(progress.fraction * 100, 1)
+        bar.set_postfix_str(f"{progress.frames_per_second:.1f} frames/s", refresh=False)
+        bar.refresh()
+
+    try:
+        with open(args.input, "rb") as src, open(args.output, "wb") as dst:
+            analysis = redact(
+                src, dst, faces=faces, marks=args.marks, mute=args.mute, progress=show
+            )
+    except OSError as exc:
+        return _fail(str(exc), 1)
+    except RedactionError as exc:
+        return _fail(f"{args.input}: {exc}", 1)
+    finally:
+        bar.close()
+    print(
+        f"wrote {args.output}: {analysis.frames} frames, "
+        f"{len(analysis.tracklets)} face tracks blurred, {len(args.mute)} ranges muted"
+    )
+    return 0
+
+
 def _default_port() -> int:
     """CLASSVAULT_PORT, else 8000: `serve` and `demo` agree on the address without flags."""
     value = os.environ.get("CLASSVAULT_PORT", "").strip()
@@ -401,6 +462,30 @@ def build_parser() -> argparse.ArgumentParser:
         "new one, then run this; delete the retired file once it reports success.",
     )
     rotate.set_defaults(func=cmd_key_rotate)
+
+    redact = sub.add_parser(
+        "redact",
+        help="anonymise a plain video file (blur faces, silence ranges)",
+        description="Blur every face (or only the persons marked with --mark) and silence "
+        "the --mute ranges; writes H.264/AAC MP4 and keeps the rest of the sound.",
+    )
+    redact.add_argument("input")
+    redact.add_argument("output")
+    redact.add_argument("--faces", choices=["all", "none"], default=None)
+    redact.add_argument(
+        "--mute", action="append", type=_mute_range, default=[], metavar="START-END"
+    )
+    redact.add_argument(
+        "--mark",
+        dest="marks",
+        action="append",
+        type=_mark,
+        default=[],
+        metavar="SECONDS:X,Y,W,H",
+        help="follow and blur only this person (implies --faces none unless given)",
+    )
+    redact.add_argument("--quiet", action="store_true", help="no progress bar")
+    redact.set_defaults(func=cmd_redact)
 
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)

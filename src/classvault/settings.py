@@ -135,6 +135,7 @@ INSTALLED_APPS = [
     "classvault.sharing",
     "classvault.retention",
     "classvault.rights",
+    "classvault.redaction",
     "classvault.web",
 ]
 

@@ -10,6 +10,7 @@ urlpatterns = [
     # Browsers ask for /favicon.ico on their own; the pages name the SVG in <head>.
     path("favicon.ico", RedirectView.as_view(url=static("classvault/favicon.svg"), permanent=True)),
     path("", include("classvault.consent.urls")),
+    path("", include("classvault.redaction.urls")),
     path("", include("classvault.web.urls")),
     path("", include("classvault.rights.urls")),
 ]

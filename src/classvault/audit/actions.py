@@ -84,3 +84,9 @@ class AuditAction(models.TextChoices):
     REQUEST_WITHDRAWAL = "request.withdrawal"
     REPORT_READ = "report.read"
     PUPIL_ERASE = "pupil.erase"
+    # redaction
+    REDACTION_ORDER = "redaction.order"
+    REDACTION_REVIEW = "redaction.review"
+    REDACTION_CANCEL = "redaction.cancel"
+    REDACTION_APPLY = "redaction.apply"
+    REDACTION_FAIL = "redaction.fail"

@@ -13,6 +13,7 @@ from classvault.consent.selectors import consent_register, pupils_named
 from classvault.core.health import health_detail
 from classvault.people import selectors as people_selectors
 from classvault.people.models import User
+from classvault.redaction.selectors import recordings_blocked_for_officer
 from classvault.retention.selectors import legal_holds_list
 from classvault.rights.selectors import requests_overdue
 from classvault.sharing.selectors import recordings_visible
@@ -47,6 +48,8 @@ def privacy_officer_home(*, user: User, now: datetime) -> dict[str, Any]:
     )
     return {
         "legal_holds": legal_holds_list(actor=user),
+        # After a withdrawal: each blocked recording, with redaction offered beside deletion.
+        "blocked": recordings_blocked_for_officer(actor=user, now=now),
         # Without a worker, expired recordings are not deleted: the privacy officer must know.
         "health": health_detail(now=now),
         "recent_events": audit_rows(actor=user, events=events, now=now),
