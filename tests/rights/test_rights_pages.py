@@ -242,3 +242,42 @@ def test_erasure_from_the_request_page(world, pupils, vault_home):
     text = _text(erased)
     assert "zijn gewist" in text and "Bram Beer" not in text
     assert_audited("pupil.erase", actor="piet", object_id=pupils.bram.pk)
+
+
+def test_a_rectification_offers_redaction_beside_deletion(world, pupils, vault_home):
+    lesson = make_recording(world.student, recorded_at=NOW, pupils=[pupils.bram])
+    piet = client_for(world.privacy)
+    piet.post(
+        "/privacy-office/requests/new/",
+        {
+            "pupil": str(pupils.bram.pk),
+            "kind": "rectification",
+            "requested_by": "guardian",
+            "received_on": "2026-11-01",
+        },
+    )
+    request = DataSubjectRequest.objects.get()
+    html = _text(piet.get(f"/privacy-office/requests/{request.pk}/"))
+    link = f'href="/recordings/{lesson.pk}/redact/?pupil={pupils.bram.pk}"'
+    assert link in html
+    assert "gezicht vervagen" in html.lower()
+    # The redaction page it leads to has the pupil ticked already.
+    order = _text(piet.get(f"/recordings/{lesson.pk}/redact/?pupil={pupils.bram.pk}"))
+    assert re.search(rf'value="{pupils.bram.pk}"[^>]*checked', order)
+
+
+def test_an_access_request_offers_no_redaction(world, pupils, vault_home):
+    make_recording(world.student, recorded_at=NOW, pupils=[pupils.bram])
+    piet = client_for(world.privacy)
+    piet.post(
+        "/privacy-office/requests/new/",
+        {
+            "pupil": str(pupils.bram.pk),
+            "kind": "access",
+            "requested_by": "guardian",
+            "received_on": "2026-11-01",
+        },
+    )
+    request = DataSubjectRequest.objects.get()
+    html = _text(piet.get(f"/privacy-office/requests/{request.pk}/"))
+    assert "/redact/" not in html

@@ -2,8 +2,8 @@
 report (page and printable document), the record of processing, the signed audit export.
 
 Thin: parse, call one selector or service, render. The page of a request lists what can be
-done for its kind; face and voice redaction is added beside it by the interface layer once
-the redaction app lands (rights sits below redaction and does not know it).
+done for its kind; where a recording may be deleted, its template also links to the
+redaction order page (a URL, not an import: rights sits below redaction and does not know it).
 """
 
 import json
