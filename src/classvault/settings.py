@@ -332,6 +332,10 @@ USE_TZ = True
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 CLASSVAULT_MAX_UPLOAD_BYTES = env_int("CLASSVAULT_MAX_UPLOAD_BYTES", 16 * 1024**3)
+# Storage per student teacher: the original sizes of her recordings plus the announced sizes
+# of her open uploads (recordings/quota.py); 0 = no quota. Checked when an upload starts and
+# again when it becomes a recording (413).
+CLASSVAULT_QUOTA_BYTES = env_int("CLASSVAULT_QUOTA_BYTES", 20 * 1024**3)
 # The browser's resumable upload sends chunks of this size (a whole number of 1 MiB vault
 # segments): larger means less bookkeeping per byte, smaller means less to resend after a drop.
 CLASSVAULT_UPLOAD_CHUNK_BYTES = env_int("CLASSVAULT_UPLOAD_CHUNK_BYTES", 8 * 1024 * 1024)

@@ -28,7 +28,7 @@ from classvault.sharing.selectors import (
 from classvault.vault.purposes import Purpose
 from classvault.vault.selectors import vault_open
 
-from . import resumable, selectors, services
+from . import quota, resumable, selectors, services
 from .models import RecordingStatus
 from .schemas import (
     RecordingCreated,
@@ -127,6 +127,9 @@ def recording_create(request: HttpRequest):
     if announced > settings.CLASSVAULT_MAX_UPLOAD_BYTES + MULTIPART_SLACK:
         # Refused on its announced length, before a byte of the body is read.
         return _too_large_response()
+    # Her storage quota, on the announced length (less what the form fields may take) before
+    # the body is read; without a length, in the transaction that creates the recording.
+    quota.quota_check(owner=request.auth, adding=max(0, announced - MULTIPART_SLACK), now=now)
     recording_id = str(uuid.uuid4())
     handler = EncryptingUploadHandler(
         request, object_id=recording_id, now=now, max_bytes=settings.CLASSVAULT_MAX_UPLOAD_BYTES

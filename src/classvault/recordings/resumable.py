@@ -34,6 +34,7 @@ from classvault.vault.services import (
 )
 
 from .models import Recording, Upload, UploadKind
+from .quota import quota_check, storage_lock
 from .services import (
     NotAVideo,
     duration_check,
@@ -87,7 +88,8 @@ def upload_start(
     Returns the upload and whether it is new: a file with the fingerprint of an open upload
     of the same size continues that upload. Refusals raise before anything is stored: 403 or
     409 (role, placement, guidelines), 409 with ``pupils_without_consent``, 422 (title, date,
-    duration, size), 413 (larger than ``CLASSVAULT_MAX_UPLOAD_BYTES``).
+    duration, size), 413 (larger than ``CLASSVAULT_MAX_UPLOAD_BYTES``, or more than fits in
+    her ``CLASSVAULT_QUOTA_BYTES``).
     """
     recording_upload_allowed(actor=actor)
     if kind not in UploadKind.values:
@@ -142,6 +144,10 @@ def upload_start(
     recording_id, key_id = uuid.uuid4(), uuid.uuid4()
     chunk_size = _chunk_size(kind)
     with transaction.atomic():
+        # Her quota decisions run one at a time: two uploads started at once cannot both
+        # take the last free space. A live recording needs room for its first chunk.
+        storage_lock(owner=actor)
+        quota_check(owner=actor, adding=size or 0, now=now)
         upload = Upload.objects.create(
             owner=actor,
             kind=kind,
@@ -233,6 +239,10 @@ def upload_put_chunk(
             )
         if start + length > settings.CLASSVAULT_MAX_UPLOAD_BYTES:
             raise _too_large()
+        if length:
+            # What arrived counts towards her quota: the recording stops where it is full
+            # (what was received can still be kept).
+            quota_check(owner=upload.owner, adding=length, now=now)
         last = final
     token = uuid.uuid4()
     with transaction.atomic():

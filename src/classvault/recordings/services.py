@@ -26,6 +26,7 @@ from . import media
 from .hooks import recording_created
 from .jobs import processing_enqueue
 from .models import Recording, RecordingPupil, RecordingStatus, Upload
+from .quota import quota_check, storage_lock
 from .rules import expiry_for
 from .uploads import EncryptedUpload
 
@@ -142,6 +143,10 @@ def _recording_create(
         # stops here, before it could make a second recording of the same upload.
         if in_same_transaction is not None:
             in_same_transaction()
+        # The deciding quota check, her row locked: uploads completing at once are decided
+        # one after the other (413; a resumable upload keeps its parts).
+        storage_lock(owner=actor)
+        quota_check(owner=actor, adding=upload.size, now=now)
         locked = _consent_locked([p.pk for p in present])
         # A pupil erased meanwhile counts as one without consent.
         _refuse_without_consent(

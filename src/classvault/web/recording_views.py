@@ -21,6 +21,7 @@ from classvault.people.models import Role
 from classvault.recordings import selectors as recording_selectors
 from classvault.recordings import services as recording_services
 from classvault.recordings.models import Recording
+from classvault.recordings.quota import StorageUse, gb_text, storage_use
 from classvault.recordings.rules import days_left
 from classvault.recordings.stated_purpose import purpose_remember, purpose_remembered
 from classvault.sharing import feedback
@@ -183,6 +184,18 @@ def _recording_form_context(request: HttpRequest) -> dict[str, Any]:
         "today": now,
         "max_upload_mib": settings.CLASSVAULT_MAX_UPLOAD_BYTES // (1 << 20),
         "max_minutes": settings.CLASSVAULT_MAX_RECORDING_SECONDS // 60,
+        "storage": _storage(storage_use(owner=request.user, now=now)),
+    }
+
+
+def _storage(use: StorageUse) -> dict[str, Any]:
+    """Her storage in GB for the page: ``limited`` False when there is no quota."""
+    return {
+        "limited": use.limited,
+        "used": gb_text(use.used),
+        "quota": gb_text(use.quota),
+        "percent": min(100, use.used * 100 // use.quota) if use.limited else 0,
+        "full": use.limited and use.left == 0,
     }
 
 
