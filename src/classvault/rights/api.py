@@ -25,7 +25,8 @@ from .schemas import (
 router = Router(tags=["rights"])
 
 
-@router.post("/requests", response={201: RequestCreatedOut})
+# 404: the pupil named in the body does not exist (or is not the officer's to see).
+@router.post("/requests", response={201: RequestCreatedOut, 404: dict[str, str]})
 def request_register(request: HttpRequest, payload: RequestIn):
     """Register a request; due one month after `received_on`; the age rule on `requested_by`."""
     require_role(request.auth, Role.PRIVACY_OFFICER)
