@@ -25,7 +25,7 @@ from .detector import CenterFaceDetector, FaceDetector
 from .tracking import Linker, Observation, Tracklet, appearance_hist, follow, frame_boxes
 
 # The detector runs on every EVERY-th frame; tracking fills the frames between.
-EVERY = 5
+EVERY = 3
 # A face that vanishes away from the frame's edges is held where it was this long.
 HOLD_SECONDS = 2.0
 VIDEO_PRESET = "veryfast"

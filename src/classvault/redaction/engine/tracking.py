@@ -176,11 +176,11 @@ def frame_boxes(
             for end, sign in ((obs[0], -1), (obs[-1], 1)):
                 if not _inside(end.box, *size, margin=0.1):
                     continue
-                # From where the dilation left it, not moving further: occluded faces
-                # sit still far more often than they keep walking.
-                last = tracklet.predict(end.frame + sign * dilate)
+                # Where it was last seen, not extrapolated: occluded faces sit still far
+                # more often than they keep walking, and a velocity from two noisy
+                # detections would carry the box away from the face.
                 for step in range(dilate + 1, hold + 1):
-                    put(end.frame + sign * step, last, HOLD_GROW)
+                    put(end.frame + sign * step, end.box, HOLD_GROW)
     del max_gap  # gaps up to max_gap are bridged by the interpolation above
     return per_frame
 
