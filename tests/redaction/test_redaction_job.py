@@ -5,6 +5,7 @@ from datetime import timedelta
 import numpy as np
 from django.test import TestCase
 
+from classvault.redaction.engine.pipeline import EVERY
 from classvault.redaction.jobs import redactions_resume
 from classvault.redaction.models import JobStatus, RedactionJob
 from classvault.redaction.processing import LEASE, redaction_run
@@ -99,7 +100,7 @@ def test_one_person_mode_waits_for_review_and_blurs_only_the_marked_person(faces
     waiting = sanne.get(f"/redactions/{job_id}").json()
     assert waiting["status"] == "review" and waiting["faces"] == "none"
     points = waiting["computed_track"]
-    assert len(points) == 10  # every fifth frame of two seconds
+    assert len(points) == len(range(0, 50, EVERY))  # every EVERY-th frame of two seconds
     for point in points:
         x, y, w, h = point["box"]
         cx, _cy = astronaut.path(point["at_seconds"])

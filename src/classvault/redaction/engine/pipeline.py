@@ -25,7 +25,9 @@ from .detector import CenterFaceDetector, FaceDetector
 from .tracking import Linker, Observation, Tracklet, appearance_hist, follow, frame_boxes
 
 # The detector runs on every EVERY-th frame; tracking fills the frames between.
-EVERY = 5
+EVERY = 3
+# A face that vanishes away from the frame's edges is held where it was this long.
+HOLD_SECONDS = 2.0
 VIDEO_PRESET = "veryfast"
 VIDEO_CRF = "21"
 # Share of the whole job the analysis takes (for one progress figure over both passes).
@@ -77,9 +79,19 @@ class Analysis:
         # Covers a face that appeared just after a detector run, and a few frames margin.
         return self.every + 4
 
+    @property
+    def hold(self) -> int:
+        # A face that vanishes inside the frame stays covered this long (it is hidden).
+        return round(HOLD_SECONDS * self.fps)
+
     def boxes_per_frame(self) -> list[list[np.ndarray]]:
         boxes = frame_boxes(
-            self.tracklets, frames=self.frames, dilate=self.dilate, max_gap=self.max_gap
+            self.tracklets,
+            frames=self.frames,
+            dilate=self.dilate,
+            max_gap=self.max_gap,
+            hold=self.hold,
+            size=(self.width, self.height),
         )
         for mark in self.marks:
             # The marked box itself is covered around its moment, whatever the detector saw.

@@ -17,6 +17,8 @@ import numpy as np
 # A detection joins a tracklet when its similarity to the tracklet's predicted box is at
 # least this (IoU, or closeness of centres relative to the face size).
 LINK_SIMILARITY = 0.15
+# The margin (share of the face size, each side) of a box held after its face vanished.
+HOLD_GROW = 0.3
 
 
 @dataclass
@@ -123,12 +125,31 @@ class Linker:
                 self._active.append(tracklet)
 
 
+def _inside(box: np.ndarray, width: int, height: int, margin: float) -> bool:
+    """Whether ``box`` is clear of the frame's edges by ``margin`` of its size."""
+    m = margin * box_size(box)
+    return box[0] > m and box[1] > m and box[2] < width - m and box[3] < height - m
+
+
 def frame_boxes(
-    tracklets: list[Tracklet], *, frames: int, dilate: int, max_gap: int
+    tracklets: list[Tracklet],
+    *,
+    frames: int,
+    dilate: int,
+    max_gap: int,
+    hold: int = 0,
+    size: tuple[int, int] | None = None,
 ) -> list[list[np.ndarray]]:
     """The boxes to blur in each frame: interpolated between a tracklet's detections, and
     extrapolated for ``dilate`` frames before its first and after its last one, with a
-    margin that grows with the distance from a detection (the motion is less certain)."""
+    margin that grows with the distance from a detection (the motion is less certain).
+
+    A face that vanishes inside the frame has most likely been hidden (a desk, a laptop,
+    another head), not gone: the detector stops finding faces that are more than half
+    covered, while the visible rest can still be recognised. Such a tracklet's first and
+    last boxes are held, still and enlarged, for ``hold`` frames more (``size`` is the
+    frame's width and height; a tracklet that ends at the edge has left the frame).
+    """
     per_frame: list[list[np.ndarray]] = [[] for _ in range(frames)]
 
     def put(frame: int, box: np.ndarray, grow: float) -> None:
@@ -151,6 +172,15 @@ def frame_boxes(
             grow = 0.03 * step
             put(obs[0].frame - step, tracklet.predict(obs[0].frame - step), grow)
             put(obs[-1].frame + step, tracklet.predict(obs[-1].frame + step), grow)
+        if hold > dilate and size is not None:
+            for end, sign in ((obs[0], -1), (obs[-1], 1)):
+                if not _inside(end.box, *size, margin=0.1):
+                    continue
+                # Where it was last seen, not extrapolated: occluded faces sit still far
+                # more often than they keep walking, and a velocity from two noisy
+                # detections would carry the box away from the face.
+                for step in range(dilate + 1, hold + 1):
+                    put(end.frame + sign * step, end.box, HOLD_GROW)
     del max_gap  # gaps up to max_gap are bridged by the interpolation above
     return per_frame
 
