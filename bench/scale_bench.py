@@ -92,12 +92,12 @@ def seed(scale: float) -> dict:
 
     user_cols = [
         "id", "password", "is_superuser", "username", "first_name", "last_name", "email",
-        "is_staff", "is_active", "date_joined", "role", "full_name", "school_id",
+        "is_staff", "is_active", "date_joined", "role", "full_name", "school_id", "session_generation",
     ]  # fmt: skip
 
     def user(pk, username, role, school=None, password="!"):
         return (pk, password, False, username, "", "", f"{username}@example.org", False,
-                True, now, role, username.title(), school)  # fmt: skip
+                True, now, role, username.title(), school, 0)  # fmt: skip
 
     base = 1_000_000  # ids far above what `classvault init` made
     schools = [base + i for i in range(n["schools"])]
