@@ -473,7 +473,7 @@ def measure_scale(run: Run, scale: float, ref_src: Path | None) -> dict:
 def sweep(env: dict, *, cap: float) -> dict:
     """Time `classvault sweep`; stop it (SIGTERM) after ``cap`` seconds if it is not done.
 
-    The sweep is crash-safe by design (one transaction per recording; a second run finishes
+    The sweep is crash-safe by design (one transaction per batch; a second run finishes
     the job), so a capped run is a sample of its rate: the report then says so and gives
     the rate measured, not an invented total.
     """
