@@ -125,6 +125,13 @@ def recordings_destroy_expired(*, recording_ids: list[uuid.UUID], now: datetime)
             .select_related("owner", "school")
             .order_by("expires_at", "pk")
         )
+        # Read again under the locks: a hold placed while the rows were being locked counts.
+        held_now = set(
+            LegalHold.objects.filter(
+                recording_id__in=[r.pk for r in recordings], released_at__isnull=True
+            ).values_list("recording_id", flat=True)
+        )
+        recordings = [r for r in recordings if r.pk not in held_now]
         if not recordings:
             return []
         pks = [r.pk for r in recordings]
