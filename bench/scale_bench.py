@@ -92,12 +92,12 @@ def seed(scale: float) -> dict:
 
     user_cols = [
         "id", "password", "is_superuser", "username", "first_name", "last_name", "email",
-        "is_staff", "is_active", "date_joined", "role", "full_name", "school_id",
+        "is_staff", "is_active", "date_joined", "role", "full_name", "school_id", "session_generation",
     ]  # fmt: skip
 
     def user(pk, username, role, school=None, password="!"):
         return (pk, password, False, username, "", "", f"{username}@example.org", False,
-                True, now, role, username.title(), school)  # fmt: skip
+                True, now, role, username.title(), school, 0)  # fmt: skip
 
     base = 1_000_000  # ids far above what `classvault init` made
     schools = [base + i for i in range(n["schools"])]
@@ -473,7 +473,7 @@ def measure_scale(run: Run, scale: float, ref_src: Path | None) -> dict:
 def sweep(env: dict, *, cap: float) -> dict:
     """Time `classvault sweep`; stop it (SIGTERM) after ``cap`` seconds if it is not done.
 
-    The sweep is crash-safe by design (one transaction per recording; a second run finishes
+    The sweep is crash-safe by design (one transaction per batch; a second run finishes
     the job), so a capped run is a sample of its rate: the report then says so and gives
     the rate measured, not an invented total.
     """

@@ -72,18 +72,19 @@ def test_blob_removal_failing_for_the_second_recording_is_finished_next_time(
     assert_fully_deleted(vault_home, second)
 
 
-def test_killed_inside_the_second_recordings_transaction(three, vault_home, monkeypatch):
+def test_killed_inside_the_second_batchs_transaction(three, vault_home, monkeypatch):
+    # Batches of one: the first batch committed, the second is killed before its commit.
     first, second, third = three
-    real_destroy = sweep_module.data_key_destroy
+    real_destroy = sweep_module.data_keys_destroy
 
-    def destroy_then_die(*, object_id, now, actor=None):
-        real_destroy(object_id=object_id, now=now, actor=actor)
-        if object_id == str(second.pk):
+    def destroy_then_die(*, object_ids, now, actor=None):
+        real_destroy(object_ids=object_ids, now=now, actor=actor)
+        if str(second.pk) in object_ids:
             raise Killed  # after its keys were destroyed, before the commit
 
-    monkeypatch.setattr(sweep_module, "data_key_destroy", destroy_then_die)
+    monkeypatch.setattr(sweep_module, "data_keys_destroy", destroy_then_die)
     with pytest.raises(Killed):
-        sweep(third.expires_at)
+        sweep(third.expires_at, batch_size=1)
     assert_fully_deleted(vault_home, first)
     assert_untouched(second)  # rolled back as a whole: keys, tombstone, rows
     assert_untouched(third)
@@ -93,18 +94,37 @@ def test_killed_inside_the_second_recordings_transaction(three, vault_home, monk
         assert_fully_deleted(vault_home, recording)
 
 
+def test_killed_mid_batch_leaves_the_whole_batch_untouched(three, vault_home, monkeypatch):
+    first, second, third = three
+    real_pupils = sweep_module.TombstonePupil.objects.bulk_create
+
+    def write_then_die(objs, *args, **kwargs):
+        real_pupils(objs, *args, **kwargs)
+        raise Killed  # keys destroyed, tombstones written, rows not yet deleted, no commit
+
+    monkeypatch.setattr(sweep_module.TombstonePupil.objects, "bulk_create", write_then_die)
+    with pytest.raises(Killed):
+        sweep(third.expires_at)  # all three in one batch
+    for recording in three:
+        assert_untouched(recording)
+    monkeypatch.undo()
+    assert sweep(third.expires_at) == [str(r.pk) for r in three]
+    for recording in three:
+        assert_fully_deleted(vault_home, recording)
+
+
 def test_killed_after_the_commit_before_its_blobs_went(three, vault_home, monkeypatch):
     first, second, third = three
-    real_finish = sweep_module._finish_quietly
+    real_finish = sweep_module._finish_many_quietly
 
-    def finish_or_die(recording_id, now):
-        if recording_id == second.pk:
+    def finish_or_die(recording_ids, now):
+        if second.pk in recording_ids:
             raise Killed
-        real_finish(recording_id, now)
+        real_finish(recording_ids, now)
 
-    monkeypatch.setattr(sweep_module, "_finish_quietly", finish_or_die)
+    monkeypatch.setattr(sweep_module, "_finish_many_quietly", finish_or_die)
     with pytest.raises(Killed):
-        sweep(third.expires_at)
+        sweep(third.expires_at, batch_size=1)
     assert_fully_deleted(vault_home, first)
     for recording in (second, third):  # committed: gone and unreadable, blobs still there
         assert not Recording.objects.filter(pk=recording.pk).exists()
@@ -119,13 +139,20 @@ def test_a_recording_that_cannot_be_deleted_does_not_stop_the_others(
     three, vault_home, monkeypatch
 ):
     first, second, third = three
-    real_destroy = sweep_module.data_key_destroy
+    real_batch, real_destroy = sweep_module.data_keys_destroy, sweep_module.data_key_destroy
+
+    def refuse_batch(*, object_ids, now, actor=None):
+        if str(second.pk) in object_ids:
+            raise RuntimeError("database hiccup")
+        return real_batch(object_ids=object_ids, now=now, actor=actor)
 
     def refuse_second(*, object_id, now, actor=None):
         if object_id == str(second.pk):
             raise RuntimeError("database hiccup")
         return real_destroy(object_id=object_id, now=now, actor=actor)
 
+    # The batch fails as a whole, then goes one recording per transaction.
+    monkeypatch.setattr(sweep_module, "data_keys_destroy", refuse_batch)
     monkeypatch.setattr(sweep_module, "data_key_destroy", refuse_second)
     assert sweep(third.expires_at) == [str(first.pk), str(third.pk)]
     assert_untouched(second)

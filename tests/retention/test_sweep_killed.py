@@ -43,20 +43,21 @@ import django; django.setup()
 from classvault.retention.services import retention_sweep, sweep
 
 victim, where = sys.argv[1], sys.argv[2]
-real_destroy, real_finish = sweep.data_key_destroy, sweep._finish
+real_destroy, real_finish = sweep.data_keys_destroy, sweep._finish_many
 
-def destroy(*, object_id, now, actor=None):
-    real_destroy(object_id=object_id, now=now, actor=actor)
-    if where == "inside" and object_id == victim:
+def destroy(*, object_ids, now, actor=None):
+    real_destroy(object_ids=object_ids, now=now, actor=actor)
+    if where == "inside" and victim in object_ids:
         os.kill(os.getpid(), signal.SIGKILL)  # keys destroyed, transaction not committed
 
-def finish(recording_id, now):
-    if where == "after-commit" and str(recording_id) == victim:
+def finish(recording_ids, now):
+    if where == "after-commit" and victim in map(str, recording_ids):
         os.kill(os.getpid(), signal.SIGKILL)  # committed, blobs not removed yet
-    real_finish(recording_id, now)
+    real_finish(recording_ids, now)
 
-sweep.data_key_destroy, sweep._finish = destroy, finish
-retention_sweep(now=datetime.fromisoformat(sys.argv[3]),
+sweep.data_keys_destroy, sweep._finish_many = destroy, finish
+# Batches of one recording, so the kill falls between two batches' commits.
+retention_sweep(now=datetime.fromisoformat(sys.argv[3]), batch_size=1,
                 on_deleted=lambda rid: print(rid, flush=True))
 """
 

@@ -92,51 +92,112 @@ def recording_access_list(*, recording: Recording, now: datetime) -> list[Access
     attendees of an online screening while it runs (one still to come is listed with
     ``current=False``); the privacy officer (for requests and legal obligations).
     """
-    alive = recording.expires_at > now
-    officers = [
-        AccessEntry(user=u, reason=PRIVACY_OFFICER)
-        for u in _active(User.objects.filter(role=Role.PRIVACY_OFFICER))
-    ]
-    if not alive:
+    return recordings_access_lists(recordings=[recording], now=now)[recording.pk]
+
+
+def recordings_access_lists(
+    *, recordings: list[Recording], now: datetime
+) -> dict[Any, list[AccessEntry]]:
+    """:func:`recording_access_list` of many recordings at once, by recording pk, in a fixed
+    number of queries whatever their number (the pupil's access report lists them all).
+    Pass recordings with ``owner`` selected, or each owner costs a query."""
+    result: dict[Any, list[AccessEntry]] = {r.pk: [] for r in recordings}
+    if not recordings:
+        return result
+    officer_users = list(_active(User.objects.filter(role=Role.PRIVACY_OFFICER)))
+
+    def officers() -> list[AccessEntry]:
+        return [AccessEntry(user=u, reason=PRIVACY_OFFICER) for u in officer_users]
+
+    dead = [r for r in recordings if not r.expires_at > now]
+    alive = [r for r in recordings if r.expires_at > now]
+    if dead:
         kept = kept_after_expiry()
-        held = kept is not None and Recording.objects.filter(kept, pk=recording.pk).exists()
-        return officers if held else []
-    entries = [AccessEntry(user=recording.owner, reason=OWNER)] if recording.owner.is_active else []
-    enrolment = _enrolment(recording)
-    shared_ids = set(Share.objects.filter(recording=recording).values_list("user_id", flat=True))
-    if enrolment is not None:
-        supervisors = _active(
-            enrolment.supervisors.filter(role=Role.SCHOOL_SUPERVISOR, school_id=recording.school_id)
+        held = (
+            set(
+                Recording.objects.filter(kept, pk__in=[r.pk for r in dead]).values_list(
+                    "pk", flat=True
+                )
+            )
+            if kept is not None
+            else set()
         )
-        entries += [
-            AccessEntry(user=u, reason=CUSTODIAN, shared=u.pk in shared_ids) for u in supervisors
-        ]
-        trainers = _active(enrolment.trainers.filter(role=Role.TRAINER, pk__in=shared_ids))
-        entries += [AccessEntry(user=u, reason=SHARED, shared=True) for u in trainers]
-    screenings = (
+        for r in dead:
+            result[r.pk] = officers() if r.pk in held else []
+    if not alive:
+        return result
+    alive_ids = [r.pk for r in alive]
+    enrolments = dict(
+        Enrolment.objects.filter(student_teacher_id__in={r.owner_id for r in alive}).values_list(
+            "student_teacher_id", "pk"
+        )
+    )
+    supervisors_of: dict[Any, set] = {}
+    for enrolment_id, user_id in Enrolment.supervisors.through.objects.filter(
+        enrolment_id__in=enrolments.values()
+    ).values_list("enrolment_id", "user_id"):
+        supervisors_of.setdefault(enrolment_id, set()).add(user_id)
+    trainers_of: dict[Any, set] = {}
+    for enrolment_id, user_id in Enrolment.trainers.through.objects.filter(
+        enrolment_id__in=enrolments.values()
+    ).values_list("enrolment_id", "user_id"):
+        trainers_of.setdefault(enrolment_id, set()).add(user_id)
+    linked = set().union(*supervisors_of.values(), *trainers_of.values())
+    # One query, in the order _active gives (the database's collation of full names).
+    people = list(_active(User.objects.filter(pk__in=linked))) if linked else []
+    shared_ids: dict[Any, set] = {}
+    for recording_id, user_id in Share.objects.filter(recording_id__in=alive_ids).values_list(
+        "recording_id", "user_id"
+    ):
+        shared_ids.setdefault(recording_id, set()).add(user_id)
+    screenings_of: dict[Any, list[Screening]] = {}
+    for screening in (
         Screening.objects.filter(
-            recording=recording,
+            recording_id__in=alive_ids,
             mode=ScreeningMode.ONLINE,
             cancelled_at__isnull=True,
             ends_at__gt=now,
         )
         .prefetch_related("attendees")
         .order_by("starts_at")
-    )
-    for screening in screenings:
-        for user in screening.attendees.all():
-            if user.is_active and user.role == Role.STUDENT_TEACHER:
-                entries.append(
-                    AccessEntry(
-                        user=user,
-                        reason=SCREENING,
-                        current=screening.starts_at <= now,
-                        starts_at=screening.starts_at,
-                        ends_at=screening.ends_at,
-                        screening_id=str(screening.pk),
+    ):
+        screenings_of.setdefault(screening.recording_id, []).append(screening)
+    for recording in alive:
+        entries = (
+            [AccessEntry(user=recording.owner, reason=OWNER)] if recording.owner.is_active else []
+        )
+        shared = shared_ids.get(recording.pk, set())
+        enrolment_id = enrolments.get(recording.owner_id)
+        if enrolment_id is not None:
+            mine = supervisors_of.get(enrolment_id, set())
+            entries += [
+                AccessEntry(user=u, reason=CUSTODIAN, shared=u.pk in shared)
+                for u in people
+                if u.pk in mine
+                and u.role == Role.SCHOOL_SUPERVISOR
+                and u.school_id == recording.school_id
+            ]
+            theirs = trainers_of.get(enrolment_id, set())
+            entries += [
+                AccessEntry(user=u, reason=SHARED, shared=True)
+                for u in people
+                if u.pk in theirs and u.role == Role.TRAINER and u.pk in shared
+            ]
+        for screening in screenings_of.get(recording.pk, []):
+            for user in screening.attendees.all():
+                if user.is_active and user.role == Role.STUDENT_TEACHER:
+                    entries.append(
+                        AccessEntry(
+                            user=user,
+                            reason=SCREENING,
+                            current=screening.starts_at <= now,
+                            starts_at=screening.starts_at,
+                            ends_at=screening.ends_at,
+                            screening_id=str(screening.pk),
+                        )
                     )
-                )
-    return entries + officers
+        result[recording.pk] = entries + officers()
+    return result
 
 
 def recording_get_managed(*, actor: User, recording_id: str, now: datetime) -> Recording:

@@ -143,6 +143,16 @@ def shared_with(*, recording: Recording) -> list[str]:
     )
 
 
+def shared_with_many(*, recordings: list[Recording]) -> dict[Any, list[str]]:
+    """:func:`shared_with` of many recordings in one query, by recording pk."""
+    out: dict[Any, list[str]] = {r.pk: [] for r in recordings}
+    for recording_id, username in Share.objects.filter(recording__in=recordings).values_list(
+        "recording_id", "user__username"
+    ):
+        out[recording_id].append(username)
+    return {pk: sorted(names) for pk, names in out.items()}
+
+
 def may_give_feedback(*, actor: User, recording: Recording) -> bool:
     """Owner, custodians and shared trainers comment; screening attendees only watch."""
     if is_custodian(actor=actor, recording=recording):

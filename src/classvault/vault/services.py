@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db import connection, transaction
 
 from classvault.audit.actions import AuditAction
-from classvault.audit.services import audit_record
+from classvault.audit.services import AuditEntry, audit_record, audit_record_many
 
 from .blobs import blob_store
 from .exceptions import KeyDestroyed, VaultKeyError, VaultNotFound
@@ -191,6 +191,56 @@ def data_key_destroy(
             retention_keys_destroy_unused(labels={e for _, _, e in doomed}, now=now, actor=actor)
     if data_key is not None and doomed:
         data_key.wrapped, data_key.destroyed_at = None, now
+    return len(doomed)
+
+
+def data_keys_destroy(*, object_ids: Iterable[str], now: datetime, actor: Any = None) -> int:
+    """Crypto-shred every live data key of many objects at once; return how many keys.
+
+    DANGEROUS, exactly as :func:`data_key_destroy` with ``object_id`` for each object, but
+    set-based (the retention sweep's batches): in one transaction the live keys of all the
+    objects are locked and set to NULL with one UPDATE, the retention keys they were under
+    are locked, one ``vault.key_destroy`` event per object that had live keys is appended
+    (in one go, the audit head the last lock), and every retention key that lost its last
+    live data key is destroyed. Objects without live keys log nothing.
+    """
+    ids = sorted(set(object_ids))
+    for object_id in ids:
+        _check_object_id(object_id)
+    if not ids:
+        return 0
+    with transaction.atomic():
+        doomed = list(
+            DataKey.objects.select_for_update()
+            .filter(object_id__in=ids, destroyed_at__isnull=True)
+            .order_by("object_id", "created_at", "pk")
+            .values_list("pk", "object_id", "purpose", "retention_key")
+        )
+        if not doomed:
+            return 0
+        _forget_freed_pages()
+        DataKey.objects.filter(pk__in=[pk for pk, _, _, _ in doomed]).update(
+            wrapped=None, destroyed_at=now
+        )
+        labels = {label for _, _, _, label in doomed}
+        retention_keys_lock(labels=labels)
+        per_object: dict[str, list[dict]] = {}
+        for pk, object_id, purpose, _label in doomed:
+            per_object.setdefault(object_id, []).append({"id": str(pk), "purpose": purpose})
+        audit_record_many(
+            actor=actor,
+            now=now,
+            entries=[
+                AuditEntry(
+                    action=AuditAction.VAULT_KEY_DESTROY,
+                    object_type="vault_object",
+                    object_id=object_id,
+                    data={"data_keys": keys},
+                )
+                for object_id, keys in per_object.items()
+            ],
+        )
+        retention_keys_destroy_unused(labels=labels, now=now, actor=actor)
     return len(doomed)
 
 
@@ -486,6 +536,26 @@ def vault_object_purge(*, object_id: str, now: datetime, actor: Any = None) -> i
     for name in store.names(prefix=f"{object_id}/"):
         store.delete(name)
     return destroyed
+
+
+def vault_objects_purge(
+    *, object_ids: Iterable[str], now: datetime, actor: Any = None
+) -> dict[str, Exception]:
+    """:func:`vault_object_purge` for many objects: their keys in one transaction, then the
+    unfinished writes and blobs of each. DANGEROUS in the same way and order. A failing blob
+    removal does not stop the others; returns the objects whose removal failed, with why."""
+    ids = sorted(set(object_ids))
+    data_keys_destroy(object_ids=ids, now=now, actor=actor)
+    store = blob_store()
+    failed: dict[str, Exception] = {}
+    for object_id in ids:
+        try:
+            store.purge_unfinished(object_id)
+            for name in store.names(prefix=f"{object_id}/"):
+                store.delete(name)
+        except Exception as exc:
+            failed[object_id] = exc
+    return failed
 
 
 def vault_unfinished_purge(*, object_id: str) -> int:
