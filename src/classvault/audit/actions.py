@@ -40,6 +40,7 @@ class AuditAction(models.TextChoices):
     AUTH_TOKEN_REVOKE_BY_ADMIN = "auth.token_revoke_by_admin"
     USER_DEACTIVATE = "user.deactivate"
     USER_REACTIVATE = "user.reactivate"
+    USER_FACTOR_RESET = "user.factor_reset"
     USER_PASSWORD_CHANGE = "user.password_change"
     # consent
     PRIVACY_STATEMENT_PUBLISH = "privacy_statement.publish"

@@ -66,6 +66,11 @@ urlpatterns = [
         name="institute_user_deactivate",
     ),
     path(
+        "institute/users/<str:username>/second-factor/reset/",
+        user_views.user_factor_reset,
+        name="institute_user_factor_reset",
+    ),
+    path(
         "institute/users/<str:username>/reactivate/",
         user_views.user_reactivate,
         name="institute_user_reactivate",
