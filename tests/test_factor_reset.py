@@ -3,6 +3,7 @@ which removes their authenticator and recovery codes and ends every session and 
 role that needs a factor enrols again at the next login. And the person's own new recovery
 codes, in exchange for a current code."""
 
+import re
 
 import pytest
 from django.test import Client
@@ -125,3 +126,59 @@ def test_the_reset_page_is_closed_to_other_roles(world, persona):
     client = web_login_with_factor(getattr(world, persona).username)
     with nothing_audited():
         assert client.post("/institute/users/femke/second-factor/reset/").status_code == 403
+
+
+# --- the person's own menu link and new recovery codes ---------------------------------------
+
+
+@pytest.mark.parametrize("persona", ["student", "supervisor", "school_admin", "trainer"])
+def test_the_header_links_to_the_second_factor_page(world, persona):
+    client = web_login_with_factor(getattr(world, persona).username)
+    html = client.get("/").content.decode()
+    assert 'href="/account/second-factor/">Tweede factor</a>' in html
+    assert "Wachtwoord wijzigen" in html
+
+
+def test_a_student_teacher_enrols_voluntarily_from_the_menu(world):
+    client = web_login_with_factor("sanne")
+    page = client.get("/account/second-factor/").content.decode()
+    assert "Naast je wachtwoord kun je ook inloggen" in page
+    key = TOTPDevice.objects.get(user=world.student, confirmed=False).bin_key
+    done = client.post("/account/second-factor/", {"code": totp_code(key)})
+    assert "Je tweede factor is ingesteld" in done.content.decode()
+    assert_audited("auth.factor_enrol", actor="sanne", object_id="sanne")
+    assert password_only("sanne").status_code == 401  # from now on the code is asked for
+
+
+def test_an_enrolled_person_gets_new_recovery_codes_for_a_current_code(world):
+    device = second_factor_device(world.trainer)
+    old = factors.recovery_codes_issue(user=world.trainer)
+    client = web_login_with_factor("tom")
+    assert "Nieuwe herstelcodes" in client.get("/account/second-factor/").content.decode()
+    assert client.get("/account/recovery-codes/").status_code == 200
+
+    with nothing_audited():
+        wrong = client.post("/account/recovery-codes/", {"code": "000000"})
+        # A recovery code does not buy new recovery codes.
+        recovery = client.post("/account/recovery-codes/", {"code": old[0]})
+    assert wrong.status_code == 422 and "Die code klopt niet" in wrong.content.decode()
+    assert recovery.status_code == 422
+    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0, last_t=-1)
+    done = client.post("/account/recovery-codes/", {"code": totp_code(device.bin_key)})
+
+    html = done.content.decode()
+    codes = re.findall(r"<li><code>([a-z0-9]+)</code></li>", html)
+    assert "Je nieuwe herstelcodes" in html and len(codes) == 10
+    assert not set(codes) & set(old)
+    assert_audited("auth.recovery_codes_issue", actor="tom", object_id="tom", recovery_codes=10)
+    # The new codes work, the old ones are gone.
+    assert factors.factor_verify(user=world.trainer, code=codes[0], now=NOW) is not None
+    assert factors.factor_verify(user=world.trainer, code=old[1], now=NOW) is None
+
+
+def test_someone_without_a_factor_is_sent_to_enrolment_for_recovery_codes(world):
+    client = web_login_with_factor("sanne")
+    response = client.get("/account/recovery-codes/")
+    assert response.status_code == 302 and response["Location"] == "/account/second-factor/"
+    with nothing_audited():
+        client.post("/account/recovery-codes/", {"code": "123456"})

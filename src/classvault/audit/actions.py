@@ -41,6 +41,7 @@ class AuditAction(models.TextChoices):
     USER_DEACTIVATE = "user.deactivate"
     USER_REACTIVATE = "user.reactivate"
     USER_FACTOR_RESET = "user.factor_reset"
+    AUTH_RECOVERY_CODES_ISSUE = "auth.recovery_codes_issue"
     USER_PASSWORD_CHANGE = "user.password_change"
     # consent
     PRIVACY_STATEMENT_PUBLISH = "privacy_statement.publish"

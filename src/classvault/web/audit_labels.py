@@ -37,6 +37,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "user.deactivate": _("User deactivated"),
     "user.reactivate": _("User reactivated"),
     "user.factor_reset": _("Second factor reset by the administrator"),
+    "auth.recovery_codes_issue": _("New recovery codes issued"),
     "user.password_change": _("Password changed"),
     "privacy_statement.publish": _("Privacy statement published"),
     "pupil.create": _("Pupil added"),
