@@ -40,6 +40,8 @@ class AuditAction(models.TextChoices):
     AUTH_TOKEN_REVOKE_BY_ADMIN = "auth.token_revoke_by_admin"
     USER_DEACTIVATE = "user.deactivate"
     USER_REACTIVATE = "user.reactivate"
+    USER_FACTOR_RESET = "user.factor_reset"
+    AUTH_RECOVERY_CODES_ISSUE = "auth.recovery_codes_issue"
     USER_PASSWORD_CHANGE = "user.password_change"
     # consent
     PRIVACY_STATEMENT_PUBLISH = "privacy_statement.publish"

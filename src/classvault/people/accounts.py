@@ -5,6 +5,9 @@ What ends when:
 - Deactivation ends every browser session (the session generation rises, so each older
   session fails Django's session-hash check on its next request) and revokes every token of
   the user at once. Reactivation brings neither back: the person signs in again.
+- Resetting someone's second factor (a lost authenticator) removes their authenticator and
+  recovery codes and ends every session and token, like deactivation: whoever held the phone
+  gets no further. A role that needs a factor enrols again at the next login.
 - A password change ends every session (the password hash is part of each session's hash)
   and every token except the one the change was made with; the web view keeps its own
   session with ``update_session_auth_hash``.
@@ -20,6 +23,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from classvault.audit.actions import AuditAction
 from classvault.audit.services import audit_record
@@ -66,6 +71,40 @@ def user_deactivate(*, actor: User, username: str, now: datetime) -> User:
     audit_record(
         actor=actor,
         action=AuditAction.USER_DEACTIVATE,
+        obj=user,
+        object_id=username,
+        now=now,
+        data={"tokens_revoked": revoked},
+    )
+    return user
+
+
+@transaction.atomic
+def user_factor_reset(*, actor: User, username: str, now: datetime) -> User:
+    """Remove a person's second factor (their authenticator is lost): their authenticator
+    app and recovery codes go, every session and token ends. A role that needs a factor
+    (CLASSVAULT_SECOND_FACTOR_ROLES) must enrol again at the next login.
+
+    The institute admin cannot reset their own (an admin with a stolen password must not
+    strip the factor that stops the thief; ask another administrator). 409 for a person
+    with no second factor.
+    """
+    require_role(actor, Role.INSTITUTE_ADMIN)
+    user = _account_for_update(username)
+    if user.pk == actor.pk:
+        raise Conflict(_("You cannot reset your own second factor. Ask another administrator."))
+    totp = TOTPDevice.objects.filter(user=user)
+    static = StaticDevice.objects.filter(user=user)
+    if not totp.filter(confirmed=True).exists() and not static.exists():
+        raise Conflict(_("%(username)s has no second factor to reset.") % {"username": username})
+    totp.delete()
+    static.delete()
+    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+    revoked = _tokens_revoke(user=user, now=now)
+    user.refresh_from_db()
+    audit_record(
+        actor=actor,
+        action=AuditAction.USER_FACTOR_RESET,
         obj=user,
         object_id=username,
         now=now,

@@ -120,6 +120,7 @@ def _account(request: HttpRequest, username: str) -> dict:
         "is_active": user.is_active,
         "deactivated_at": user.deactivated_at,
         "last_login": user.last_login,
+        "second_factor": account["second_factor"],
         "tokens": account["tokens"],
     }
 
@@ -136,6 +137,18 @@ def user_account(request: HttpRequest, username: str):
 def user_deactivate(request: HttpRequest, username: str):
     """End the account: every session and token ends at once; recordings follow retention."""
     accounts.user_deactivate(actor=request.auth, username=username, now=clock.now())
+    return _account(request, username)
+
+
+@org_router.delete(
+    "/users/{username}/second-factor",
+    response={200: AccountOut, 403: Error, 404: Error, 409: Error},
+)
+def user_factor_reset(request: HttpRequest, username: str):
+    """Reset a user's lost second factor: authenticator and recovery codes removed, every
+    session and token ended; a role that needs one enrols again at the next login. 409 for
+    your own, or for someone without a second factor."""
+    accounts.user_factor_reset(actor=request.auth, username=username, now=clock.now())
     return _account(request, username)
 
 

@@ -127,6 +127,27 @@ def recovery_codes_issue(*, user: User) -> list[str]:
 
 
 @transaction.atomic
+def recovery_codes_renew(*, actor: User, code: str, now: datetime) -> list[str] | None:
+    """New recovery codes for an enrolled person, in exchange for a current code of their
+    authenticator app (not a recovery code: those are what is being replaced); the old codes
+    stop working. None when the code is wrong or the person has no authenticator."""
+    code = _digits(code)
+    device = TOTPDevice.objects.select_for_update().filter(user=actor, confirmed=True).first()
+    if device is None or not code or not device.verify_token(code):
+        return None
+    codes = recovery_codes_issue(user=actor)
+    audit_record(
+        actor=actor,
+        action=AuditAction.AUTH_RECOVERY_CODES_ISSUE,
+        object_type="user",
+        object_id=actor.username,
+        now=now,
+        data={"recovery_codes": len(codes)},
+    )
+    return codes
+
+
+@transaction.atomic
 def factor_verify(*, user: User, code: str, now: datetime):
     """The device that accepts ``code`` (an authenticator code, or a recovery code, which is
     then used up), or None. A code is accepted once; django-otp throttles wrong codes."""

@@ -117,4 +117,5 @@ class AccountOut(Schema):
     is_active: bool
     deactivated_at: datetime | None
     last_login: datetime | None
+    second_factor: bool
     tokens: list[TokenInForceOut]

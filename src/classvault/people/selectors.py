@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from classvault.core.exceptions import NotVisible
 
@@ -120,7 +121,8 @@ def user_account(*, actor: User, username: str, now: datetime) -> dict[str, Any]
         .annotate(last_used_at=F("usage__last_used_at"))
         .order_by("-created_at", "-pk")
     )
-    return {"user": user, "tokens": tokens}
+    second_factor = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return {"user": user, "tokens": tokens, "second_factor": second_factor}
 
 
 def users_with_role(*, actor: User, role: Role) -> QuerySet[User]:

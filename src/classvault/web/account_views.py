@@ -102,11 +102,36 @@ def factor_enrol(request: HttpRequest) -> HttpResponse:
         "qr_svg": factors.factor_qr_svg(device=device),
         "secret": factors.factor_secret(device=device),
         "required": factors.factor_required(user=request.user),
+        "enrolled": factors.factor_enrolled(user=request.user),
         "error": error,
         "next": next_url,
     }
     return render(
         request, "web/account/factor_enrol.html", context, status=200 if error is None else 422
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def recovery_codes_renew(request: HttpRequest) -> HttpResponse:
+    """New recovery codes for an enrolled person, for a current code of their app."""
+    if not factors.factor_enrolled(user=request.user):
+        return redirect("web:factor_enrol")
+    error = None
+    if request.method == "POST":
+        codes = factors.recovery_codes_renew(
+            actor=request.user, code=request.POST.get("code", ""), now=clock.now()
+        )
+        if codes is not None:
+            return render(
+                request, "web/account/recovery_codes.html", {"codes": codes, "renewed": True}
+            )
+        error = _("That code is wrong or was used already. Type the current code of your app.")
+    return render(
+        request,
+        "web/account/recovery_codes_renew.html",
+        {"error": error},
+        status=200 if error is None else 422,
     )
 
 

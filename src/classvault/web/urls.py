@@ -20,6 +20,11 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("login/code/", account_views.factor_verify, name="factor_verify"),
     path("account/second-factor/", account_views.factor_enrol, name="factor_enrol"),
+    path(
+        "account/recovery-codes/",
+        account_views.recovery_codes_renew,
+        name="recovery_codes_renew",
+    ),
     path("login/sso/", sso_views.sso_login, name="sso_login"),
     path("login/sso/callback/", sso_views.sso_callback, name="sso_callback"),
     path("institute/lockouts/", institute_views.lockouts, name="institute_lockouts"),
@@ -64,6 +69,11 @@ urlpatterns = [
         "institute/users/<str:username>/deactivate/",
         user_views.user_deactivate,
         name="institute_user_deactivate",
+    ),
+    path(
+        "institute/users/<str:username>/second-factor/reset/",
+        user_views.user_factor_reset,
+        name="institute_user_factor_reset",
     ),
     path(
         "institute/users/<str:username>/reactivate/",

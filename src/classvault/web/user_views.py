@@ -79,7 +79,11 @@ def user_account(request: HttpRequest, username: str) -> HttpResponse:
     return render(
         request,
         "web/institute/user_account.html",
-        {"account": account["user"], "tokens": account["tokens"]},
+        {
+            "account": account["user"],
+            "tokens": account["tokens"],
+            "second_factor": account["second_factor"],
+        },
     )
 
 
@@ -112,6 +116,20 @@ def user_reactivate(request: HttpRequest, username: str) -> HttpResponse:
         username,
         accounts.user_reactivate,
         _("The account is active again. The person signs in anew."),
+    )
+
+
+@institute_admin_only
+@require_POST
+def user_factor_reset(request: HttpRequest, username: str) -> HttpResponse:
+    return _act(
+        request,
+        username,
+        accounts.user_factor_reset,
+        _(
+            "The second factor is reset: every session and API token has ended. The person "
+            "sets up a new one at the next login."
+        ),
     )
 
 
