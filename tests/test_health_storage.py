@@ -4,12 +4,11 @@ warns the privacy officer. The public health check stays cheap and knows nothing
 
 import pytest
 from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 
 from classvault.core.health import health_detail
 from classvault.core.models import WorkerHeartbeat
-from support.personas import PASSWORD, Api
+from support.personas import Api, web_login
 from support.s3 import s3_environment
 
 
@@ -21,8 +20,7 @@ def beating(db):
 
 
 def english_page(user) -> str:
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    client = web_login(user.username)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client.get("/").content.decode()
 
@@ -44,8 +42,7 @@ def test_a_blob_folder_that_cannot_be_written_is_unavailable(world, beating, set
         "ok",
     )
     assert 'id="storage-warning"' in english_page(world.privacy)
-    dutch = Client()
-    assert dutch.login(username=world.privacy.username, password=PASSWORD)
+    dutch = web_login(world.privacy.username)
     assert "De opslag van de opnames antwoordt niet" in dutch.get("/").content.decode()
 
 
