@@ -33,7 +33,7 @@ def test_a_supervisor_enrols_from_the_menu_and_renews_her_codes_by_keyboard(serv
     page.get_by_label("Code", exact=True).focus()
     page.keyboard.type(totp_code(key))
     page.keyboard.press("Enter")
-    page.get_by_role("heading", name="Je tweede factor is ingesteld").wait_for()
+    page.get_by_role("heading", name="Uw tweede factor is ingesteld").wait_for()
     assert page.locator("#recovery-codes li").count() == 10
     assert fits(page)
 
@@ -46,7 +46,7 @@ def test_a_supervisor_enrols_from_the_menu_and_renews_her_codes_by_keyboard(serv
     # The enrolment used this step's code; the next step's is accepted too (no waiting).
     page.keyboard.type(totp_code(key, at=time.time() + 30))
     page.keyboard.press("Enter")
-    page.get_by_role("heading", name="Je nieuwe herstelcodes").wait_for()
+    page.get_by_role("heading", name="Uw nieuwe herstelcodes").wait_for()
     assert page.locator("#recovery-codes li").count() == 10
     assert fits(page)
     log_out(page)

@@ -142,10 +142,10 @@ def test_the_header_links_to_the_second_factor_page(world, persona):
 def test_a_student_teacher_enrols_voluntarily_from_the_menu(world):
     client = web_login_with_factor("sanne")
     page = client.get("/account/second-factor/").content.decode()
-    assert "Naast je wachtwoord kun je ook inloggen" in page
+    assert "Naast uw wachtwoord kunt u ook inloggen" in page
     key = TOTPDevice.objects.get(user=world.student, confirmed=False).bin_key
     done = client.post("/account/second-factor/", {"code": totp_code(key)})
-    assert "Je tweede factor is ingesteld" in done.content.decode()
+    assert "Uw tweede factor is ingesteld" in done.content.decode()
     assert_audited("auth.factor_enrol", actor="sanne", object_id="sanne")
     assert password_only("sanne").status_code == 401  # from now on the code is asked for
 
@@ -168,7 +168,7 @@ def test_an_enrolled_person_gets_new_recovery_codes_for_a_current_code(world):
 
     html = done.content.decode()
     codes = re.findall(r"<li><code>([a-z0-9]+)</code></li>", html)
-    assert "Je nieuwe herstelcodes" in html and len(codes) == 10
+    assert "Uw nieuwe herstelcodes" in html and len(codes) == 10
     assert not set(codes) & set(old)
     assert_audited("auth.recovery_codes_issue", actor="tom", object_id="tom", recovery_codes=10)
     # The new codes work, the old ones are gone.

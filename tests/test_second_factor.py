@@ -109,7 +109,7 @@ def test_enrolment_shows_an_inline_qr_code_and_confirms_with_a_code(world):
     assert wrong.status_code == 422 and "Die code klopt niet" in wrong.content.decode()
     with time_machine.travel(datetime.now(UTC) + timedelta(seconds=2), tick=False):
         done = client.post("/account/second-factor/", {"code": totp_code(key)})
-        assert "Je tweede factor is ingesteld" in done.content.decode()
+        assert "Uw tweede factor is ingesteld" in done.content.decode()
         assert AuditEvent.objects.get(action="auth.factor_enrol").object_id == "tom"
         assert "Mijn leraren-in-opleiding" in client.get("/").content.decode()
 

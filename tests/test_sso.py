@@ -64,10 +64,10 @@ def sso(settings, provider, world, concurrent_db):
 
 
 def sso_login(base: str, account: str) -> tuple[requests.Session, requests.Response]:
-    """Press "Inloggen via je instelling", log in at the provider, follow it back."""
+    """Press "Inloggen via uw instelling", log in at the provider, follow it back."""
     browser = requests.Session()
     page = browser.get(f"{base}/login/")
-    assert "Inloggen via je instelling" in page.text
+    assert "Inloggen via uw instelling" in page.text
     href = re.search(r'href="(/login/sso/[^"]*)"', page.text).group(1)
     answer = browser.get(base + href)
     for _step in range(3):  # the provider's login form, then (if it asks) its consent form
@@ -119,8 +119,8 @@ def test_an_unknown_identity_is_refused_with_a_dutch_page(sso, live_server):
     browser, answer = sso_login(live_server.url, "mallory")
     # "employee" maps to school_admin, which needs a school: never provisioned by a claim.
     assert answer.status_code == 403
-    assert "Je kunt nog niet inloggen bij ClassVault" in answer.text
-    assert "Vraag de beheerder van je lerarenopleiding" in answer.text
+    assert "U kunt nog niet inloggen bij ClassVault" in answer.text
+    assert "Vraag de beheerder van uw lerarenopleiding" in answer.text
     assert not User.objects.filter(email="mallory@example.org").exists()
     assert not FederatedIdentity.objects.exists()
     assert browser.get(f"{live_server.url}/api/v1/me").status_code == 401
@@ -130,10 +130,10 @@ def test_a_deactivated_user_is_refused(sso, live_server):
     User.objects.filter(username="anna").update(is_active=False)
     _browser, answer = sso_login(live_server.url, "anna")
     assert answer.status_code == 403
-    assert "Je kunt nog niet inloggen bij ClassVault" in answer.text
+    assert "U kunt nog niet inloggen bij ClassVault" in answer.text
 
 
 def test_without_configuration_there_is_no_institution_button(live_server, db):
     page = requests.get(f"{live_server.url}/login/")
-    assert "Inloggen via je instelling" not in page.text
+    assert "Inloggen via uw instelling" not in page.text
     assert requests.get(f"{live_server.url}/login/sso/").status_code == 404

@@ -248,14 +248,14 @@ def test_the_upload_and_record_pages_show_her_use_in_dutch(studio, settings, pat
     html = web_login("sanne").get(path).content.decode()
     assert "Opslag: 3,0 van 20,0 GB gebruikt" in html
     assert 'value="15"' in html  # the meter
-    assert "Je opslag is vol" not in html
+    assert "Uw opslag is vol" not in html
 
 
 def test_a_full_storage_is_said_on_the_page(studio, settings):
     settings.CLASSVAULT_QUOTA_BYTES = 2 * GB
     stored_recording(studio.student, 2 * GB)
     html = web_login("sanne").get("/recordings/new/").content.decode()
-    assert "Opslag: 2,0 van 2,0 GB gebruikt" in html and "Je opslag is vol" in html
+    assert "Opslag: 2,0 van 2,0 GB gebruikt" in html and "Uw opslag is vol" in html
 
 
 def test_no_use_shown_without_a_quota(studio, settings):
