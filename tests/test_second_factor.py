@@ -135,3 +135,48 @@ def test_a_student_teacher_goes_straight_in(world):
     response = client.post("/login/", {"username": "sanne", "password": PASSWORD})
     assert response["Location"] == "/"
     assert client.get("/").status_code == 200
+
+
+def _pages_without_arguments(patterns=None, prefix=""):
+    """Every page of the project that needs no argument in its path."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        route = str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from _pages_without_arguments(entry.url_patterns, prefix + route)
+        elif isinstance(entry, URLPattern) and "<" not in route and "(" not in route:
+            yield "/" + (prefix + route).lstrip("^").rstrip("$")
+
+
+def test_no_page_opens_to_a_session_without_its_second_factor(world):
+    """A privacy officer who typed only the password reaches no page of the project but the
+    second-factor pages and the public ones: found by walking every URL, so a new app's pages
+    cannot slip through a prefix (as "/privacy" once opened "/privacy-office/")."""
+    second_factor_device(world.privacy)
+    client = Client()
+    client.post("/login/", {"username": "piet", "password": PASSWORD})
+    public = {"/privacy", "/favicon.ico", "/login/", "/logout/", "/login/code/"}
+    public.add("/account/second-factor/")
+    pages = {
+        p for p in _pages_without_arguments() if not p.startswith(("/api/", "/static/", "/i18n/"))
+    }
+    assert "/privacy-office/requests/" in pages and "/officer/audit/" in pages
+    opened = []
+    for path in sorted(pages - public):
+        response = client.get(path)
+        if response.status_code != 302 or not response["Location"].startswith("/login/code/"):
+            opened.append((path, response.status_code))
+    assert opened == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/privacy-office/requests/", "/privacy-office/requests/new/", "/privacy-office/register/"],
+)
+def test_the_privacy_office_needs_the_second_factor(world, path):
+    second_factor_device(world.privacy)
+    client = Client()
+    client.post("/login/", {"username": "piet", "password": PASSWORD})
+    assert client.get(path)["Location"].startswith("/login/code/")
+    assert client.post(path, {}).status_code == 302

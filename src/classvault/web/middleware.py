@@ -37,7 +37,9 @@ class SecondFactorMiddleware:
     public pages; every other page sends it to enrolment or to the code page. The API's
     session authentication refuses such a session by itself (people/auth.py: 401)."""
 
-    OPEN_PREFIXES = ("/static/", "/i18n/", "/api/", "/favicon.ico", "/privacy")
+    # Prefixes end at a path boundary: "/privacy" alone would also open "/privacy-office/".
+    OPEN_PREFIXES = ("/static/", "/i18n/", "/api/", "/privacy/versions/")
+    OPEN_EXACT = frozenset({"/favicon.ico", "/privacy"})
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -48,6 +50,7 @@ class SecondFactorMiddleware:
             user is not None
             and user.is_authenticated
             and not request.path.startswith(self.OPEN_PREFIXES)
+            and request.path not in self.OPEN_EXACT
             and request.path not in self._open_paths()
             and not second_factor_done(request)
         ):
