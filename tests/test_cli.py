@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from support.liveserver import clean_env
+from support.liveserver import clean_env, demo_home
 
 pytestmark = pytest.mark.cli
 
@@ -136,8 +136,7 @@ def _tamper(home: Path, sql: str) -> None:
 @pytest.fixture
 def fresh_home(tmp_path) -> Path:
     home = tmp_path / "data"
-    assert run(home, "init").returncode == 0
-    assert run(home, "demo").returncode == 0
+    demo_home(home)  # init + demo, copied from this process's first run of them
     return home
 
 

@@ -1,14 +1,12 @@
 """POST /pupils/{id}/consent: registering a signed consent form."""
 
-import uuid
-
 import pytest
 
 from classvault.audit.models import AuditEvent
 from classvault.consent import services
 from classvault.consent.models import ConsentRecord, Pupil, StatementVersion
 from support.audit import assert_audited, nothing_audited
-from support.personas import NOW, Api
+from support.personas import NOW, UNKNOWN_ID, Api
 from support.pupils import consent_body
 
 # The personas were made at NOW; these tests run at that moment too.
@@ -186,7 +184,7 @@ def test_school_admin_of_another_school_does_not_see_the_pupil(world, pupils):
     assert not ConsentRecord.objects.filter(pupil=pupils.cas).exists()
 
 
-@pytest.mark.parametrize("pupil_id", [str(uuid.uuid4()), "not-a-uuid", "1"])
+@pytest.mark.parametrize("pupil_id", [UNKNOWN_ID, "not-a-uuid", "1"])
 def test_unknown_pupil_is_404(world, pupil_id):
     response = world.api(world.school_admin).post(f"/pupils/{pupil_id}/consent", consent_body())
     assert response.status_code == 404

@@ -1,11 +1,10 @@
 """The read the recordings app builds on: the pupils present, each one of this school."""
 
-import uuid
-
 import pytest
 
 from classvault.consent.selectors import pupils_get_for_school
 from classvault.core.exceptions import Invalid
+from support.personas import UNKNOWN_ID
 
 
 def ids(*pupils) -> list[str]:
@@ -19,7 +18,7 @@ def test_ids_are_canonical_and_counted_once(world, pupils):
     ]
 
 
-@pytest.mark.parametrize("bad", ["not-a-uuid", str(uuid.uuid4()), ""])
+@pytest.mark.parametrize("bad", ["not-a-uuid", UNKNOWN_ID, ""])
 def test_unknown_ids_are_refused_not_treated_as_present(world, pupils, bad):
     with pytest.raises(Invalid) as info:
         pupils_get_for_school(school=world.north, pupil_ids=[str(pupils.ada.pk), bad])

@@ -11,7 +11,7 @@ from classvault.audit.models import AuditEvent
 from classvault.recordings.models import Recording
 from classvault.retention.models import LegalHold
 from support.audit import assert_audited, nothing_audited
-from support.personas import NOW, Api, login
+from support.personas import NOW, UNKNOWN_ID, Api, login
 from support.recordings import make_recording
 from support.vault import retention_keys_of, sweep
 
@@ -133,7 +133,7 @@ def test_every_other_role_gets_403(world, recording, persona):
     assert not LegalHold.objects.exists()
 
 
-@pytest.mark.parametrize("recording_id", [str(uuid.uuid4()), "not-a-uuid"])
+@pytest.mark.parametrize("recording_id", [UNKNOWN_ID, "not-a-uuid"])
 def test_an_unknown_recording_is_404(world, recording_id):
     assert place(recording_id).status_code == 404
     assert login("piet").delete(f"/recordings/{recording_id}/legal-hold").status_code == 404

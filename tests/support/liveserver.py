@@ -1,13 +1,16 @@
 """A real `classvault serve` on the embedded default, in its own data home, for tests that
 check the product from outside (HTTP only), as a school's system or a browser would."""
 
+import atexit
 import base64
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -48,9 +51,7 @@ def running_server(
     """init + demo + serve; yields the base URL; stops the server (and its worker) after."""
     env = clean_env(home, **(env_extra or {}))
     cli = [sys.executable, "-m", "classvault.cli"]
-    for step in (["init"], ["demo"]):
-        done = subprocess.run(cli + step, env=env, check=True, capture_output=True, timeout=120)
-    keys = demo_factor_keys(done.stdout.decode())
+    keys = demo_factor_keys(demo_home(home, env_extra))
     port = _free_port()
     args = ["serve", "--port", str(port), "--workers", str(workers)]
     if not worker:
@@ -84,6 +85,42 @@ def running_server(
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, 9)
+
+
+# Homes after `classvault init` and `classvault demo`, made once per test process and per
+# environment, with what `demo` printed: each server or test then starts from a copy of one.
+_DEMO_TEMPLATES: dict[tuple, tuple[Path, str]] = {}
+
+
+def demo_home(home: Path, env_extra: dict | None = None) -> str:
+    """Make ``home`` a data home as `classvault init` and `classvault demo` leave it, and
+    return what `demo` printed (its logins and second-factor keys).
+
+    The two commands run once per test process for each environment (the suite starts some
+    twenty servers; both commands together take seconds); every home is a copy of that
+    result, with its own database and blobs but the same keys and demo data. An object
+    store is outside the home and cannot be copied, so homes on one always run the commands.
+    """
+    env_extra = env_extra or {}
+    if "CLASSVAULT_STORAGE_URL" in env_extra:
+        return _init_and_demo(home, env_extra)
+    key = tuple(sorted(env_extra.items()))
+    if key not in _DEMO_TEMPLATES:
+        folder = tempfile.mkdtemp(prefix="classvault-demo-home-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        template = Path(folder) / "data"
+        _DEMO_TEMPLATES[key] = (template, _init_and_demo(template, env_extra))
+    template, printed = _DEMO_TEMPLATES[key]
+    shutil.copytree(template, home, dirs_exist_ok=True)
+    return printed
+
+
+def _init_and_demo(home: Path, env_extra: dict) -> str:
+    env = clean_env(home, **env_extra)
+    cli = [sys.executable, "-m", "classvault.cli"]
+    for step in (["init"], ["demo"]):
+        done = subprocess.run(cli + step, env=env, check=True, capture_output=True, timeout=120)
+    return done.stdout.decode()
 
 
 def child_pids(pid: int) -> list[int]:

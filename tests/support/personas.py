@@ -19,6 +19,9 @@ from classvault.people.models import Role, User
 PASSWORD = "correct-horse-battery-1"
 NOW = datetime.fromisoformat("2026-11-02T10:00:00+01:00")
 TODAY = NOW + timedelta(days=1)  # the wall clock while the `frozen` fixture holds
+# A well-formed id that names nothing; fixed, so that parallel test workers (pytest-xdist)
+# collect the same parametrized tests.
+UNKNOWN_ID = "3f0e9c1a-7b2d-4c5e-9a61-2d8f4b7c0e15"
 
 
 class FastArgon2PasswordHasher(Argon2PasswordHasher):
