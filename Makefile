@@ -49,9 +49,12 @@ run: install
 	exec $(BIN)/classvault serve --host $(HOST) --port $(PORT)
 
 # The second pass on PostgreSQL also runs the tests marked postgres (e.g. S3 end to end).
+# Both passes run on every core (pytest-xdist), a test file per worker at a time, so that a
+# file's server or browser is started once.
+PARALLEL ?= -n auto --dist loadfile
 test: lint browser servers oidc-provider
-	$(BIN)/pytest -q -m "not postgres"
-	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -m "not browser and not cli"
+	$(BIN)/pytest -q $(PARALLEL) -m "not postgres"
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q $(PARALLEL) -m "not browser and not cli"
 
 # ruff (lint and format), and the layers contract: a lower app never imports a higher one (pyproject.toml).
 lint: install
