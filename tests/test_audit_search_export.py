@@ -57,6 +57,13 @@ def test_a_limit_beyond_the_maximum_is_refused_not_cut(world):
     assert api.get("/audit", limit=0).status_code == 422
 
 
+@pytest.mark.parametrize("cursor", ["-5", "abc", "1.5"])
+def test_a_cursor_the_list_never_gave_is_refused(world, cursor):
+    response = world.api(world.privacy).get("/audit", cursor=cursor)
+    assert response.status_code == 422
+    assert "detail" in response.json()
+
+
 @pytest.mark.parametrize("persona", ["admin", "school_admin", "student", "trainer", "supervisor"])
 def test_only_the_privacy_officer_exports(world, persona):
     assert world.api(getattr(world, persona)).get("/audit/export").status_code == 403

@@ -58,6 +58,8 @@ def audit_list(request: HttpRequest, filters: Query[AuditFilter], response: Http
     require_role(request.auth, Role.PRIVACY_OFFICER)
     if not 1 <= filters.limit <= MAX_LIMIT:
         raise Invalid(_("The limit must lie between 1 and %(max)d.") % {"max": MAX_LIMIT})
+    if filters.cursor is not None and filters.cursor < 0:
+        raise Invalid(_("The cursor is not one this list gave (X-Next-Cursor)."))
     events = audit_log_read(
         actor=request.auth,
         object_id=None,
