@@ -39,6 +39,14 @@ def test_path_ids_may_be_404_and_changes_may_be_409(db):
     assert "401" not in paths["/api/v1/health"]["get"]["responses"]
 
 
+def test_requests_with_a_body_may_be_too_large(db):
+    paths = openapi()["paths"]
+    assert "413" in paths["/api/v1/recordings"]["post"]["responses"]
+    assert "413" in paths["/api/v1/uploads"]["post"]["responses"]
+    assert "413" in paths["/api/v1/uploads/{upload_id}"]["put"]["responses"]
+    assert "413" not in paths["/api/v1/recordings/{recording_id}"]["get"]["responses"]
+
+
 def test_a_body_that_is_no_json_is_422(world):
     api = login("anna")
     response = api.client.post(

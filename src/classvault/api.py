@@ -48,6 +48,7 @@ _ERROR_TEXT = {
     "429": "Too many requests with this token; retry after the seconds in Retry-After.",
 }
 _UNSAFE = {"post", "put", "patch", "delete"}
+_WITH_BODY = {"post", "put", "patch"}
 
 
 def _documented_errors(method: str, path: str, secured: bool) -> set[str]:
@@ -56,9 +57,12 @@ def _documented_errors(method: str, path: str, secured: bool) -> set[str]:
     Any input may be refused (422: the input guard reads every path and query string).
     With a token: 401 without a good one, 429 past its rate, 403 for a role that may never
     do this, 409 for a change that conflicts. A path with an id: 404 when it is not there
-    or not visible.
+    or not visible. A request with a body: 413 when it is over the size limit (uploads, or
+    any other body over the server's limit for forms and JSON).
     """
     codes = {"422"}
+    if method in _WITH_BODY:
+        codes.add("413")
     if secured:
         codes |= {"401", "403", "429"}
     if "{" in path:
