@@ -105,3 +105,73 @@ def test_muted_ranges_are_silent_and_the_rest_of_the_sound_stays():
 def test_it_refuses_what_is_not_a_video():
     with pytest.raises(RedactionError):
         _redact(b"not a video at all" * 100)
+
+
+def test_the_detector_finds_the_same_faces_after_a_frame_of_another_size():
+    """OpenCV's dnn keeps the shapes of its first input: one network fed a 4:3 frame after
+    16:9 ones gave hundreds of garbage boxes (a worker redacts videos of any size)."""
+    import cv2
+
+    from classvault.redaction.engine.detector import CenterFaceDetector
+
+    frame = frames_rgb(make_faces_video(two_faces(), seconds=0.2))[0]
+    detector = CenterFaceDetector()
+    first = detector.detect(frame)
+    detector.detect(cv2.resize(frame, (W, W)))  # another shape
+    again = detector.detect(frame)
+    assert len(first) == 2
+    np.testing.assert_allclose(again, first)
+
+
+def _tracklet(frames, box, id=0):
+    from classvault.redaction.engine.tracking import Observation, Tracklet
+
+    return Tracklet(
+        id=id,
+        observations=[
+            Observation(frame=f, box=np.array(box, dtype=np.float32), score=0.9) for f in frames
+        ],
+    )
+
+
+def _covered(per_frame):
+    return [i for i, boxes in enumerate(per_frame) if boxes]
+
+
+def test_a_face_that_vanishes_is_held_if_it_was_seen_twice_and_shorter_at_the_edge():
+    from classvault.redaction.engine.tracking import frame_boxes
+
+    def hold(tracklet):
+        return _covered(
+            frame_boxes(
+                [tracklet],
+                frames=200,
+                dilate=7,
+                max_gap=12,
+                hold=50,
+                edge_hold=25,
+                confirm=2,
+                edge_grow=0.3,
+                size=(1280, 720),
+            )
+        )
+
+    inside = hold(_tracklet([90, 93, 96], [600, 300, 660, 360]))
+    assert inside == list(range(90 - 50, 96 + 51))
+    # One detection is more often a false one: only the short dilation, no hold.
+    once = hold(_tracklet([90], [600, 300, 660, 360]))
+    assert once == list(range(90 - 7, 90 + 8))
+    # At the edge (half out of the frame, or leaving it): held for half as long, and larger.
+    edge_boxes = frame_boxes(
+        [_tracklet([90, 93, 96], [1200, 300, 1280, 380])],
+        frames=200,
+        dilate=7,
+        max_gap=12,
+        hold=50,
+        edge_hold=25,
+        confirm=2,
+        edge_grow=0.3,
+        size=(1280, 720),
+    )
+    assert _covered(edge_boxes) == list(range(90 - 25, 96 + 26))
+    assert edge_boxes[93][0][2] - edge_boxes[93][0][0] > 80 * 1.5

@@ -60,7 +60,7 @@ def test_an_unknown_or_malformed_id_is_404(world):
         ({"faces": "none"}, "Niets te anonimiseren"),
         ({"mute": [[2.0, 1.0]]}, "moet beginnen"),
         ({"mute": [[1.0]]}, "[begin, eind]"),
-        ({"track": [{"at_seconds": 1, "box": [0, 0, 0, 10]}]}, "binnen de video"),
+        ({"track": [{"at_seconds": 1, "box": [0, 0, 0, 10]}]}, "minstens 4 pixels"),
         ({"track": [{"at_seconds": -1, "box": [0, 0, 10, 10]}]}, "binnen de video"),
     ],
 )

@@ -21,11 +21,10 @@ router = Router(tags=["redaction"])
 def redaction_order(request: HttpRequest, recording_id: str, payload: RedactionIn):
     """Blur all faces, or follow the marked person and blur them, and silence the ranges.
     The result replaces the recording inside the vault; the old keys are destroyed."""
-    faces = payload.faces or ("none" if payload.track else "all")
     job = services.redaction_order(
         actor=request.auth,
         recording_id=recording_id,
-        faces=faces,
+        faces=payload.faces,
         track=[mark.model_dump() for mark in payload.track],
         mute=payload.mute,
         reason=payload.reason,

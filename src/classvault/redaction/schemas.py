@@ -1,17 +1,40 @@
 from datetime import datetime
+from typing import Any
 
+from django.utils.translation import gettext as _
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from classvault.core.validation import InputSchema
 
 
-class MarkIn(InputSchema):
+class _Exact(InputSchema):
+    """A body with only the fields it names: a misspelt field is refused (422), never
+    ignored (a review with ``{"trak": [...]}`` would otherwise confirm the track)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _only_known_fields(cls, data: Any) -> Any:
+        # Ninja hands the body over wrapped in its DjangoGetter: the keys are those of _obj.
+        body = getattr(data, "_obj", data)
+        if isinstance(body, dict):
+            unknown = sorted(str(k) for k in body if k not in cls.model_fields)
+            if unknown:
+                raise PydanticCustomError(
+                    "unknown_field",
+                    _("Unknown field(s): %(unknown)s. Allowed: %(allowed)s.")
+                    % {"unknown": ", ".join(unknown), "allowed": ", ".join(cls.model_fields)},
+                )
+        return data
+
+
+class MarkIn(_Exact):
     at_seconds: float = Field(description="The moment the person is marked, in seconds.")
     box: list[float] = Field(description="[x, y, width, height] in the video's pixels.")
 
 
-class RedactionIn(InputSchema):
+class RedactionIn(_Exact):
     faces: str | None = Field(
         None,
         description='"all": blur every face; "none": only the marked person (the default '
@@ -31,7 +54,7 @@ class RedactionIn(InputSchema):
     )
 
 
-class ReviewIn(InputSchema):
+class ReviewIn(_Exact):
     track: list[MarkIn] = Field(
         default_factory=list,
         description="Empty: confirm the computed track. Marks: correct it (followed again).",

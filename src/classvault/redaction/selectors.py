@@ -8,8 +8,12 @@ from django.utils.translation import gettext as _
 
 from classvault.core.exceptions import NotVisible
 from classvault.people.models import Role, User
+from classvault.recordings import media
 from classvault.recordings.models import Recording, RecordingStatus
 from classvault.sharing.selectors import recording_get_visible, recordings_visible
+from classvault.vault.exceptions import VaultKeyError, VaultNotFound
+from classvault.vault.purposes import Purpose
+from classvault.vault.selectors import vault_open_file
 
 from .models import OPEN, RedactionJob
 
@@ -100,6 +104,17 @@ def redaction_video_size(job: RedactionJob) -> tuple[int, int] | None:
     if not job.analysis:
         return None
     return job.analysis.get("width"), job.analysis.get("height")
+
+
+def redaction_frame_size(recording: Recording) -> tuple[int, int] | None:
+    """The width and height of the recording's rendition, the pixels marks are given in
+    (read from its first frame, decrypted in memory); None when it holds no readable video."""
+    try:
+        with vault_open_file(object_id=str(recording.pk), purpose=Purpose.RENDITION) as src:
+            info = media.probe(src)
+    except (media.MediaError, VaultNotFound, VaultKeyError):
+        return None
+    return info.width, info.height
 
 
 def recordings_blocked_for_officer(*, actor: User, now: datetime) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ import math
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -17,10 +18,16 @@ from classvault.sharing.selectors import recording_get_visible
 
 from .jobs import redaction_enqueue
 from .models import OPEN, JobStatus, RedactionJob
-from .selectors import redaction_job_get_visible
+from .selectors import redaction_frame_size, redaction_job_get_visible, redaction_video_size
 
 MAX_MARKS = 50
 MAX_RANGES = 100
+# A marked box is at least this many pixels wide and high (the page ignores smaller drags).
+MIN_BOX = 4
+# Times may lie this far past the stored duration (a rounded end, the last frame's length).
+SLACK_SECONDS = 0.5
+# The frame a box must fit in when the rendition's size cannot be read.
+MAX_SIDE = 8192
 
 
 def _may_order(actor: User, recording: Recording) -> None:
@@ -36,31 +43,48 @@ def _number(value: Any, what: str) -> float:
     return float(value)
 
 
-def _clean_track(track: list, duration: float | None) -> list[dict]:
+def _clean_track(track: list, duration: float | None, size: tuple[int, int] | None) -> list[dict]:
+    """The marks as numbers, each a time inside the video and a box inside its frame
+    (``size``: the rendition's width and height; None when it cannot be read)."""
     if len(track) > MAX_MARKS:
         raise Invalid(_("Mark the person at most %(n)s times.") % {"n": MAX_MARKS})
+    width, height = size or (MAX_SIDE, MAX_SIDE)
     cleaned = []
     for mark in track:
+        if not isinstance(mark, dict):
+            raise Invalid(_('A mark is {"at_seconds", "box": [x, y, width, height]}.'))
         at = _number(mark.get("at_seconds"), "at_seconds")
         box = mark.get("box")
         if not isinstance(box, list | tuple) or len(box) != 4:
             raise Invalid(_("A box is [x, y, width, height] in pixels."))
         x, y, w, h = (_number(v, "box") for v in box)
-        if at < 0 or (duration and at > duration) or x < 0 or y < 0 or w <= 0 or h <= 0:
+        if at < 0 or (duration and at > duration + SLACK_SECONDS):
             raise Invalid(_("A mark must lie inside the video: a time and a box with a size."))
+        if w < MIN_BOX or h < MIN_BOX:
+            raise Invalid(_("A box must be at least %(n)s pixels wide and high.") % {"n": MIN_BOX})
+        if x < 0 or y < 0 or x + w > width + 1 or y + h > height + 1:
+            raise Invalid(
+                _("A box must lie inside the frame of %(w)s x %(h)s pixels.")
+                % {"w": width, "h": height}
+            )
         cleaned.append({"at_seconds": at, "box": [x, y, w, h]})
     return cleaned
 
 
 def _clean_mute(mute: list, duration: float | None) -> list[list[float]]:
+    """The ranges as numbers, each starting before it ends, inside the video."""
     if len(mute) > MAX_RANGES:
         raise Invalid(_("Silence at most %(n)s ranges.") % {"n": MAX_RANGES})
+    # Without a known duration, no range reaches beyond the longest recording kept.
+    limit = (
+        duration + SLACK_SECONDS if duration else float(settings.CLASSVAULT_MAX_RECORDING_SECONDS)
+    )
     cleaned = []
     for pair in mute:
         if not isinstance(pair, list | tuple) or len(pair) != 2:
             raise Invalid(_("A range to silence is [start, end] in seconds."))
         start, end = (_number(v, "mute") for v in pair)
-        if not 0 <= start < end or (duration and start >= duration):
+        if not 0 <= start < end or end > limit:
             raise Invalid(_("A range to silence must start before it ends, inside the video."))
         cleaned.append([start, end])
     return cleaned
@@ -70,7 +94,7 @@ def redaction_order(
     *,
     actor: User,
     recording_id: str,
-    faces: str,
+    faces: str | None,
     track: list,
     mute: list,
     now: datetime,
@@ -79,6 +103,8 @@ def redaction_order(
 ) -> RedactionJob:
     """Order a redaction: blur all faces or the marked person, silence ranges (R3, R12).
 
+    ``faces`` None: only the marked person when there are marks, else all faces; but an
+    order must ask for something (faces, marks or a range to silence: 422 otherwise).
     Only the privacy officer or the owner (404 for whom the recording is invisible, 403 for
     others who see it). Refused (409) while the recording is not ready or blocked, under a
     legal hold (evidence stays as it is), or while another redaction of it is open. The job
@@ -88,15 +114,19 @@ def redaction_order(
         raise Forbidden(_("Your role may not do this."))
     recording = recording_get_visible(actor=actor, recording_id=recording_id, now=now)
     _may_order(actor, recording)
+    nothing = _("Nothing to redact: choose all faces, mark a person or a range to silence.")
+    if faces is None:
+        if not track and not mute:
+            raise Invalid(nothing)
+        faces = "none" if track else "all"
     if faces not in ("all", "none"):
         raise Invalid(_('faces must be "all" or "none".'))
     duration = recording.duration_seconds
-    track = _clean_track(track or [], duration)
+    size = redaction_frame_size(recording) if track else None
+    track = _clean_track(track or [], duration, size)
     mute = _clean_mute(mute or [], duration)
     if faces == "none" and not track and not mute:
-        raise Invalid(
-            _("Nothing to redact: choose all faces, mark a person or a range to silence.")
-        )
+        raise Invalid(nothing)
     pupil_ids = sorted({str(p) for p in pupils or []})
     if pupil_ids:
         if actor.role != Role.PRIVACY_OFFICER:
@@ -175,7 +205,10 @@ def redaction_review(
     followed again (back to review). Only while the job waits for review (409 otherwise).
     """
     job = redaction_job_for(actor=actor, job_id=job_id, now=now)
-    corrections = _clean_track(track or [], job.recording.duration_seconds)
+    size = None
+    if track:
+        size = redaction_video_size(job) or redaction_frame_size(job.recording)
+    corrections = _clean_track(track or [], job.recording.duration_seconds, size)
     with transaction.atomic():
         fields: dict[str, Any] = {"reviewed_by": actor}
         if corrections:

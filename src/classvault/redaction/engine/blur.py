@@ -11,8 +11,8 @@ import cv2
 import numpy as np
 
 # The ellipse is this much wider and taller than the detector's face box (hair, ears, chin).
-PAD_X = 1.8
-PAD_Y = 1.7
+PAD_X = 2.0
+PAD_Y = 1.9
 CELLS = 5
 
 

@@ -26,8 +26,15 @@ from .tracking import Linker, Observation, Tracklet, appearance_hist, follow, fr
 
 # The detector runs on every EVERY-th frame; tracking fills the frames between.
 EVERY = 3
-# A face that vanishes away from the frame's edges is held where it was this long.
+# A face that vanishes away from the frame's edges is held where it was this long; one
+# that vanishes at an edge (it may have left, or be half outside and lost) this long.
 HOLD_SECONDS = 2.0
+EDGE_HOLD_SECONDS = 1.0
+# Only a face found by at least this many detector runs is held (not a false detection).
+HOLD_CONFIRM = 2
+# A box at the frame's edge grows by this share of its size each side (the face goes on
+# beyond the edge, and the detector's box covers only the part inside).
+EDGE_GROW = 0.3
 VIDEO_PRESET = "veryfast"
 VIDEO_CRF = "21"
 # Share of the whole job the analysis takes (for one progress figure over both passes).
@@ -84,6 +91,10 @@ class Analysis:
         # A face that vanishes inside the frame stays covered this long (it is hidden).
         return round(HOLD_SECONDS * self.fps)
 
+    @property
+    def edge_hold(self) -> int:
+        return round(EDGE_HOLD_SECONDS * self.fps)
+
     def boxes_per_frame(self) -> list[list[np.ndarray]]:
         boxes = frame_boxes(
             self.tracklets,
@@ -91,6 +102,9 @@ class Analysis:
             dilate=self.dilate,
             max_gap=self.max_gap,
             hold=self.hold,
+            edge_hold=self.edge_hold,
+            confirm=HOLD_CONFIRM,
+            edge_grow=EDGE_GROW,
             size=(self.width, self.height),
         )
         for mark in self.marks:

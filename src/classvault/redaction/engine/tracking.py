@@ -131,6 +131,12 @@ def _inside(box: np.ndarray, width: int, height: int, margin: float) -> bool:
     return box[0] > m and box[1] > m and box[2] < width - m and box[3] < height - m
 
 
+def _at_edge(box: np.ndarray, width: int, height: int) -> bool:
+    """Whether ``box`` touches the frame's edge (the face is partly outside it)."""
+    m = 0.02 * box_size(box)
+    return box[0] <= m or box[1] <= m or box[2] >= width - m or box[3] >= height - m
+
+
 def frame_boxes(
     tracklets: list[Tracklet],
     *,
@@ -138,6 +144,9 @@ def frame_boxes(
     dilate: int,
     max_gap: int,
     hold: int = 0,
+    edge_hold: int = 0,
+    confirm: int = 1,
+    edge_grow: float = 0.0,
     size: tuple[int, int] | None = None,
 ) -> list[list[np.ndarray]]:
     """The boxes to blur in each frame: interpolated between a tracklet's detections, and
@@ -148,12 +157,19 @@ def frame_boxes(
     another head), not gone: the detector stops finding faces that are more than half
     covered, while the visible rest can still be recognised. Such a tracklet's first and
     last boxes are held, still and enlarged, for ``hold`` frames more (``size`` is the
-    frame's width and height; a tracklet that ends at the edge has left the frame).
+    frame's width and height). A tracklet that ends at the frame's edge has more likely
+    left the frame, but may as well be a face half outside it that the detector lost: it is
+    held for ``edge_hold`` frames. Only tracklets of at least ``confirm`` detections are
+    held (a single detection is more often a false one, and holding it blurs the background
+    for seconds). Boxes that touch the edge grow by ``edge_grow`` of their size each side:
+    the detector's box of a face cut by the edge is the visible part, not the whole face.
     """
     per_frame: list[list[np.ndarray]] = [[] for _ in range(frames)]
 
     def put(frame: int, box: np.ndarray, grow: float) -> None:
         if 0 <= frame < frames:
+            if edge_grow and size is not None and _at_edge(box, *size):
+                grow += edge_grow
             if grow:
                 margin = grow * box_size(box)
                 box = box + np.array([-margin, -margin, margin, margin], dtype=np.float32)
@@ -172,15 +188,15 @@ def frame_boxes(
             grow = 0.03 * step
             put(obs[0].frame - step, tracklet.predict(obs[0].frame - step), grow)
             put(obs[-1].frame + step, tracklet.predict(obs[-1].frame + step), grow)
-        if hold > dilate and size is not None:
-            for end, sign in ((obs[0], -1), (obs[-1], 1)):
-                if not _inside(end.box, *size, margin=0.1):
-                    continue
-                # Where it was last seen, not extrapolated: occluded faces sit still far
-                # more often than they keep walking, and a velocity from two noisy
-                # detections would carry the box away from the face.
-                for step in range(dilate + 1, hold + 1):
-                    put(end.frame + sign * step, end.box, HOLD_GROW)
+        if size is None or len(obs) < confirm:
+            continue
+        for end, sign in ((obs[0], -1), (obs[-1], 1)):
+            inside = _inside(end.box, *size, margin=0.1)
+            # Where it was last seen, not extrapolated: occluded faces sit still far
+            # more often than they keep walking, and a velocity from two noisy
+            # detections would carry the box away from the face.
+            for step in range(dilate + 1, (hold if inside else edge_hold) + 1):
+                put(end.frame + sign * step, end.box, HOLD_GROW)
     del max_gap  # gaps up to max_gap are bridged by the interpolation above
     return per_frame
 
