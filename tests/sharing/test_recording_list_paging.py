@@ -9,11 +9,13 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from ninja.responses import NinjaJSONEncoder
 
 from classvault.people.models import User
 from classvault.recordings.models import Assessment, Recording, RecordingStatus
+from classvault.recordings.schemas import RecordingItem
 from classvault.sharing.models import Screening, ScreeningMode, Share
-from classvault.sharing.selectors import recordings_inbox, recordings_visible
+from classvault.sharing.selectors import recordings_inbox, recordings_page, recordings_visible
 from support.personas import NOW
 
 
@@ -121,6 +123,21 @@ def test_the_list_takes_the_same_queries_for_3_or_300_recordings(world, frozen):
     # Authentication (the token with its user), the token's rate-limit count (one upsert),
     # then the one list query.
     assert counts == {name: [3, 3] for name in counts}, counts
+
+
+def test_the_list_is_written_exactly_as_its_schema_would_write_it(world, frozen):
+    """The list's items skip pydantic (core.paging.page_response): they must be what the
+    operation's response schema would have made of them, byte for byte, in the same JSON
+    and content type as every other answer."""
+    bulk(world.student, 3)
+    api = world.api(world.student)
+    response = api.get("/recordings")
+    items, _after = recordings_page(actor=world.student, now=NOW)
+    through_schema = [RecordingItem.model_validate(item).model_dump() for item in items]
+    assert response.content == json.dumps(through_schema, cls=NinjaJSONEncoder).encode()
+    assert [set(item) for item in response.json()] == [set(RecordingItem.model_fields)] * 3
+    assert response["Content-Type"] == api.get("/me")["Content-Type"]
+    assert response["Cache-Control"] == "no-store"
 
 
 # --- the plan on PostgreSQL ------------------------------------------------------------

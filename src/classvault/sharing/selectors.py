@@ -34,7 +34,11 @@ from classvault.core.paging import (
 from classvault.people.models import Enrolment, Role, User
 from classvault.recordings.models import Assessment, Comment, Recording
 from classvault.recordings.rules import days_left
-from classvault.recordings.selectors import recording_item
+from classvault.recordings.selectors import (
+    RECORDING_ITEM_VALUES,
+    recording_item,
+    recording_item_from_values,
+)
 
 from .hooks import kept_after_expiry
 from .models import Screening, ScreeningMode, Share
@@ -272,9 +276,10 @@ def _last_comment(whose: Q):
 
 def recordings_page(
     *, actor: User, now: datetime, limit: int | None = None, cursor: str | None = None
-) -> tuple[list[Recording], str | None]:
-    """One page of what the actor may see, newest recording first, and the next page's
-    cursor (None on the last page): no list answers with every recording in the country."""
-    rows = recordings_visible(actor=actor, now=now).select_related("owner")
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of what the actor may see as list items (:func:`recording_item`), newest
+    recording first, and the next page's cursor (None on the last page): no list answers
+    with every recording in the country. One query, plain values, no model instances."""
+    rows = recordings_visible(actor=actor, now=now).values(*RECORDING_ITEM_VALUES)
     page, after = keyset_page(rows, field="recorded_at", limit=limit, cursor=cursor)
-    return list(page), after
+    return [recording_item_from_values(row) for row in page], after
