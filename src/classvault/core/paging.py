@@ -88,14 +88,27 @@ def keyset_page(
     page, or None when this is the last. Rows are model instances or ``.values()`` dicts
     that include ``field`` and ``"pk"``."""
     size = page_limit(limit)
-    if cursor:
-        at, pk = cursor_decode(cursor)
+    after = cursor_decode(cursor) if cursor else None
+    ordered = keyset_rows(rows, field=field, after=after)
+    return keyset_cut(list(ordered[: size + 1]), field=field, size=size)
+
+
+def keyset_rows(
+    rows: QuerySet, *, field: str, after: tuple[datetime, uuid.UUID] | None
+) -> QuerySet:
+    """``rows`` after the row a cursor names (its instant and id), newest ``field`` first."""
+    if after is not None:
+        at, pk = after
         # The redundant ``<=`` bounds the index range; the OR picks up after the last row.
         rows = rows.filter(
             Q(**{f"{field}__lte": at}),
             Q(**{f"{field}__lt": at}) | Q(**{field: at, "pk__lt": pk}),
         )
-    page = list(rows.order_by(f"-{field}", "-pk")[: size + 1])
+    return rows.order_by(f"-{field}", "-pk")
+
+
+def keyset_cut(page: list[Any], *, field: str, size: int) -> tuple[list[Any], str | None]:
+    """Up to ``size + 1`` rows read: the page of ``size`` and the next page's cursor."""
     if len(page) <= size:
         return page, None
     page = page[:size]
