@@ -98,7 +98,8 @@ def seed(scale: float) -> dict:
 
     user_cols = [
         "id", "password", "is_superuser", "username", "first_name", "last_name", "email",
-        "is_staff", "is_active", "date_joined", "role", "full_name", "school_id", "session_generation",
+        "is_staff", "is_active", "date_joined", "role", "full_name", "school_id",
+        "session_generation",
     ]  # fmt: skip
 
     def user(pk, username, role, school=None, password="!"):
