@@ -10,8 +10,13 @@ size, on a PostgreSQL database of its own (created, seeded in bulk, dropped afte
    for a student teacher, a trainer (with about as many shares as the average trainer) and
    the privacy officer.
 3. p50/p99 of ``GET /api/v1/recordings`` and ``GET /api/v1/recordings/{id}`` for the
-   student teacher and the trainer at 50 concurrent clients (threads, one keep-alive
-   connection each).
+   student teacher and the trainer at 50 concurrent clients, each with a bearer token of
+   its own (50 clients are 50 people or systems; one shared token would also make every
+   request wait for the others' rate-limit count on that token's one row). The load comes
+   from ``wrk`` (Debian package; 2 threads, a keep-alive connection per client, 2 s
+   warm-up, then ``--seconds``) when it is installed, otherwise from Python threads (one
+   keep-alive connection each, ``--requests`` each), which spend CPU of the same two
+   cores; ``--load`` chooses.
 4. The same lists served by the code of ``--ref`` (default ``main``: the old rule, an OR of
    EXISTS clauses, no paging) on the same database: the baseline.
 5. A pupil's access report (``GET /api/v1/pupils/{id}/report``) over 20 recordings, when
@@ -35,6 +40,7 @@ import http.client
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import statistics
@@ -92,7 +98,8 @@ def seed(scale: float) -> dict:
 
     user_cols = [
         "id", "password", "is_superuser", "username", "first_name", "last_name", "email",
-        "is_staff", "is_active", "date_joined", "role", "full_name", "school_id", "session_generation",
+        "is_staff", "is_active", "date_joined", "role", "full_name", "school_id",
+        "session_generation",
     ]  # fmt: skip
 
     def user(pk, username, role, school=None, password="!"):
@@ -240,9 +247,25 @@ class Run:
             DATABASE_URL=f"{self.args.pg}/{db}",
             DJANGO_SETTINGS_MODULE="classvault.settings",
             CLASSVAULT_LOG_LEVEL="WARNING",
+            # The second factor is asked when a token is issued, never per request: the
+            # bench issues its trainer's and officer's tokens with a password alone.
+            CLASSVAULT_SECOND_FACTOR_ROLES="",
             PYTHONPATH=str(src or self.code or ROOT / "src"),
         )
         return env
+
+    def load(self, address: str, path: str, toks: list[str]) -> dict:
+        """The chosen load generator at ``--clients``; load average before and after."""
+        before = os.getloadavg()[0]
+        if self.args.load == "wrk":
+            got = load_wrk(
+                address, path, toks, clients=self.args.clients, seconds=self.args.seconds
+            )
+        else:
+            got = load(
+                address, path, toks, clients=self.args.clients, per_client=self.args.requests
+            ) | {"load": "threads"}
+        return got | {"loadavg": [round(before, 1), round(os.getloadavg()[0], 1)]}
 
     def psql(self, sql: str) -> None:
         import psycopg
@@ -337,14 +360,15 @@ def token(address: str, username: str) -> str:
     return json.loads(body)["token"]
 
 
-def load(address: str, path: str, tok: str, *, clients: int, per_client: int) -> dict:
-    """``clients`` threads, each ``per_client`` requests on its own keep-alive connection."""
+def load(address: str, path: str, toks: list[str], *, clients: int, per_client: int) -> dict:
+    """``clients`` threads, each ``per_client`` requests on its own keep-alive connection
+    with its own token (``toks[i]``)."""
     latencies: list[float] = []
     errors: list[int] = []
     lock = threading.Lock()
     start = threading.Barrier(clients)
 
-    def client() -> None:
+    def client(tok: str) -> None:
         conn = http.client.HTTPConnection(address, timeout=120)
         request(conn, "GET", path, tok)  # warm the connection up, not measured
         start.wait()
@@ -367,7 +391,9 @@ def load(address: str, path: str, tok: str, *, clients: int, per_client: int) ->
         with lock:
             latencies.extend(mine)
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
+    threads = [
+        threading.Thread(target=client, args=(toks[i % len(toks)],)) for i in range(clients)
+    ]
     t0 = time.perf_counter()
     for t in threads:
         t.start()
@@ -381,6 +407,54 @@ def load(address: str, path: str, tok: str, *, clients: int, per_client: int) ->
         "p50_ms": 1000 * statistics.median(latencies),
         "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))],
         "rps": len(latencies) / wall,
+    }
+
+
+WRK_SCRIPT = """
+local tokens = {}
+for line in io.lines(os.getenv("CV_BENCH_TOKENS")) do tokens[#tokens + 1] = line end
+local i = 0
+request = function()
+  i = i % #tokens + 1
+  return wrk.format("GET", nil, {["Authorization"] = "Bearer " .. tokens[i]})
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '\\nCV_BENCH {"requests": %d, "seconds": %f, "p50_us": %d, "p99_us": %d, ' ..
+    '"non2xx": %d, "socket_errors": %d}\\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50), latency:percentile(99),
+    e.status, e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+def load_wrk(address: str, path: str, toks: list[str], *, clients: int, seconds: float) -> dict:
+    """``wrk``: ``clients`` keep-alive connections on 2 threads, closed loop (each sends its
+    next request when the last one is answered), the tokens taken in turn; a 2 s warm-up
+    run first, not counted."""
+    work = Path(tempfile.mkdtemp(prefix="cv-wrk-"))
+    (work / "tokens").write_text("\n".join(toks) + "\n")
+    (work / "auth.lua").write_text(WRK_SCRIPT)
+    env = os.environ | {"CV_BENCH_TOKENS": str(work / "tokens")}
+    url = f"http://{address}{path}"
+    threads = min(2, clients)
+    script = str(work / "auth.lua")
+    command = ["wrk", f"-t{threads}", f"-c{clients}", "--timeout", "60s", "-s", script]
+    subprocess.run([*command, "-d2s", url], env=env, capture_output=True, check=True)
+    out = subprocess.run(
+        [*command, f"-d{seconds:g}s", url], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    subprocess.run(["rm", "-rf", str(work)], check=False)
+    line = next(x for x in out.splitlines() if x.startswith("CV_BENCH "))
+    got = json.loads(line.removeprefix("CV_BENCH "))
+    return {
+        "requests": got["requests"],
+        "errors": got["non2xx"] + got["socket_errors"],
+        "p50_ms": got["p50_us"] / 1000,
+        "p99_ms": got["p99_us"] / 1000,
+        "rps": got["requests"] / got["seconds"],
+        "load": "wrk",
     }
 
 
@@ -429,7 +503,11 @@ def measure_scale(run: Run, scale: float, ref_src: Path | None) -> dict:
     clients, per = run.args.clients, run.args.requests
 
     address = run.serve(env)
-    tokens = {who: token(address, info[who]) for who in ("student", "trainer", "officer")}
+    # A token per client (and one more for the single client and the report).
+    tokens = {
+        who: [token(address, info[who]) for _ in range(clients + 1)]
+        for who in ("student", "trainer", "officer")
+    }
     paths = {
         "list student teacher": ("student", "/api/v1/recordings"),
         "list trainer": ("trainer", "/api/v1/recordings"),
@@ -438,11 +516,11 @@ def measure_scale(run: Run, scale: float, ref_src: Path | None) -> dict:
         "list privacy officer (page of 100)": ("officer", "/api/v1/recordings"),
     }
     for name, (who, path) in paths.items() if not run.args.report_only else ():
-        result["new"][name] = load(address, path, tokens[who], clients=clients, per_client=per)
-        result["new"][name]["alone"] = one(address, path, tokens[who])
+        result["new"][name] = run.load(address, path, tokens[who][1:])
+        result["new"][name]["alone"] = one(address, path, tokens[who][0])
         print(f"[{label}] {name}: {result['new'][name]}", flush=True)
     report = f"/api/v1/pupils/{info['report_pupil']}/report"
-    result["report"] = one(address, report, tokens["officer"])
+    result["report"] = one(address, report, tokens["officer"][0])
     print(f"[{label}] report: {result['report']}", flush=True)
     run.stop(run.procs[-1])
 
@@ -451,14 +529,17 @@ def measure_scale(run: Run, scale: float, ref_src: Path | None) -> dict:
         # rule's ORDER BY would otherwise walk end to end, testing its EXISTS on every row.
         run.psql_in(db, f"DROP INDEX {NEWEST_FIRST}")
         address = run.serve(run.env(db, src=ref_src))
-        tokens = {who: token(address, info[who]) for who in ("student", "trainer")}
+        tokens = {
+            who: [token(address, info[who]) for _ in range(clients + 1)]
+            for who in ("student", "trainer")
+        }
         for name in ("list student teacher", "list trainer"):
             who, path = paths[name]
             per_old = max(1, per // 5)  # the old lists are slow: fewer rounds, same clients
             result["old"][name] = load(
-                address, path, tokens[who], clients=clients, per_client=per_old
+                address, path, tokens[who][1:], clients=clients, per_client=per_old
             )
-            result["old"][name]["alone"] = one(address, path, tokens[who], repeat=5)
+            result["old"][name]["alone"] = one(address, path, tokens[who][0], repeat=5)
             print(f"[{label}] OLD {name}: {result['old'][name]}", flush=True)
         run.stop(run.procs[-1])
         run.psql_in(db, f"CREATE INDEX {NEWEST_FIRST} ON recordings_recording "
@@ -556,8 +637,12 @@ def markdown(results: list[dict], checks, ref: str | None) -> str:
                    if old else "— | — | — |")
             )  # fmt: skip
         rep = r["report"]
+        loads = [m for m in r["new"].values() if "loadavg" in m]
         lines += [
             "",
+            f"- load generator: {loads[0]['load'] if loads else '-'}; 1-minute load average "
+            "before/after each kind: "
+            + ", ".join(f"{m['loadavg'][0]}/{m['loadavg'][1]}" for m in loads),
             f"- sweep: {r['sweep']['deleted']:,} of {r['seed']['counts']['expired']:,} expired "
             f"recordings deleted in {r['sweep']['seconds']:.1f} s"
             + (" (stopped at the --sweep-seconds cap)" if r["sweep"]["capped"] else "")
@@ -593,7 +678,16 @@ def main(argv=None) -> int:
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432")
     parser.add_argument("--scales", default="0.1,1", help="fractions of the full data")
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--requests", type=int, default=10, help="per client and request kind")
+    parser.add_argument(
+        "--load",
+        choices=["wrk", "threads"],
+        default="wrk" if shutil.which("wrk") else "threads",
+        help="load generator (default: wrk when installed)",
+    )
+    parser.add_argument("--seconds", type=float, default=10, help="wrk: seconds per kind")
+    parser.add_argument(
+        "--requests", type=int, default=10, help="threads: per client and request kind"
+    )
     parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
     parser.add_argument("--ref", default="main", help="git revision of the baseline; '' none")
     parser.add_argument(

@@ -9,11 +9,15 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from ninja.responses import NinjaJSONEncoder
 
+from classvault.core.paging import keyset_page
 from classvault.people.models import User
 from classvault.recordings.models import Assessment, Recording, RecordingStatus
+from classvault.recordings.schemas import RecordingItem
+from classvault.recordings.selectors import RECORDING_ITEM_VALUES, recording_item_from_values
 from classvault.sharing.models import Screening, ScreeningMode, Share
-from classvault.sharing.selectors import recordings_inbox, recordings_visible
+from classvault.sharing.selectors import recordings_inbox, recordings_page, recordings_visible
 from support.personas import NOW
 
 
@@ -121,6 +125,61 @@ def test_the_list_takes_the_same_queries_for_3_or_300_recordings(world, frozen):
     # Authentication (the token with its user), the token's rate-limit count (one upsert),
     # then the one list query.
     assert counts == {name: [3, 3] for name in counts}, counts
+
+
+def test_the_list_is_written_exactly_as_its_schema_would_write_it(world, frozen):
+    """The list's items skip pydantic (core.paging.page_response): they must be what the
+    operation's response schema would have made of them, byte for byte, in the same JSON
+    and content type as every other answer."""
+    bulk(world.student, 3)
+    api = world.api(world.student)
+    response = api.get("/recordings")
+    items, _after = recordings_page(actor=world.student, now=NOW)
+    through_schema = [RecordingItem.model_validate(item).model_dump() for item in items]
+    assert response.content == json.dumps(through_schema, cls=NinjaJSONEncoder).encode()
+    assert [set(item) for item in response.json()] == [set(RecordingItem.model_fields)] * 3
+    assert response["Content-Type"] == api.get("/me")["Content-Type"]
+    assert response["Cache-Control"] == "no-store"
+
+
+def _plain_page(actor, now, limit, cursor):
+    """The page the plain ORM gives: the reference the prepared SQL must match."""
+    rows = recordings_visible(actor=actor, now=now).values(*RECORDING_ITEM_VALUES)
+    page, after = keyset_page(rows, field="recorded_at", limit=limit, cursor=cursor)
+    return [recording_item_from_values(row) for row in page], after
+
+
+def test_the_prepared_list_is_the_rule_for_every_role_and_page(world, frozen):
+    """recordings_page runs SQL compiled once per role (core/prepared.py): for each persona,
+    one after the other on one connection, and every page, it answers what the queryset of
+    the rule answers, and one person's values never stay in the next person's list."""
+    bulk(world.student, 7)
+    bulk(world.fellow, 4, start=NOW - timedelta(minutes=3))  # same instants as sanne's
+    shared = bulk(world.student, 3, start=NOW - timedelta(days=1))
+    Share.objects.bulk_create(
+        Share(recording=r, user=world.trainer, granted_by=world.student, granted_at=NOW)
+        for r in shared
+    )
+    gone = world.api(world.fellow)  # a token first: a deactivated account's list is empty
+    User.objects.filter(pk=world.fellow.pk).update(is_active=False)
+    people = User.objects.filter(
+        username__in=["sanne", "femke", "tom", "tara", "uri", "mira", "otto", "piet", "anna"]
+    ).order_by("username")
+    seen_any = set()
+    for now in (NOW, NOW + timedelta(days=91)):  # and after the bulk recordings expired
+        for actor in people:
+            for limit in (1, 3, 100):
+                cursor, pages = None, 0
+                while True:
+                    got = recordings_page(actor=actor, now=now, limit=limit, cursor=cursor)
+                    assert got == _plain_page(actor, now, limit, cursor), (actor, now, limit)
+                    seen_any |= {item["id"] for item in got[0]}
+                    cursor, pages = got[1], pages + 1
+                    if cursor is None:
+                        break
+                assert pages < 20
+    assert len(seen_any) == 14
+    assert gone.get("/recordings").status_code == 401
 
 
 # --- the plan on PostgreSQL ------------------------------------------------------------

@@ -30,6 +30,7 @@ from .models import (
     School,
     User,
 )
+from .token_lookup import token_by_hash
 
 
 def require_role(actor: User, *roles: Role) -> None:
@@ -324,11 +325,9 @@ def token_issue(*, user: User, now: datetime) -> IssuedToken:
 
 
 def token_authenticate(*, raw: str, now: datetime) -> ApiToken | None:
-    token = (
-        ApiToken.objects.select_related("user", "user__school")
-        .filter(key_hash=_token_hash(raw))
-        .first()
-    )
+    # One fixed, indexed query on the token's SHA-256 (people/token_lookup.py): every API
+    # request runs it.
+    token = token_by_hash(_token_hash(raw))
     if token is None or not token.is_active(now) or not token.user.is_active:
         return None
     return token

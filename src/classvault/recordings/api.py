@@ -14,7 +14,7 @@ from ninja import Query, Router, Schema, Status
 
 from classvault.core import clock
 from classvault.core.exceptions import Conflict, Invalid
-from classvault.core.paging import PAGE_DEFAULT, PAGE_MAX
+from classvault.core.paging import PAGE_DEFAULT, PAGE_MAX, page_response
 from classvault.core.time import AMSTERDAM
 from classvault.core.validation import InputSchema, check_instant, refuse_nul
 from classvault.people.auth import BearerToken
@@ -372,19 +372,13 @@ PAGE_HEADERS = {
 @router.get("/recordings", response=list[RecordingItem], openapi_extra=PAGE_HEADERS)
 def recording_list(
     request: HttpRequest,
-    response: HttpResponse,
     limit: int | None = Query(None, description=f"1 to {PAGE_MAX}; default {PAGE_DEFAULT}"),
     cursor: str | None = Query(None, description="the X-Next-Cursor of the previous page"),
 ):
     """The recordings the caller may see, and only those: newest first, one page at a time.
     When there is more, the next page's cursor is in ``X-Next-Cursor`` and ``Link``."""
     page, after = recordings_page(actor=request.auth, now=clock.now(), limit=limit, cursor=cursor)
-    if after is not None:
-        query = request.GET.copy()
-        query["cursor"] = after
-        response["X-Next-Cursor"] = after
-        response["Link"] = f'<{request.path}?{query.urlencode()}>; rel="next"'
-    return [selectors.recording_item(r) for r in page]
+    return page_response(request, page, after)
 
 
 @router.get("/recordings/{recording_id}", response=RecordingDetail, exclude_none=True)

@@ -23,6 +23,23 @@ def recording_item(recording: Recording) -> dict[str, Any]:
     }
 
 
+# A list item's columns, read as plain values: a page of 100 recordings is 100 small
+# dicts, not 200 model instances (the recording and its owner) with every column parsed.
+RECORDING_ITEM_VALUES = ("pk", "title", "owner__username", "recorded_at", "expires_at", "status")
+
+
+def recording_item_from_values(row: dict[str, Any]) -> dict[str, Any]:
+    """:func:`recording_item` of a row of ``.values(*RECORDING_ITEM_VALUES)``."""
+    return {
+        "id": str(row["pk"]),
+        "title": row["title"],
+        "owner": row["owner__username"],
+        "recorded_at": row["recorded_at"],
+        "expires_at": row["expires_at"],
+        "status": row["status"],
+    }
+
+
 def view_purpose(*, actor: User, recording: Recording, asked: str | None) -> str:
     """The purpose logged with a view (R4): stated, or implied by who is looking."""
     if asked and asked.strip():

@@ -23,20 +23,28 @@ from django.utils.translation import gettext as _
 
 from classvault.core.exceptions import NotVisible
 from classvault.core.paging import (
+    cursor_decode,
     cursor_id,
     cursor_instant,
     cursor_pack,
     cursor_unpack,
     invalid_cursor,
+    keyset_cut,
     keyset_page,
+    keyset_rows,
     page_limit,
 )
+from classvault.core.prepared import prepared_values
 from classvault.people.models import Enrolment, Role, User
 from classvault.recordings.models import Assessment, Comment, Recording
 from classvault.recordings.rules import days_left
-from classvault.recordings.selectors import recording_item
+from classvault.recordings.selectors import (
+    RECORDING_ITEM_VALUES,
+    recording_item,
+    recording_item_from_values,
+)
 
-from .hooks import kept_after_expiry
+from .hooks import kept_after_expiry, kept_after_expiry_hook
 from .models import Screening, ScreeningMode, Share
 
 
@@ -272,9 +280,35 @@ def _last_comment(whose: Q):
 
 def recordings_page(
     *, actor: User, now: datetime, limit: int | None = None, cursor: str | None = None
-) -> tuple[list[Recording], str | None]:
-    """One page of what the actor may see, newest recording first, and the next page's
-    cursor (None on the last page): no list answers with every recording in the country."""
-    rows = recordings_visible(actor=actor, now=now).select_related("owner")
-    page, after = keyset_page(rows, field="recorded_at", limit=limit, cursor=cursor)
-    return list(page), after
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of what the actor may see as list items (:func:`recording_item`), newest
+    recording first, and the next page's cursor (None on the last page): no list answers
+    with every recording in the country.
+
+    Every API list request runs this, so it is kept cheap: one query of plain values, no
+    model instances, and its SQL compiled once per role (:mod:`classvault.core.prepared`)
+    from the same :func:`recordings_visible` every other read goes through.
+    """
+    size = page_limit(limit)
+    after = cursor_decode(cursor) if cursor else None
+    if not actor.is_active:
+        return [], None
+    values: dict[str, Any] = {"actor": actor.pk, "now": now}
+    if actor.school_id is not None:
+        values["school"] = actor.school_id
+    if after is not None:
+        values["at"], values["after"] = after
+    role = actor.role
+
+    def build(v: dict[str, Any]) -> QuerySet:
+        # A stand-in for the actor with only what the rule reads: the values and the role.
+        stand_in = User(pk=v["actor"], role=role, school_id=v.get("school"), is_active=True)
+        rows = recordings_visible(actor=stand_in, now=v["now"]).values(*RECORDING_ITEM_VALUES)
+        bound = (v["at"], v["after"]) if "at" in v else None
+        return keyset_rows(rows, field="recorded_at", after=bound)
+
+    # The shape: the role, and what retention keeps past expiry (the officer's exception).
+    shape = ("recordings_page", role, kept_after_expiry_hook.handlers)
+    rows = prepared_values(shape, build, values, limit=size + 1)
+    page, next_cursor = keyset_cut(rows, field="recorded_at", size=size)
+    return [recording_item_from_values(row) for row in page], next_cursor
