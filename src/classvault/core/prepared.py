@@ -9,9 +9,9 @@ built from stand-in values, and finds where each stand-in landed among the compi
 parameters; every later call runs that SQL with the real values in those places.
 
 It fails closed: the SQL is always compiled from the stand-ins, never from a caller's
-values, and a stand-in written into the SQL text instead of a parameter stops the
-compilation with an error (one that does not occur at all is a value this shape does not
-use). What makes the shape must be in
+values; a stand-in written into the SQL text instead of a parameter, or a parameter
+computed from one (``now - timedelta(days=1)``), stops the compilation with an error (a
+stand-in that does not occur at all is a value this shape does not use). What makes the shape must be in
 ``key``: a value that is None, or an attribute the builder reads from something other
 than ``values``, would otherwise be the first caller's for everybody. The callers' tests
 compare the prepared rows with the plain queryset's for every shape.
@@ -20,7 +20,7 @@ compare the prepared rows with the plain queryset's for every shape.
 import uuid
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django.db import connection
@@ -66,6 +66,30 @@ def _marks(stand_in: Any) -> list[str]:
     return [str(stand_in)]
 
 
+def _derived_from_stand_in(param: Any) -> bool:
+    """Whether a compiled parameter looks computed from a stand-in: an instant or a day
+    near the stand-ins' year (in any form the backend adapts it to), an int near their base
+    or a UUID in their range. No real value is: nothing in ClassVault predates 1950."""
+    if isinstance(param, bool):
+        return False
+    if isinstance(param, date):  # datetimes too
+        return param.year < 1950
+    if isinstance(param, int):
+        return param < _INT_BASE // 2
+    if isinstance(param, uuid.UUID):
+        return abs(param.int - _UUID_BASE) < 2**32
+    if isinstance(param, str):  # SQLite's text forms of instants and UUIDs
+        if param[:4].isdigit() and param[4:5] == "-":
+            return int(param[:4]) < 1950
+        hexdigits = param.replace("-", "")
+        if len(hexdigits) == 32:
+            try:
+                return _derived_from_stand_in(uuid.UUID(hex=hexdigits))
+            except ValueError:
+                return False
+    return False
+
+
 @dataclass(frozen=True)
 class _Statement:
     sql: str
@@ -94,6 +118,11 @@ def _compile(build: Callable[[dict[str, Any]], QuerySet], values: dict[str, Any]
                 slots.append((index, name, adapter))
                 found.add(name)
                 break
+    # A parameter computed from a stand-in (``now - timedelta(...)``, ``actor + 1``) would
+    # be frozen at the stand-in's value for every later caller: refuse any that is not one.
+    for index, param in enumerate(params):
+        if index not in {slot for slot, _, _ in slots} and _derived_from_stand_in(param):
+            raise ValueError(f"parameter {index} ({param!r}) was computed from a stand-in")
     # A value the shape does not use (the privacy officer's list names no actor) is fine;
     # one written into the SQL text, or changed on its way to the parameters, is not.
     for name in set(stand_ins) - found:
