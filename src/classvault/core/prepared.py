@@ -11,10 +11,10 @@ parameters; every later call runs that SQL with the real values in those places.
 It fails closed: the SQL is always compiled from the stand-ins, never from a caller's
 values; a stand-in written into the SQL text instead of a parameter, or a parameter
 computed from one (``now - timedelta(days=1)``), stops the compilation with an error (a
-stand-in that does not occur at all is a value this shape does not use). What makes the shape must be in
-``key``: a value that is None, or an attribute the builder reads from something other
-than ``values``, would otherwise be the first caller's for everybody. The callers' tests
-compare the prepared rows with the plain queryset's for every shape.
+stand-in that does not occur at all is a value this shape does not use). What makes the
+shape must be in ``key``: a value that is None, or an attribute the builder reads from
+something other than ``values``, would otherwise be the first caller's for everybody. The
+callers' tests compare the prepared rows with the plain queryset's for every shape.
 """
 
 import uuid
