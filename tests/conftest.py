@@ -1,5 +1,6 @@
 """Fixtures only: what they stand on lives in the support package (tests/support)."""
 
+import importlib
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,24 @@ def concurrent_db(transactional_db):
             cursor.execute(f'DELETE FROM "{table}"')
         for _name, _table, sql in triggers:
             cursor.execute(sql)
+
+
+@pytest.fixture(autouse=True)
+def _migration_data_back(request, django_db_blocker):
+    """Put back what the migrations write (privacy statement v1) after a test that empties
+    the database (``transactional_db``). Serially pytest-django runs such tests last, but
+    parallel workers (pytest-xdist) run a file's tests together, so a later file in the same
+    worker would find no statement in force."""
+    yield
+    if "transactional_db" not in request.fixturenames:
+        return
+    from django.apps import apps
+
+    publish_v1 = importlib.import_module(
+        "classvault.consent.migrations.0003_privacy_statement_v1"
+    ).publish_v1
+    with django_db_blocker.unblock():
+        publish_v1(apps, None)
 
 
 @pytest.fixture(autouse=True)
