@@ -31,18 +31,17 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
 
 
 @pytest.fixture
-def concurrent_db(transactional_db):
-    """Real commits, for tests with threads or processes (each closes its connection).
-
-    Afterwards pytest-django empties every table; on SQLite that is a DELETE, which the
+def transactional_db(transactional_db):
+    """pytest-django's, for every test with real commits (threads, processes, a live
+    server): afterwards it empties every table; on SQLite that is a DELETE, which the
     append-only triggers refuse. So the guarded tables are emptied first, their triggers
-    lifted for that moment and put back as they were.
-    """
+    lifted for that moment and put back as they were. (PostgreSQL's flush is a TRUNCATE,
+    which row triggers do not see.)"""
     yield
     from django.db import connection
 
     if connection.vendor != "sqlite":
-        return  # PostgreSQL's flush is a TRUNCATE, which row triggers do not see
+        return
     with connection.constraint_checks_disabled(), connection.cursor() as cursor:
         cursor.execute("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
         triggers = cursor.fetchall()
@@ -54,22 +53,30 @@ def concurrent_db(transactional_db):
             cursor.execute(sql)
 
 
+@pytest.fixture
+def concurrent_db(transactional_db):
+    """Real commits, for tests with threads or processes (each closes its connection)."""
+
+
 @pytest.fixture(autouse=True)
-def _migration_data_back(request, django_db_blocker):
-    """Put back what the migrations write (privacy statement v1) after a test that empties
-    the database (``transactional_db``). Serially pytest-django runs such tests last, but
-    parallel workers (pytest-xdist) run a file's tests together, so a later file in the same
-    worker would find no statement in force."""
-    yield
-    if "transactional_db" not in request.fixturenames:
+def _statement_in_force(request):
+    """The privacy statement the migrations publish, in force in every test's database.
+
+    A test with real commits ends by emptying the database; serially pytest-django runs
+    those last, but parallel workers (pytest-xdist) run a file's tests together, so a later
+    test on the same worker would find no statement. Within a test's transaction the
+    statement goes again with the rollback."""
+    names = request.fixturenames
+    if "transactional_db" in names:
+        request.getfixturevalue("transactional_db")
+    elif "db" in names or request.node.get_closest_marker("django_db"):
+        request.getfixturevalue("db")
+    else:
         return
     from django.apps import apps
 
-    publish_v1 = importlib.import_module(
-        "classvault.consent.migrations.0003_privacy_statement_v1"
-    ).publish_v1
-    with django_db_blocker.unblock():
-        publish_v1(apps, None)
+    migration = importlib.import_module("classvault.consent.migrations.0003_privacy_statement_v1")
+    migration.publish_v1(apps, None)
 
 
 @pytest.fixture(autouse=True)
