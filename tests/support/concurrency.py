@@ -11,6 +11,7 @@ of the test (its own and its threads') at it, and drops it afterwards. The test'
 database, wrapped in a transaction by the ``db`` fixture as usual, stays untouched.
 """
 
+import importlib
 import itertools
 import shutil
 import sqlite3
@@ -20,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.db import connection, connections
 
 _copies = itertools.count(1)
@@ -29,6 +31,11 @@ _copies = itertools.count(1)
 def empty_database_template(django_db_setup, django_db_blocker, tmp_path_factory):
     """A copy of the migrated test database, made before any test wraps it in a transaction."""
     with django_db_blocker.unblock():
+        # With what the migrations wrote, even after an earlier test emptied the database.
+        migration = importlib.import_module(
+            "classvault.consent.migrations.0003_privacy_statement_v1"
+        )
+        migration.publish_v1(apps, None)
         name = connection.settings_dict["NAME"]
         if connection.vendor == "sqlite":
             template = str(tmp_path_factory.mktemp("threads") / "template.sqlite3")
