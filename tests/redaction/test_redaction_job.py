@@ -207,3 +207,72 @@ def test_a_job_on_a_broken_rendition_fails_and_keeps_the_recording(faces_recordi
     assert redaction_run(job_id=job_id, now=TODAY) == JobStatus.FAILED
     assert_audited("redaction.fail", object_id=recording.pk, job=job_id)
     assert len(vault_keys_live(object_id=str(recording.pk))) == 4
+
+
+def _hold(recording):
+    from classvault.people.models import User
+    from classvault.retention.services import legal_hold_place
+
+    legal_hold_place(
+        actor=User.objects.get(username="piet"),
+        recording=recording,
+        reason="Klacht bij de inspectie",
+        reference="",
+        now=TODAY,
+    )
+
+
+def test_a_hold_placed_while_the_job_runs_keeps_the_original(faces_recording):
+    """The evidence stays as it is: the job fails at the replacement and keeps nothing."""
+    recording = faces_recording
+    before = _stored(recording)
+    keys = vault_keys_live(object_id=str(recording.pk))
+    job_id = _order(login("piet"), recording, faces="all")
+    calls = []
+
+    def clock():
+        calls.append(1)
+        if len(calls) == 2:  # while it runs, as the job renews its lease
+            _hold(recording)
+        return TODAY
+
+    assert redaction_run(job_id=job_id, now=TODAY, clock=clock) == JobStatus.FAILED
+    assert len(calls) > 2
+    assert vault_keys_live(object_id=str(recording.pk)) == keys
+    assert _stored(recording) == before
+    job = RedactionJob.objects.get(pk=job_id)
+    assert "legal hold" in job.failure_reason
+    assert_audited("redaction.fail", job=job_id)
+
+
+def test_a_review_under_a_hold_is_refused(faces_recording):
+    recording = faces_recording
+    astronaut, _pupil = two_faces()
+    x1, y1, x2, y2 = astronaut.box(1.0, W, H)
+    sanne = login("sanne")
+    job_id = _order(
+        sanne, recording, track=[{"at_seconds": 1.0, "box": [x1, y1, x2 - x1, y2 - y1]}]
+    )
+    assert redaction_run(job_id=job_id, now=TODAY) == JobStatus.REVIEW
+    _hold(recording)
+    assert sanne.post(f"/redactions/{job_id}/review", {}).status_code == 409
+    assert RedactionJob.objects.get(pk=job_id).status == JobStatus.REVIEW
+
+
+def test_progress_is_stored_while_it_runs_and_events_carry_the_time_they_happen(
+    faces_recording,
+):
+    recording = faces_recording
+    job_id = _order(login("piet"), recording, faces="all")
+    seen, times = [], iter(TODAY + timedelta(seconds=s) for s in range(10_000))
+
+    def clock():
+        seen.append(RedactionJob.objects.get(pk=job_id).progress)
+        return next(times)
+
+    assert redaction_run(job_id=job_id, now=TODAY, clock=clock) == JobStatus.DONE
+    assert any(0 < p < 1 for p in seen), seen
+    job = RedactionJob.objects.get(pk=job_id)
+    assert job.finished_at > TODAY  # when it was done, not when it was taken
+    applied = assert_audited("redaction.apply", job=job_id)
+    assert applied.at == job.finished_at

@@ -22,6 +22,7 @@ from classvault.audit.services import audit_record
 from classvault.core import clock as core_clock
 from classvault.recordings import media
 from classvault.recordings.models import Recording, RecordingStatus
+from classvault.retention.selectors import legal_hold_active
 from classvault.vault.exceptions import VaultNotFound
 from classvault.vault.purposes import Purpose
 from classvault.vault.selectors import vault_keys_live, vault_open_file
@@ -44,6 +45,7 @@ LEASE = timedelta(minutes=15)
 BEAT_SECONDS = 1.0
 MAX_ATTEMPTS = 3
 MAX_TAKEOVERS = 5
+UNDER_HOLD = "The recording came under a legal hold: it stays as it is."
 
 
 class LeaseLost(Exception):
@@ -138,6 +140,9 @@ def redaction_run(
         return _fail(job, token, "The redaction failed repeatedly.", now)
     if job.takeovers > MAX_TAKEOVERS:
         return _fail(job, token, "The redaction was interrupted too often.", now)
+    # What happens later (the result stored, the keys destroyed, the job done) is stamped
+    # when it happens, not when the job was taken: a lesson takes minutes to render.
+    tick = clock or (lambda: now)
     beat = _Beat(job.pk, token, clock or core_clock.now)
     object_id = str(job.recording_id)
     stored: list = []
@@ -168,7 +173,7 @@ def redaction_run(
         mute = [tuple(r) for r in job.mute]
         with (
             vault_open_file(object_id=object_id, purpose=Purpose.RENDITION) as src,
-            vault_writer(object_id=object_id, purpose=Purpose.RENDITION, now=now) as dst,
+            vault_writer(object_id=object_id, purpose=Purpose.RENDITION, now=tick()) as dst,
         ):
             engine.render(
                 src, dst, analysis, mute=mute, progress=beat, should_stop=beat.should_stop
@@ -179,26 +184,26 @@ def redaction_run(
             still = media.poster(src)
         beat(force=True)
         stored.append(
-            vault_store(object_id=object_id, purpose=Purpose.POSTER, chunks=[still], now=now)
+            vault_store(object_id=object_id, purpose=Purpose.POSTER, chunks=[still], now=tick())
         )
     except (Cancelled, LeaseLost) as exc:
         log.info("Redaction %s stops: %s", job_id, type(exc).__name__)
-        _discard(stored, now)
+        _discard(stored, tick())
         if isinstance(exc, Cancelled):
             _purge_unfinished(object_id)
         return _status(job_id)
     except (engine.RedactionError, media.MediaError, VaultNotFound) as exc:
-        _discard(stored, now)
-        return _fail(job, token, str(exc), now)
+        _discard(stored, tick())
+        return _fail(job, token, str(exc), tick())
     except Exception:
-        _discard(stored, now)
+        _discard(stored, tick())
         log.exception("Redaction %s failed; it is tried again.", job_id)
         with transaction.atomic():
             RedactionJob.objects.filter(pk=job.pk, lease_token=token).update(
                 attempts=F("attempts") + 1, lease_until=None, lease_token=None
             )
         raise
-    return _finish(job, token, stored, now)
+    return _finish(job, token, stored, tick())
 
 
 def _discard(stored, now: datetime) -> None:
@@ -217,10 +222,11 @@ def _purge_unfinished(object_id: str) -> None:
 def _finish(job: RedactionJob, token: uuid.UUID, stored, now: datetime) -> str:
     """Replace the recording with the redacted rendition and destroy every older key.
 
-    DESTRUCTIVE, in this order, in one transaction: the job is marked done and the recording
-    updated (and unblocked when the rule allows, see ``rules.unblocks``); then every other
-    data key of the recording (the original upload, older renditions and posters) is
-    destroyed, each with its audit event, so no copy of the unredacted video can ever be
+    DESTRUCTIVE, in this order, in one transaction, unless a legal hold was placed on the
+    recording meanwhile (then the job fails and keeps nothing): the job is marked done and
+    the recording updated (and unblocked when the rule allows, see ``rules.unblocks``); then
+    every other data key of the recording (the original upload, older renditions and
+    posters) is destroyed, each with its audit event, so no copy of the unredacted video can ever be
     decrypted again; the blobs are deleted only after the commit. The redaction's own
     event comes last (the audit head is the last lock a transaction takes). If this worker
     lost the job meanwhile, or the job was cancelled, it destroys only what it stored itself.
@@ -242,6 +248,12 @@ def _finish(job: RedactionJob, token: uuid.UUID, stored, now: datetime) -> str:
             if status == JobStatus.CANCELLED:
                 transaction.on_commit(lambda: _purge_unfinished(object_id))
             return status
+        if legal_hold_active(recording=recording):
+            # Placed while the job ran (the hold locks this row too): the evidence stays as
+            # it is, and the redacted copy goes.
+            for data_key_id in ours:
+                vault_discard(data_key_id=data_key_id, now=now)
+            return _fail(job, token, UNDER_HOLD, now)
         unblock = recording.status == RecordingStatus.BLOCKED and unblocks(current, recording)
         RedactionJob.objects.filter(pk=job.pk).update(
             status=JobStatus.DONE,

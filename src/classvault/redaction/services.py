@@ -205,6 +205,8 @@ def redaction_review(
     followed again (back to review). Only while the job waits for review (409 otherwise).
     """
     job = redaction_job_for(actor=actor, job_id=job_id, now=now)
+    if legal_hold_active(recording=job.recording):
+        raise Conflict(_("The recording is under a legal hold and must stay as it is."))
     size = None
     if track:
         size = redaction_video_size(job) or redaction_frame_size(job.recording)

@@ -182,9 +182,9 @@ class _Meter:
     def tick(self, done: int) -> None:
         if done % 25:
             return
-        if self.should_stop is not None and self.should_stop():
-            raise Cancelled()
         if self.callback is None:
+            if self.should_stop is not None and self.should_stop():
+                raise Cancelled()
             return
         elapsed = max(1e-6, time.monotonic() - self.started)
         fps = done / elapsed
@@ -193,7 +193,11 @@ class _Meter:
         fraction = low + (high - low) * min(1.0, done / self.total)
         if left is not None and self.rest:
             left += self.rest * elapsed / max(1, done) * self.total
+        # The progress first: a callback that stores it at most once a second would
+        # otherwise find that second taken by the stop check and never store any.
         self.callback(Progress(round(fraction, 4), round(fps, 2), left))
+        if self.should_stop is not None and self.should_stop():
+            raise Cancelled()
 
 
 def _open(src: BinaryIO):
