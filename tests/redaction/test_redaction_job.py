@@ -276,3 +276,16 @@ def test_progress_is_stored_while_it_runs_and_events_carry_the_time_they_happen(
     assert job.finished_at > TODAY  # when it was done, not when it was taken
     applied = assert_audited("redaction.apply", job=job_id)
     assert applied.at == job.finished_at
+
+
+def test_the_owner_does_not_review_the_privacy_officers_order(faces_recording):
+    recording = faces_recording
+    astronaut, _pupil = two_faces()
+    x1, y1, x2, y2 = astronaut.box(1.0, W, H)
+    mark = [{"at_seconds": 1.0, "box": [x1, y1, x2 - x1, y2 - y1]}]
+    job_id = _order(login("piet"), recording, track=mark)
+    assert redaction_run(job_id=job_id, now=TODAY) == JobStatus.REVIEW
+    assert login("sanne").post(f"/redactions/{job_id}/review", {}).status_code == 403
+    assert RedactionJob.objects.get(pk=job_id).status == JobStatus.REVIEW
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert login("piet").post(f"/redactions/{job_id}/review", {}).status_code == 200

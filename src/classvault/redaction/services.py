@@ -202,9 +202,13 @@ def redaction_review(
     """Confirm the computed track of a one-person job, or correct it with more marks.
 
     Confirming queues the blurring; new marks are added to the old ones and the person is
-    followed again (back to review). Only while the job waits for review (409 otherwise).
+    followed again (back to review). Only while the job waits for review (409 otherwise), by
+    whoever ordered it or the privacy officer (403 for the owner on the officer's order).
     """
     job = redaction_job_for(actor=actor, job_id=job_id, now=now)
+    if job.ordered_by_id != actor.pk and actor.role != Role.PRIVACY_OFFICER:
+        # The privacy officer answers for her own orders (they may unblock the recording).
+        raise Forbidden(_("Only who ordered this redaction, or the privacy officer, reviews it."))
     if legal_hold_active(recording=job.recording):
         raise Conflict(_("The recording is under a legal hold and must stay as it is."))
     size = None
