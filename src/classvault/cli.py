@@ -1,9 +1,13 @@
 """The ``classvault`` console script: each subcommand parses its arguments and calls a service."""
 
 import argparse
+import contextlib
 import json
+import math
 import os
+import signal
 import sys
+import tempfile
 from pathlib import Path
 
 
@@ -309,9 +313,16 @@ def cmd_manage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
 def _mute_range(text: str) -> tuple[float, float]:
     try:
-        start, end = (float(part) for part in text.split("-", 1))
+        start, end = (_finite(part) for part in text.split("-", 1))
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not START-END in seconds") from None
     if not 0 <= start < end:
@@ -324,22 +335,102 @@ def _mark(text: str):
 
     try:
         at, box = text.split(":", 1)
-        x, y, w, h = (float(v) for v in box.split(","))
-        return Mark(at_seconds=float(at), box=(x, y, w, h))
+        x, y, w, h = (_finite(v) for v in box.split(","))
+        return Mark(at_seconds=_finite(at), box=(x, y, w, h))
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not SECONDS:X,Y,W,H") from None
 
 
+def _redaction_problem(args: argparse.Namespace, width: int, height: int, duration) -> str:
+    """Why the marks and ranges cannot take effect on this video ('' when they can): the
+    rules of the API's order (``redaction.services``), from the same module."""
+    from classvault.redaction.engine import limits
+
+    for mark in args.marks:
+        where = f"--mark {mark.at_seconds:g}:{','.join(f'{v:g}' for v in mark.box)}"
+        if not limits.time_inside(mark.at_seconds, duration):
+            return f"{where}: the time lies outside the video{_length(duration)}"
+        if not limits.box_big_enough(mark.box):
+            return f"{where}: a box must be at least {limits.MIN_BOX} pixels wide and high"
+        if not limits.box_inside(mark.box, width, height):
+            return f"{where}: the box must lie inside the frame of {width} x {height} pixels"
+    limit = limits.mute_limit(duration, math.inf)
+    for start, end in args.mute:
+        if not limits.range_inside(start, end, limit):
+            return f"--mute {start:g}-{end:g}: the range ends after the video{_length(duration)}"
+    return ""
+
+
+def _length(duration) -> str:
+    return f" of {duration:.2f} s" if duration else ""
+
+
+def _terminate(signum, frame):
+    raise SystemExit(128 + signum)
+
+
 def cmd_redact(args: argparse.Namespace) -> int:
     """Anonymise a plain video file: no Django, no vault (the vault's job uses the same
-    engine on decrypted streams)."""
-    from tqdm import tqdm
+    engine on decrypted streams).
 
-    from classvault.redaction.engine import Progress, RedactionError, redact
+    The result is written to a temporary file beside OUTPUT and renamed onto it only when
+    the whole redaction succeeded: a failed, interrupted (Ctrl-C) or terminated run leaves
+    no partial file and an existing OUTPUT as it was."""
+    from classvault.redaction.engine import RedactionError, probe
 
     faces = "none" if args.marks and args.faces is None else (args.faces or "all")
-    if os.path.abspath(args.input) == os.path.abspath(args.output):
-        return _fail("OUTPUT must not be INPUT")
+    if faces == "none" and not args.marks and not args.mute:
+        return _fail("nothing to redact: --faces none needs --mark or --mute")
+    if os.path.abspath(args.input) == os.path.abspath(args.output) or (
+        os.path.exists(args.input)
+        and os.path.exists(args.output)
+        and os.path.samefile(args.input, args.output)
+    ):
+        return _fail("OUTPUT must not be INPUT (nor a link to it)")
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    temporary = None
+    try:
+        with open(args.input, "rb") as src:
+            width, height, duration = probe(src)
+            problem = _redaction_problem(args, width, height, duration)
+            if problem:
+                return _fail(problem)
+            directory = os.path.dirname(os.path.abspath(args.output))
+            suffix = os.path.splitext(args.output)[1]
+            fd, temporary = tempfile.mkstemp(prefix=".classvault-", suffix=suffix, dir=directory)
+            with os.fdopen(fd, "wb") as dst:
+                analysis = _redact_with_bar(src, dst, faces, args)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temporary, 0o666 & ~umask)  # as open() would have made it
+            os.replace(temporary, args.output)
+            temporary = None
+    except KeyboardInterrupt:
+        return _fail(f"interrupted: {args.output} not written", 130)
+    except SystemExit:
+        _fail(f"terminated: {args.output} not written")
+        raise
+    except OSError as exc:
+        return _fail(str(exc), 1)
+    except RedactionError as exc:
+        return _fail(f"{args.input}: {exc}", 1)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+    print(
+        f"wrote {args.output}: {analysis.frames} frames, "
+        f"{len(analysis.tracklets)} face tracks blurred, {len(args.mute)} ranges muted"
+    )
+    return 0
+
+
+def _redact_with_bar(src, dst, faces: str, args: argparse.Namespace):
+    from tqdm import tqdm
+
+    from classvault.redaction.engine import Progress, redact
+
     bar = tqdm(total=100, unit="%", desc="redacting", file=sys.stderr, disable=args.quiet)
 
     def show(progress: Progress) -> None:
@@ -348,21 +439,9 @@ def cmd_redact(args: argparse.Namespace) -> int:
         bar.refresh()
 
     try:
-        with open(args.input, "rb") as src, open(args.output, "wb") as dst:
-            analysis = redact(
-                src, dst, faces=faces, marks=args.marks, mute=args.mute, progress=show
-            )
-    except OSError as exc:
-        return _fail(str(exc), 1)
-    except RedactionError as exc:
-        return _fail(f"{args.input}: {exc}", 1)
+        return redact(src, dst, faces=faces, marks=args.marks, mute=args.mute, progress=show)
     finally:
         bar.close()
-    print(
-        f"wrote {args.output}: {analysis.frames} frames, "
-        f"{len(analysis.tracklets)} face tracks blurred, {len(args.mute)} ranges muted"
-    )
-    return 0
 
 
 def _default_port() -> int:

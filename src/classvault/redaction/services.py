@@ -16,16 +16,20 @@ from classvault.recordings.models import Recording, RecordingStatus
 from classvault.retention.selectors import legal_hold_active
 from classvault.sharing.selectors import recording_get_visible
 
+from .engine.limits import (
+    MIN_BOX,
+    box_big_enough,
+    box_inside,
+    mute_limit,
+    range_inside,
+    time_inside,
+)
 from .jobs import redaction_enqueue
 from .models import OPEN, JobStatus, RedactionJob
 from .selectors import redaction_frame_size, redaction_job_get_visible, redaction_video_size
 
 MAX_MARKS = 50
 MAX_RANGES = 100
-# A marked box is at least this many pixels wide and high (the page ignores smaller drags).
-MIN_BOX = 4
-# Times may lie this far past the stored duration (a rounded end, the last frame's length).
-SLACK_SECONDS = 0.5
 # The frame a box must fit in when the rendition's size cannot be read.
 MAX_SIDE = 8192
 
@@ -58,11 +62,11 @@ def _clean_track(track: list, duration: float | None, size: tuple[int, int] | No
         if not isinstance(box, list | tuple) or len(box) != 4:
             raise Invalid(_("A box is [x, y, width, height] in pixels."))
         x, y, w, h = (_number(v, "box") for v in box)
-        if at < 0 or (duration and at > duration + SLACK_SECONDS):
+        if not time_inside(at, duration):
             raise Invalid(_("A mark must lie inside the video: a time and a box with a size."))
-        if w < MIN_BOX or h < MIN_BOX:
+        if not box_big_enough((x, y, w, h)):
             raise Invalid(_("A box must be at least %(n)s pixels wide and high.") % {"n": MIN_BOX})
-        if x < 0 or y < 0 or x + w > width + 1 or y + h > height + 1:
+        if not box_inside((x, y, w, h), width, height):
             raise Invalid(
                 _("A box must lie inside the frame of %(w)s x %(h)s pixels.")
                 % {"w": width, "h": height}
@@ -76,15 +80,13 @@ def _clean_mute(mute: list, duration: float | None) -> list[list[float]]:
     if len(mute) > MAX_RANGES:
         raise Invalid(_("Silence at most %(n)s ranges.") % {"n": MAX_RANGES})
     # Without a known duration, no range reaches beyond the longest recording kept.
-    limit = (
-        duration + SLACK_SECONDS if duration else float(settings.CLASSVAULT_MAX_RECORDING_SECONDS)
-    )
+    limit = mute_limit(duration, float(settings.CLASSVAULT_MAX_RECORDING_SECONDS))
     cleaned = []
     for pair in mute:
         if not isinstance(pair, list | tuple) or len(pair) != 2:
             raise Invalid(_("A range to silence is [start, end] in seconds."))
         start, end = (_number(v, "mute") for v in pair)
-        if not 0 <= start < end or end > limit:
+        if not range_inside(start, end, limit):
             raise Invalid(_("A range to silence must start before it ends, inside the video."))
         cleaned.append([start, end])
     return cleaned

@@ -6,7 +6,7 @@ vault a decrypting reader and an encrypting writer): nothing here writes plainte
 """
 
 from .detector import CenterFaceDetector, FaceDetector
-from .pipeline import Analysis, Mark, Progress, RedactionError, analyse, redact, render
+from .pipeline import Analysis, Mark, Progress, RedactionError, analyse, probe, redact, render
 
 __all__ = [
     "Analysis",
@@ -16,6 +16,7 @@ __all__ = [
     "Progress",
     "RedactionError",
     "analyse",
+    "probe",
     "redact",
     "render",
 ]

@@ -211,6 +211,27 @@ def _open(src: BinaryIO):
     return container
 
 
+def probe(src: BinaryIO) -> tuple[int, int, float | None]:
+    """The width and height marks are given in, and the duration in seconds (None when the
+    file does not say); rewinds ``src``. RedactionError when it is no decodable video."""
+    container = _open(src)
+    try:
+        stream = container.streams.video[0]
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if stream.duration is not None and stream.time_base is not None:
+            duration = float(stream.duration * stream.time_base)
+        elif container.duration is not None:
+            duration = container.duration / av.time_base
+        else:
+            duration = None
+    finally:
+        container.close()
+    src.seek(0)
+    if not width or not height:
+        raise RedactionError("The input is not a video that can be decoded.")
+    return width, height, duration or None
+
+
 def _frame_estimate(container) -> tuple[float, int]:
     stream = container.streams.video[0]
     rate = float(stream.average_rate or 25)
