@@ -17,6 +17,33 @@ from support.recordings import make_recording
 pytest_plugins = ["support.concurrency", "support.s3"]
 
 
+# The test files that start the real S3 server (support/s3.py, a session-wide Ceph): two
+# Ceph clusters started at once by two parallel workers disturbed each other, so these
+# files all run on one worker.
+S3_FILES = {
+    "tests/test_health_storage.py",
+    "tests/test_s3_end_to_end.py",
+    "tests/test_s3_support.py",
+    "tests/test_storage_check.py",
+    "tests/vault/test_vault_blobs.py",
+    "tests/vault/test_vault_s3.py",
+}
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile` (make test), with the S3 files as one file: one Ceph per run."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class OneCephScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "s3-files" if path in S3_FILES else path
+
+    return OneCephScheduling(config, log)
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
     """SQLite tests run on a file, as production does, not Django's shared-cache memory
