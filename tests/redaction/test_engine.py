@@ -141,20 +141,21 @@ def _covered(per_frame):
 def test_a_face_that_vanishes_is_held_if_it_was_seen_twice_and_shorter_at_the_edge():
     from classvault.redaction.engine.tracking import frame_boxes
 
-    def hold(tracklet):
-        return _covered(
-            frame_boxes(
-                [tracklet],
-                frames=200,
-                dilate=7,
-                max_gap=12,
-                hold=50,
-                edge_hold=25,
-                confirm=2,
-                edge_grow=0.3,
-                size=(1280, 720),
-            )
+    def boxes(tracklet):
+        return frame_boxes(
+            [tracklet],
+            frames=200,
+            dilate=7,
+            max_gap=12,
+            hold=50,
+            edge_hold=25,
+            confirm=2,
+            edge_grow=0.3,
+            size=(1280, 720),
         )
+
+    def hold(tracklet):
+        return _covered(boxes(tracklet))
 
     inside = hold(_tracklet([90, 93, 96], [600, 300, 660, 360]))
     assert inside == list(range(90 - 50, 96 + 51))
@@ -162,16 +163,6 @@ def test_a_face_that_vanishes_is_held_if_it_was_seen_twice_and_shorter_at_the_ed
     once = hold(_tracklet([90], [600, 300, 660, 360]))
     assert once == list(range(90 - 7, 90 + 8))
     # At the edge (half out of the frame, or leaving it): held for half as long, and larger.
-    edge_boxes = frame_boxes(
-        [_tracklet([90, 93, 96], [1200, 300, 1280, 380])],
-        frames=200,
-        dilate=7,
-        max_gap=12,
-        hold=50,
-        edge_hold=25,
-        confirm=2,
-        edge_grow=0.3,
-        size=(1280, 720),
-    )
+    edge_boxes = boxes(_tracklet([90, 93, 96], [1200, 300, 1280, 380]))
     assert _covered(edge_boxes) == list(range(90 - 25, 96 + 26))
     assert edge_boxes[93][0][2] - edge_boxes[93][0][0] > 80 * 1.5

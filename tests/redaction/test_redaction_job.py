@@ -209,6 +209,13 @@ def test_a_job_on_a_broken_rendition_fails_and_keeps_the_recording(faces_recordi
     assert len(vault_keys_live(object_id=str(recording.pk))) == 4
 
 
+def _astronaut_mark() -> list[dict]:
+    """A mark of the first face (the one to follow) at 1 s."""
+    astronaut, _pupil = two_faces()
+    x1, y1, x2, y2 = astronaut.box(1.0, W, H)
+    return [{"at_seconds": 1.0, "box": [x1, y1, x2 - x1, y2 - y1]}]
+
+
 def _hold(recording):
     from classvault.people.models import User
     from classvault.retention.services import legal_hold_place
@@ -247,12 +254,8 @@ def test_a_hold_placed_while_the_job_runs_keeps_the_original(faces_recording):
 
 def test_a_review_under_a_hold_is_refused(faces_recording):
     recording = faces_recording
-    astronaut, _pupil = two_faces()
-    x1, y1, x2, y2 = astronaut.box(1.0, W, H)
     sanne = login("sanne")
-    job_id = _order(
-        sanne, recording, track=[{"at_seconds": 1.0, "box": [x1, y1, x2 - x1, y2 - y1]}]
-    )
+    job_id = _order(sanne, recording, track=_astronaut_mark())
     assert redaction_run(job_id=job_id, now=TODAY) == JobStatus.REVIEW
     _hold(recording)
     assert sanne.post(f"/redactions/{job_id}/review", {}).status_code == 409
@@ -280,10 +283,7 @@ def test_progress_is_stored_while_it_runs_and_events_carry_the_time_they_happen(
 
 def test_the_owner_does_not_review_the_privacy_officers_order(faces_recording):
     recording = faces_recording
-    astronaut, _pupil = two_faces()
-    x1, y1, x2, y2 = astronaut.box(1.0, W, H)
-    mark = [{"at_seconds": 1.0, "box": [x1, y1, x2 - x1, y2 - y1]}]
-    job_id = _order(login("piet"), recording, track=mark)
+    job_id = _order(login("piet"), recording, track=_astronaut_mark())
     assert redaction_run(job_id=job_id, now=TODAY) == JobStatus.REVIEW
     assert login("sanne").post(f"/redactions/{job_id}/review", {}).status_code == 403
     assert RedactionJob.objects.get(pk=job_id).status == JobStatus.REVIEW
