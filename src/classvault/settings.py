@@ -192,6 +192,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# PostgreSQL: the hottest statements (token, rate limit, lists) are prepared on the server
+# once per session (core/prepared.py). Off behind a transaction-mode connection pooler.
+CLASSVAULT_DB_PREPARE = env_bool("CLASSVAULT_DB_PREPARE", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server read while the worker writes; IMMEDIATE avoids the
     # "database is locked" upgrade deadlock between two writers (a write transaction takes

@@ -17,12 +17,15 @@ something other than ``values``, would otherwise be the first caller's for every
 callers' tests compare the prepared rows with the plain queryset's for every shape.
 """
 
+import hashlib
+import re
 import uuid
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -32,6 +35,10 @@ _INSTANT_BASE = datetime(1901, 2, 3, 4, 5, 6, 100_000, tzinfo=UTC)
 _UUID_BASE = 0x5E471E1_0000_4000_8000_000000000000
 
 _CACHE_ATTRIBUTE = "_classvault_prepared"
+# On the driver's connection (a new one after every reconnect, unlike Django's wrapper):
+# the server-side statements that session holds, by name; False for one that cannot be.
+_SERVER_ATTRIBUTE = "_classvault_server_statements"
+_PLACEHOLDER = re.compile(r"%[s%]")
 
 
 def _stand_in(value: Any, index: int) -> Any:
@@ -166,8 +173,68 @@ def prepared_values(
         params[index] = adapter(values[name])
     params.append(limit)
     with connection.cursor() as cursor:
-        cursor.execute(statement.sql, params)
+        execute_planned_once(cursor, statement.sql, params)
         rows = cursor.fetchall()
     if statement.converters:  # SQLite's text instants and UUIDs; none on PostgreSQL
         rows = statement.compiler.apply_converters(rows, statement.converters)
     return [dict(zip(statement.names, row, strict=True)) for row in rows]
+
+
+def execute_planned_once(cursor: Any, sql: str, params: Sequence[Any]) -> None:
+    """``cursor.execute(sql, params)``; on PostgreSQL through a server-side prepared
+    statement, so the server plans it once per session instead of on every request.
+
+    Django binds parameters in the client: the server parses and plans each statement
+    anew, which for the trainer's list (a UNION of joins) costs as much as running it. Here
+    the statement is ``PREPARE``d once per database session under a name derived from its
+    text, and each call is ``EXECUTE name(values)``, still through Django's cursor (its
+    wrappers and query log see one statement, as before). A prepared statement lives as
+    long as the session, whatever transaction it was made in, so it is made on the driver's
+    connection, inside a savepoint when a transaction is open; one the server cannot
+    prepare (a parameter whose type it cannot infer) is run as it is. Off with
+    ``CLASSVAULT_DB_PREPARE=0`` (e.g. behind a transaction-mode connection pooler, which
+    hands one session's statements to another).
+    """
+    if connection.vendor != "postgresql" or not settings.CLASSVAULT_DB_PREPARE:
+        cursor.execute(sql, params)
+        return
+    raw = cursor.cursor.connection
+    held = getattr(raw, _SERVER_ATTRIBUTE, None)
+    if held is None:
+        held = {}
+        setattr(raw, _SERVER_ATTRIBUTE, held)
+    name = "cv_" + hashlib.sha256(sql.encode()).hexdigest()[:24]
+    if name not in held:
+        held[name] = _prepare(raw, name, sql)
+    if not held[name]:
+        cursor.execute(sql, params)
+        return
+    marks = ", ".join(["%s"] * len(params))
+    cursor.execute(f"EXECUTE {name}({marks})" if params else f"EXECUTE {name}", params)
+
+
+def _prepare(raw: Any, name: str, sql: str) -> bool:
+    """``PREPARE name AS sql`` on the driver's connection; False if the server refuses."""
+    import psycopg  # only on PostgreSQL
+
+    count = iter(range(1, 10_000))
+    text = _PLACEHOLDER.sub(lambda m: "%" if m[0] == "%%" else f"${next(count)}", sql)
+    # Inside Django's atomic block the driver is not in autocommit, and begins the
+    # transaction with the first statement, ours included.
+    in_transaction = (
+        not raw.autocommit or raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+    )
+    with raw.cursor() as cursor:
+        if in_transaction:
+            cursor.execute("SAVEPOINT classvault_prepare")
+        try:
+            cursor.execute(f"PREPARE {name} AS {text}")
+        except psycopg.DatabaseError as exc:
+            if in_transaction:
+                cursor.execute("ROLLBACK TO SAVEPOINT classvault_prepare")
+                cursor.execute("RELEASE SAVEPOINT classvault_prepare")
+            # Made by an earlier call whose bookkeeping was lost: the same text.
+            return isinstance(exc, psycopg.errors.DuplicatePreparedStatement)
+        if in_transaction:
+            cursor.execute("RELEASE SAVEPOINT classvault_prepare")
+    return True

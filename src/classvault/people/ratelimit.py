@@ -24,6 +24,7 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from classvault.core.exceptions import RateLimited
+from classvault.core.prepared import execute_planned_once
 
 from .models import ApiToken
 
@@ -64,8 +65,8 @@ def token_request_count(*, token: ApiToken, now: datetime) -> WindowCount:
     window, retry_after = _window(now)
     # One statement, so autocommit makes it atomic without a transaction of its own.
     with connection.cursor() as cursor:
-        cursor.execute(
-            _COUNT_SQL, [token.pk, window, connection.ops.adapt_datetimefield_value(now)]
+        execute_planned_once(
+            cursor, _COUNT_SQL, [token.pk, window, connection.ops.adapt_datetimefield_value(now)]
         )
         (count,) = cursor.fetchone()
     if 0 < limit < count:

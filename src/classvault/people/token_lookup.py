@@ -16,6 +16,8 @@ from typing import Any
 from django.db import connection
 from django.db.models import Model
 
+from classvault.core.prepared import execute_planned_once
+
 from .models import ApiToken, School, User
 
 _MODELS: list[tuple[type[Model], str]] = [(ApiToken, "t"), (User, "u"), (School, "s")]
@@ -59,7 +61,7 @@ def token_by_hash(key_hash: str) -> ApiToken | None:
     there is none (whether it is in force is the caller's question)."""
     sql, shapes = _statement()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [key_hash])
+        execute_planned_once(cursor, sql, [key_hash])
         row = cursor.fetchone()
     if row is None:
         return None
