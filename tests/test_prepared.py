@@ -4,7 +4,8 @@ queryset whose SQL would keep something of the stand-ins for later callers."""
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
 from classvault.core.prepared import execute_planned_once, prepared_values
@@ -133,3 +134,29 @@ def test_a_statement_the_server_cannot_prepare_runs_as_it_is(db, in_transaction)
     else:
         run()
         run()
+
+
+@on_postgres
+def test_preparing_in_a_broken_transaction_fails_as_django_would(world):
+    def forget_prepared():
+        with connection.cursor() as cursor:
+            cursor.execute("DEALLOCATE ALL")
+        delattr(connection.connection, "_classvault_server_statements")
+
+    forget_prepared()
+    with transaction.atomic():
+        with pytest.raises(DatabaseError), transaction.atomic(savepoint=False):
+            connection.cursor().execute("SELECT 1 / 0")
+        # Django's own rule for any statement after an error inside the block.
+        with pytest.raises(TransactionManagementError):
+            _list_ids(world.student)
+    # An error Django did not see (caught inside the block): the driver's refusal arrives
+    # as Django's DatabaseError, as from any other query, not as psycopg's own.
+    forget_prepared()
+    with transaction.atomic():
+        with pytest.raises(DatabaseError):
+            connection.cursor().execute("SELECT 1 / 0")
+        with pytest.raises(DatabaseError, match="aborted"):
+            _list_ids(world.student)
+        transaction.set_rollback(True)
+    assert _list_ids(world.student) == []

@@ -205,7 +205,11 @@ def execute_planned_once(cursor: Any, sql: str, params: Sequence[Any]) -> None:
         setattr(raw, _SERVER_ATTRIBUTE, held)
     name = "cv_" + hashlib.sha256(sql.encode()).hexdigest()[:24]
     if name not in held:
-        held[name] = _prepare(raw, name, sql)
+        # As Django's own cursor would: no statement in a broken atomic block, and the
+        # driver's errors as Django's (a lost connection is then closed after the request).
+        connection.validate_no_broken_transaction()
+        with connection.wrap_database_errors:
+            held[name] = _prepare(raw, name, sql)
     if not held[name]:
         cursor.execute(sql, params)
         return
