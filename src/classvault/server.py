@@ -98,11 +98,15 @@ class WorkerSupervisor(threading.Thread):
             with self._lock:
                 if self._stopping.is_set():
                     break
-                self.proc = proc = subprocess.Popen(self.command)
+                proc = subprocess.Popen(self.command)
+                # Its silence counts from here, before anyone can see the process: read
+                # later, a slow thread would start the count after time had moved on.
+                started_at = self._now()
+                self.proc = proc
                 self.starts += 1
             started = time.monotonic()
             log.info("Background worker started (pid %d).", proc.pid)
-            code = self._watch(proc)
+            code = self._watch(proc, started_at)
             if self._stopping.is_set():
                 break
             ran_for = time.monotonic() - started
@@ -118,9 +122,8 @@ class WorkerSupervisor(threading.Thread):
             )
             self._stopping.wait(delay)
 
-    def _watch(self, proc: subprocess.Popen) -> int:
+    def _watch(self, proc: subprocess.Popen, started_at: datetime) -> int:
         """Wait for the worker to exit; kill it first if its heartbeat went stale."""
-        started_at = self._now()
         while True:
             try:
                 return proc.wait(timeout=self.check_every)

@@ -200,8 +200,13 @@ def test_a_job_on_a_broken_rendition_fails_and_keeps_the_recording(faces_recordi
     recording = faces_recording
     from classvault.vault.services import vault_store
 
+    # Newer than the good rendition (made at TODAY too): at the same instant, which one is
+    # current would be up to the database's order of equal rows.
     vault_store(
-        object_id=str(recording.pk), purpose=Purpose.RENDITION, chunks=[b"x" * 500], now=TODAY
+        object_id=str(recording.pk),
+        purpose=Purpose.RENDITION,
+        chunks=[b"x" * 500],
+        now=TODAY + timedelta(seconds=1),
     )
     job_id = _order(login("piet"), recording, faces="all")
     assert redaction_run(job_id=job_id, now=TODAY) == JobStatus.FAILED
