@@ -71,6 +71,13 @@ def _owned(world) -> None:
     )
 
 
+def _forget_prepared() -> None:
+    """As in a new session: no statement on the server, none in the bookkeeping."""
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    delattr(connection.connection, "_classvault_server_statements")
+
+
 def _list_ids(actor) -> list:
     page, _after = recordings_page(actor=actor, now=NOW, limit=50)
     return [item["id"] for item in page]
@@ -101,11 +108,9 @@ def test_a_statement_prepared_in_a_rolled_back_transaction_still_serves(world):
     _owned(world)
     expected = _list_ids(world.student)
     assert len(expected) == 3
-    # As in a new session: the statement is prepared inside the transaction rolled back
-    # below (prepared statements are the session's, not the transaction's).
-    with connection.cursor() as cursor:
-        cursor.execute("DEALLOCATE ALL")
-    delattr(connection.connection, "_classvault_server_statements")
+    # The statement is prepared inside the transaction rolled back below (prepared
+    # statements are the session's, not the transaction's).
+    _forget_prepared()
     with pytest.raises(RuntimeError), transaction.atomic():
         assert _list_ids(world.student) == expected
         raise RuntimeError("roll back")
@@ -138,12 +143,7 @@ def test_a_statement_the_server_cannot_prepare_runs_as_it_is(db, in_transaction)
 
 @on_postgres
 def test_preparing_in_a_broken_transaction_fails_as_django_would(world):
-    def forget_prepared():
-        with connection.cursor() as cursor:
-            cursor.execute("DEALLOCATE ALL")
-        delattr(connection.connection, "_classvault_server_statements")
-
-    forget_prepared()
+    _forget_prepared()
     with transaction.atomic():
         with pytest.raises(DatabaseError), transaction.atomic(savepoint=False):
             connection.cursor().execute("SELECT 1 / 0")
@@ -152,7 +152,7 @@ def test_preparing_in_a_broken_transaction_fails_as_django_would(world):
             _list_ids(world.student)
     # An error Django did not see (caught inside the block): the driver's refusal arrives
     # as Django's DatabaseError, as from any other query, not as psycopg's own.
-    forget_prepared()
+    _forget_prepared()
     with transaction.atomic():
         with pytest.raises(DatabaseError):
             connection.cursor().execute("SELECT 1 / 0")

@@ -18,6 +18,7 @@ callers' tests compare the prepared rows with the plain queryset's for every sha
 """
 
 import hashlib
+import itertools
 import re
 import uuid
 from collections.abc import Callable, Hashable, Sequence
@@ -221,7 +222,7 @@ def _prepare(raw: Any, name: str, sql: str) -> bool:
     """``PREPARE name AS sql`` on the driver's connection; False if the server refuses."""
     import psycopg  # only on PostgreSQL
 
-    count = iter(range(1, 10_000))
+    count = itertools.count(1)
     text = _PLACEHOLDER.sub(lambda m: "%" if m[0] == "%%" else f"${next(count)}", sql)
     # Inside Django's atomic block the driver is not in autocommit, and begins the
     # transaction with the first statement, ours included.
