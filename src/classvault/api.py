@@ -12,7 +12,7 @@ from classvault.audit.api import router as audit_router
 from classvault.consent.api import router as consent_router
 from classvault.core import clock
 from classvault.core import health as core_health
-from classvault.core.busy import busy_json, is_database_busy
+from classvault.core.busy import busy_json, is_database_unavailable
 from classvault.core.exceptions import DomainError, RateLimited
 from classvault.core.schemas import HealthDetailOut
 from classvault.people.api import auth_router, me_router, org_router
@@ -195,7 +195,7 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 @api.exception_handler(OperationalError)
 def database_busy(request: HttpRequest, exc: OperationalError) -> HttpResponse:
-    if not is_database_busy(exc):
+    if not is_database_unavailable(exc):
         raise exc
     return busy_json(request)
 

@@ -14,11 +14,17 @@ same request, sent again, will succeed:
 
 The person should retry, and nothing about it is a bug to log as one. The worker treats it
 the same way: a transcode that met it is tried again without counting a failed attempt.
+
+A lost connection is answered the same way (:func:`is_database_unreachable`): PostgreSQL
+ended the session under a request (an administrator's ``pg_terminate_backend``, a restart,
+a failover) or is starting up. The request's transaction is gone with it; Django closes the
+broken connection when the request ends, and the next request opens a new one.
 """
 
 import logging
 
-from django.db import OperationalError
+import psycopg
+from django.db import OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
@@ -40,8 +46,34 @@ def is_database_busy(exc: BaseException) -> bool:
     return bool(exc.args) and isinstance(exc.args[0], str) and "is locked" in exc.args[0].lower()
 
 
+# PostgreSQL's "the session is gone" errors: admin_shutdown, crash_shutdown,
+# cannot_connect_now; and class 08, connection_exception.
+UNREACHABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
+
+
+def is_database_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` is the database connection lost under the request: the server ended
+    the session, or psycopg found the connection already closed (no SQLSTATE then)."""
+    cause = exc.__cause__
+    if not (isinstance(exc, OperationalError) and isinstance(cause, psycopg.OperationalError)):
+        return False
+    if cause.sqlstate is not None:
+        return cause.sqlstate in UNREACHABLE_SQLSTATES or cause.sqlstate.startswith("08")
+    raw = connection.connection
+    return raw is None or bool(getattr(raw, "closed", False) or getattr(raw, "broken", False))
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """Busy or unreachable: the same request, sent again shortly, is expected to succeed."""
+    return is_database_busy(exc) or is_database_unreachable(exc)
+
+
 def busy_json(request: HttpRequest) -> HttpResponse:
-    log.warning("The database was busy; %s %s answered 503.", request.method, request.path)
+    log.warning(
+        "The database was busy or its connection was lost; %s %s answered 503.",
+        request.method,
+        request.path,
+    )
     response = JsonResponse(
         {"detail": _("The service is busy. Try again in a few seconds.")}, status=503
     )

@@ -1,4 +1,5 @@
-"""A locked database answers a friendly "busy, try again" page instead of a server error."""
+"""A locked database, or a lost connection to it, answers a friendly "busy, try again" page
+instead of a server error."""
 
 from collections.abc import Callable
 from urllib.parse import urlencode
@@ -7,13 +8,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from classvault.core.busy import RETRY_AFTER, busy_json, is_database_busy
+from classvault.core.busy import RETRY_AFTER, busy_json, is_database_unavailable
 from classvault.people import factors
 from classvault.people.auth import second_factor_done
 
 
 class DatabaseBusyMiddleware:
-    """503 with Retry-After when a view failed on a locked database (see core.busy)."""
+    """503 with Retry-After when a view failed on a busy database or lost its connection
+    (see core.busy)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -22,8 +24,10 @@ class DatabaseBusyMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
-        if not is_database_busy(exc):
+        if not is_database_unavailable(exc):
             return None
+        # The page asks nothing more of the database (context_processors.notifications).
+        request.database_unavailable = True  # type: ignore[attr-defined]
         if request.path.startswith("/api/"):
             return busy_json(request)
         response = render(request, "web/busy.html", {"retry_after": RETRY_AFTER}, status=503)
