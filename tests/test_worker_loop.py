@@ -1,14 +1,16 @@
-"""The background worker's loop: a locked database is waited out, and it says it is alive.
+"""The background worker's loop: a locked database, or a lost connection to it, is waited
+out, and it says it is alive.
 
 The loop tests commit for real (concurrent_db): the loop closes stale connections each
 turn, as a long-running process must, and that cannot happen inside a test transaction.
 """
 
 import uuid
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
@@ -64,6 +66,38 @@ def test_the_backoff_starts_again_after_a_turn_succeeds(concurrent_db, monkeypat
     worker.run()
     assert len(calls) == 2 and waits == [1.0, 0.5]
     assert worker.backoff.next() == 1.0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a server session to end: PostgreSQL")
+def test_a_session_ended_under_the_claim_is_waited_out_on_a_new_connection(
+    concurrent_db, monkeypatch
+):
+    """PostgreSQL ends the worker's session inside the claim's transaction (a restart, a
+    failover; here the session ends itself, the real error from the real server): the loop
+    waits, its next turn connects anew, and the job runs."""
+    job = process_recording.enqueue(str(uuid.uuid4()))
+    real = worker_module.exclusive_transaction
+    ended: list[int] = []
+
+    @contextmanager
+    def begin(using=None):
+        with real(using):
+            if not ended:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_backend_pid()")
+                    ended.append(cursor.fetchone()[0])
+                    cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+            yield
+
+    monkeypatch.setattr(worker_module, "exclusive_transaction", begin)
+    waits: list[float] = []
+    worker_that_stops_when_idle(waits).run()
+    assert waits == [1.0, 0.5]  # one wait, then the job, then idle
+    result = DBTaskResult.objects.get(pk=job.id)
+    assert (result.status, result.return_value) == (TaskResultStatus.SUCCESSFUL, "gone")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] != ended[0]
 
 
 def test_any_other_database_error_ends_the_worker_for_serve_to_restart(concurrent_db, monkeypatch):

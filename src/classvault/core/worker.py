@@ -6,7 +6,9 @@
 - A locked database is a pause, not a crash. On SQLite a long write elsewhere makes the
   claim's ``BEGIN`` (or a job's final status write) fail with "database is locked";
   ``db_worker`` then died for good. Here the loop waits 1 s, 2 s, 4 s ... at most 60 s and
-  tries again; any other error still ends the process (``serve`` starts a new one).
+  tries again. So it does when PostgreSQL is busy (a deadlock) or its connection was lost
+  (a restart, a failover: ``core.busy``); the next turn opens a new connection. Any other
+  error still ends the process (``serve`` or systemd starts a new one).
 - A heartbeat: :class:`Heartbeat` writes a :class:`WorkerHeartbeat` row every
   ``HEARTBEAT_EVERY`` seconds from a thread, for as long as the loop goes round or runs a
   job (a transcode may take many minutes), so the health check and the privacy officer see
@@ -30,7 +32,7 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 
 from classvault.core import clock
 
-from .busy import is_database_busy
+from .busy import is_database_unavailable
 from .models import WorkerHeartbeat
 
 log = logging.getLogger("classvault.worker")
@@ -103,11 +105,14 @@ class JobWorker(Worker):
             try:
                 ran = self.turn()
             except OperationalError as exc:
-                if not (is_locked_database_exception(exc) or is_database_busy(exc)):
+                if not (is_locked_database_exception(exc) or is_database_unavailable(exc)):
                     raise
                 delay = self.backoff.next()
                 log.warning(
-                    "The database is locked (%s); the worker tries again in %.0f s.", exc, delay
+                    "The database is locked, busy or unreachable (%s); the worker tries again "
+                    "in %.0f s.",
+                    exc,
+                    delay,
                 )
                 self._sleep(delay)
                 continue
