@@ -1,7 +1,8 @@
 #!/bin/bash
 # Minimal single-node Ceph (mon + memstore OSD + radosgw) on loopback, auth none: a real S3 server
 # for the tests (tests/support/s3.py). A copy of the shared ceph-s3-up.sh, with the ports as
-# parameters (CEPH_MON_PORT, default 6789; RGW_PORT, default 7480) and Nagle off in radosgw.
+# parameters (CEPH_MON_PORT, default 6789; RGW_PORT, default 7480), Nagle off in radosgw, and
+# the OSD placed in the CRUSH map by the script instead of by itself (see the config).
 # Stop it by the pids of ceph-mon, ceph-osd and radosgw in DIR/run/*.pid.
 # prereq: apt-get install -y --no-install-recommends ceph-mon ceph-osd radosgw
 set -euo pipefail
@@ -26,6 +27,11 @@ mon allow pool size one = true
 osd objectstore = memstore
 memstore device bytes = 2147483648
 osd crush chooseleaf type = 0
+# The OSD does not place itself in the CRUSH map when it starts (the script does, below):
+# under CPU load its start-up command could reach the monitor before it knew the cluster's
+# fsid, and the monitor refused it ("wrong fsid"), ending the OSD.
+osd crush update on start = false
+osd class update on start = false
 run dir = $D/run
 admin socket = $D/run/\$name.asok
 pid file = $D/run/\$name.pid
@@ -45,6 +51,7 @@ monmaptool --create --add a v1:127.0.0.1:$MON_PORT --fsid "$FSID" monmap >/dev/n
 ceph-mon $C -i a --mkfs --monmap monmap --keyring mon.keyring
 ceph-mon $C -i a
 ID=$(timeout 30 ceph $C osd create)
+timeout 30 ceph $C osd crush add "osd.$ID" 1.0 root=default host=localhost >/dev/null 2>&1
 ceph-osd $C -i "$ID" --mkfs 2>/dev/null
 ceph-osd $C -i "$ID" 2>/dev/null
 radosgw $C -n client.rgw.a

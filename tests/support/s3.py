@@ -87,7 +87,7 @@ def _start(folder: Path) -> str:
         subprocess.run(
             [str(SCRIPT), str(folder)],
             env=env,
-            # With pytest's stdin the OSD fails to join ("wrong fsid"); with none it starts.
+            # The daemons read nothing; none of them holds on to pytest's stdin.
             stdin=subprocess.DEVNULL,
             start_new_session=True,
             check=True,
