@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import get_resolver
 
 from classvault.core.busy import is_database_busy, is_database_unavailable, is_database_unreachable
-from support.busy import busy_error
+from support.busy import busy_error, wrapped_error
 from support.personas import World, web_login
 
 
@@ -63,22 +63,12 @@ on_postgres = pytest.mark.skipif(
 )
 
 
-def _connection_error(cause: type[psycopg.Error], message: str) -> OperationalError:
-    try:
-        try:
-            raise cause(message)
-        except psycopg.Error as exc:
-            raise OperationalError(*exc.args) from exc
-    except OperationalError as wrapped:
-        return wrapped
-
-
 @pytest.mark.parametrize(
     "cause",
     [psycopg.errors.AdminShutdown, psycopg.errors.CrashShutdown, psycopg.errors.ConnectionFailure],
 )
 def test_a_lost_connection_is_unavailable_not_busy(cause):
-    error = _connection_error(cause, "terminating connection")
+    error = wrapped_error(cause, "terminating connection")
     assert is_database_unreachable(error) and is_database_unavailable(error)
     assert not is_database_busy(error)
 
@@ -86,7 +76,7 @@ def test_a_lost_connection_is_unavailable_not_busy(cause):
 def test_other_database_errors_are_not_unavailable():
     assert not is_database_unavailable(OperationalError("disk I/O error"))
     assert not is_database_unavailable(
-        _connection_error(psycopg.errors.QueryCanceled, "canceling statement")
+        wrapped_error(psycopg.errors.QueryCanceled, "canceling statement")
     )
     assert not is_database_unavailable(RuntimeError("terminating connection"))
 
@@ -141,7 +131,7 @@ def test_a_client_side_error_counts_as_lost_only_when_the_connection_is(monkeypa
     class Raw:
         closed = broken = False
 
-    error = _connection_error(psycopg.OperationalError, "the connection is closed")
+    error = wrapped_error(psycopg.OperationalError, "the connection is closed")
     monkeypatch.setattr(connections["default"], "connection", Raw())
     assert not is_database_unreachable(error)
     Raw.closed = True
